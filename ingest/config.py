@@ -1,0 +1,48 @@
+"""Where a run reads and writes, derived from one data directory.
+
+Everything a run writes lives under ``data_dir`` (git-ignored):
+
+    data/landing/<source>/      extracts as delivered (never modified)
+    data/working/warehouse.duckdb   the pipeline's private read-write database
+    data/published/warehouse.duckdb symlink to the current published version
+    data/published/versions/        immutable published versions
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+
+@dataclass(frozen=True)
+class WarehousePaths:
+    data_dir: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.data_dir / "landing"
+
+    @property
+    def working_db(self) -> Path:
+        return self.data_dir / "working" / "warehouse.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.data_dir / "published"
+
+    @property
+    def published_db(self) -> Path:
+        return self.published_dir / "warehouse.duckdb"
+
+    @property
+    def scratch(self) -> Path:
+        """Temporary files of the loader (transcoded copies); safe to delete between runs."""
+        return self.data_dir / "scratch"
+
+    def landing_dir(self, source: str) -> Path:
+        return self.landing / source
