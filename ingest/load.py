@@ -111,9 +111,18 @@ create table if not exists {RAW_SCHEMA}.{spec.raw_table} (
 )"""
 
 
+def current_view_ddl(spec: ExtractSpec) -> str:
+    """Rows of the current version of each file: what dbt reads (superseded versions stay in raw)."""
+    return f"""
+create or replace view {RAW_SCHEMA}.{spec.raw_table}__current as
+select t.* from {RAW_SCHEMA}.{spec.raw_table} t
+semi join {RAW_SCHEMA}.load_manifest m on t._load_id = m.load_id and m.superseded_by_load_id is null"""
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> None:
     con.execute(MANIFEST_DDL)
     con.execute(raw_table_ddl(spec))
+    con.execute(current_view_ddl(spec))
 
 
 def _sql_str(value: str) -> str:

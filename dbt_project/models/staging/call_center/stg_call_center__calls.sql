@@ -1,0 +1,29 @@
+with source as (
+
+    select * from {{ source('call_center', 'calls') }}
+
+),
+
+renamed as (
+
+    select
+        call_id,
+        dial as dial_code,
+        received_at,
+        -- KPIs are reported by Japanese calendar month, so attribute calls in JST.
+        timezone('Asia/Tokyo', received_at) as received_at_jst,
+        cast(timezone('Asia/Tokyo', received_at) as date) as received_date_jst,
+        answered as is_answered,
+        answered_at,
+        wait_seconds,
+        talk_seconds,
+        disconnect_reason,
+        _load_id,
+        _source_file,
+        _line_number
+
+    from source
+
+)
+
+select * from renamed
