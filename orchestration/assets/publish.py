@@ -1,0 +1,74 @@
+"""Publish assets: one per KPI, downstream of its marts, so Dagster's blocking checks gate it.
+
+A KPI whose checks fail has its publish step skipped; the other KPIs still publish and their
+new file carries the failed KPI's last good version. Publish steps run at the lowest
+priority, so by the time one runs every check of the run has been evaluated and the
+publication log can record held-back marts too.
+"""
+
+
+import dagster as dg
+import polars as pl
+
+from orchestration.kpis import KPIS, Kpi
+from orchestration.publication import Attempt, publish
+from orchestration.resources import WarehouseResource
+
+
+def run_attempts(context: dg.AssetExecutionContext) -> dict[str, tuple[str, Attempt]]:
+    """This run's check verdicts, per published mart: ``{mart: (kpi, Attempt)}``."""
+    marts = {kpi.mart_key(m): (kpi.name, m) for kpi in KPIS for m in kpi.marts}
+    evaluations: dict[str, list] = {}
+    for record in context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.dagster_event.event_specific_data
+        if evaluation.asset_key in marts:
+            evaluations.setdefault(evaluation.asset_key, []).append(evaluation)
+    attempts = {}
+    for key, evals in evaluations.items():
+        kpi_name, mart = marts[key]
+        failures = tuple(sorted(e.check_name for e in evals if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR))
+        attempts[mart] = (kpi_name, Attempt(len(evals), failures))
+    return attempts
+
+
+def _markdown_preview(con, table: str, limit: int = 10) -> str:
+    frame = con.sql(f"select * from {table} limit {limit}").pl()
+    header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns)
+    body = "\n".join("| " + " | ".join(str(v) for v in row) + " |" for row in frame.iter_rows())
+    return f"{header}\n{body}"
+
+
+def build_publish_asset(kpi: Kpi) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["published", kpi.name],
+        deps=[kpi.mart_key(m) for m in kpi.marts],
+        group_name="published",
+        kinds={"duckdb"},
+        op_tags={"dagster/priority": -100},
+        tags={"layer": "published", "kpi": kpi.name},
+        description=f"{kpi.title}: publishes {', '.join('marts.' + m for m in kpi.marts)} into a new version of "
+        "data/published/warehouse.duckdb once every blocking check upstream has passed.",
+    )
+    def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        with warehouse.working() as con:
+            preview = _markdown_preview(con, f"marts.{kpi.marts[0]}")
+            result = publish(
+                con, warehouse.paths, kpi.name, list(kpi.marts), run_attempts(context), context.run_id,
+                keep=warehouse.published_versions_kept,
+            )
+        held_back = result.log.filter(pl.col("latest_attempt_passed").eq(False))
+        context.log.info(f"published {result.path.name}: fresh {result.fresh}, carried {result.carried}")
+        return dg.MaterializeResult(
+            metadata={
+                "published_file": dg.MetadataValue.path(str(result.path)),
+                "fresh_marts": ", ".join(result.fresh),
+                "carried_marts": ", ".join(result.carried) or "none",
+                "held_back_marts": ", ".join(held_back["mart"].to_list()) or "none",
+                "dagster/row_count": sum(result.row_counts[m] for m in result.fresh),
+                "row_counts": dg.MetadataValue.json(result.row_counts),
+                "preview": dg.MetadataValue.md(preview),
+            }
+        )
+
+    return _publish
+

@@ -1,0 +1,33 @@
+"""The code location: `dagster dev` from the repository root loads this module (see pyproject.toml)."""
+
+import dagster as dg
+
+from orchestration.assets.dbt import build_dbt_assets
+from orchestration.assets.ingest import build_ingest_asset
+from orchestration.assets.publish import build_publish_asset
+from orchestration.checks.great_expectations import build_gx_check
+from orchestration.checks.reconciliation import build_reconciliation_check
+from orchestration.jobs import nightly_refresh
+from orchestration.kpis import KPIS
+from orchestration.resources import dbt_resource, warehouse_from_env
+from orchestration.schedules import nightly_refresh_schedule
+
+assets = [
+    *(build_ingest_asset(spec, kpi.name) for kpi in KPIS for spec in kpi.sources),
+    *(build_dbt_assets(kpi) for kpi in KPIS),
+    *(build_publish_asset(kpi) for kpi in KPIS),
+]
+asset_checks = [
+    *(build_gx_check(kpi.mart_key(mart), mart) for kpi in KPIS for mart in kpi.gx_suites),
+    *(build_reconciliation_check(kpi.mart_key(kpi.reconciliation), kpi.reconciliation) for kpi in KPIS),
+]
+
+defs = dg.Definitions(
+    assets=assets,
+    asset_checks=asset_checks,
+    jobs=[nightly_refresh],
+    schedules=[nightly_refresh_schedule],
+    resources={"warehouse": warehouse_from_env(), "dbt": dbt_resource()},
+    # One process, one step at a time: the working DuckDB file has exactly one writer.
+    executor=dg.in_process_executor,
+)

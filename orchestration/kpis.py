@@ -1,0 +1,34 @@
+"""The KPIs the warehouse publishes, declared once; assets, checks and publication derive from this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from ingest.specs import CALL_CENTER, ExtractSpec
+
+
+@dataclass(frozen=True)
+class Kpi:
+    name: str  # dbt tag, Dagster group prefix and publication unit
+    title: str
+    sources: tuple[ExtractSpec, ...]
+    marts: tuple[str, ...]  # tables of schema `marts` that analysts read
+    reconciliation: str  # the mart listing every published figure with its status
+    gx_suites: tuple[str, ...]  # marts validated by expectations/<mart>.json
+
+    def mart_key(self, mart: str) -> dg.AssetKey:
+        return dg.AssetKey(["marts", mart])
+
+
+CALL_CENTER_KPI = Kpi(
+    name="call_center",
+    title="Call-center answer rate (応答率)",
+    sources=(CALL_CENTER,),
+    marts=("call_center_monthly", "call_center_reconciliation"),
+    reconciliation="call_center_reconciliation",
+    gx_suites=("call_center_monthly",),
+)
+
+KPIS: tuple[Kpi, ...] = (CALL_CENTER_KPI,)
