@@ -1,0 +1,65 @@
+"""Shared fixtures. Every test works in its own temporary data directory; the demo extracts
+are generated once per session and copied, so no test sees another test's files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from ingest.config import WarehousePaths
+from ingest.generate import call_center
+
+SCALE = 0.01
+SEED = 7
+
+
+@pytest.fixture(scope="session")
+def generated_call_center(tmp_path_factory) -> Path:
+    """Demo CDR files at the test scale, generated once."""
+    directory = tmp_path_factory.mktemp("generated") / "call_center"
+    call_center.generate(directory, SCALE, SEED)
+    return directory
+
+
+@pytest.fixture
+def paths(tmp_path, monkeypatch) -> WarehousePaths:
+    """A fresh data directory, wired into the environment the Dagster resources read."""
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("WAREHOUSE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("WAREHOUSE_SCALE", str(SCALE))
+    monkeypatch.setenv("WAREHOUSE_SEED", str(SEED))
+    monkeypatch.setenv("WAREHOUSE_DUCKDB_MEMORY_LIMIT", "2GB")
+    return WarehousePaths(data_dir)
+
+
+@pytest.fixture
+def landed(paths, generated_call_center) -> WarehousePaths:
+    """``paths`` with the demo call-center extracts delivered to its landing zone."""
+    shutil.copytree(generated_call_center, paths.landing_dir("call_center"))
+    return paths
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def defs():
+    from orchestration.definitions import defs
+
+    return defs
+
+
+@pytest.fixture
+def run_nightly(defs, instance):
+    """Execute the real nightly_refresh job in process; returns the result (failures don't raise)."""
+
+    def run() -> dg.ExecuteInProcessResult:
+        return defs.resolve_job_def("nightly_refresh").execute_in_process(instance=instance, raise_on_error=False)
+
+    return run

@@ -1,0 +1,131 @@
+import hashlib
+import shutil
+
+import duckdb
+import pytest
+
+from ingest.load import IngestError, load_source
+from ingest.specs import CALL_CENTER
+
+HEADER = ",".join(CALL_CENTER.header)
+GOOD = [
+    "C1,nenkin_dial,2020-04-01T09:00:00+09:00,true,2020-04-01T09:01:00+09:00,60,300,agent_release",
+    "C2,appointment,2020-04-01T09:05:00+09:00,false,,30,0,caller_abandoned",
+]
+
+
+def _write(path, lines, encoding="utf-8"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding) if isinstance(lines[0], str) else b"\n".join(lines) + b"\n")
+    return path
+
+
+def _load(paths, run_id="test"):
+    with duckdb.connect(str(paths.working_db)) as con:
+        return load_source(con, CALL_CENTER, paths.landing_dir("call_center"), paths.scratch, run_id)
+
+
+def _query(paths, sql):
+    with duckdb.connect(str(paths.working_db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture
+def landing(paths):
+    paths.working_db.parent.mkdir(parents=True, exist_ok=True)
+    return paths.landing_dir("call_center")
+
+
+def test_manifest_accounts_for_every_row(landed):
+    landed.working_db.parent.mkdir(parents=True)
+    summary = _load(landed)
+    files = sorted(landed.landing_dir("call_center").glob("cdr_*.csv"))
+    assert len(summary.loaded) == len(files)
+    rows = _query(landed, "select file_name, size_bytes, sha256, rows_read, rows_loaded, rows_rejected, run_id, file_version from raw.load_manifest order by file_name")
+    assert len(rows) == len(files)
+    for (name, size, sha, read, loaded, rejected, run_id, version), path in zip(rows, files):
+        data = path.read_bytes()
+        assert name == path.name and size == len(data) and sha == hashlib.sha256(data).hexdigest()
+        assert read == loaded + rejected == data.count(b"\n") - 1
+        assert run_id == "test" and version == 1
+    assert _query(landed, "select count(*) from raw.call_center__calls")[0][0] == sum(r[4] for r in rows)
+
+
+def test_redelivery_loads_nothing_twice(landing, paths):
+    _write(landing / "cdr_20200401.csv", [HEADER, *GOOD])
+    assert _load(paths).rows_loaded == 2
+    again = _load(paths)
+    assert again.loaded == [] and again.skipped_unchanged == ["cdr_20200401.csv"]
+    shutil.copy(landing / "cdr_20200401.csv", landing / "cdr_20200401_copy.csv")  # same bytes, new name
+    assert _load(paths).loaded == []
+    assert _query(paths, "select count(*) from raw.call_center__calls") == [(2,)]
+
+
+def test_changed_file_is_a_new_version_that_supersedes_the_old(landing, paths):
+    _write(landing / "cdr_20200401.csv", [HEADER, *GOOD])
+    _load(paths)
+    _write(landing / "cdr_20200401.csv", [HEADER, GOOD[0]])  # corrected re-delivery
+    summary = _load(paths)
+    assert [(f.file_name, f.file_version, f.rows_loaded) for f in summary.loaded] == [("cdr_20200401.csv", 2, 1)]
+    assert _query(paths, "select file_version, superseded_by_load_id from raw.load_manifest order by load_id") == [(1, 2), (2, None)]
+    assert _query(paths, "select count(*) from raw.call_center__calls") == [(3,)]  # history kept
+    assert _query(paths, "select call_id from raw.call_center__calls__current") == [("C1",)]
+
+
+def test_bad_rows_go_to_rejects_with_line_and_reason(landing, paths):
+    lines = [
+        HEADER,
+        GOOD[0],
+        "C3,nenkin_dial,2020-04-01T09:00:00+09:00,true,2020-04-01T09:01:00+09:00,60,300",  # 7 fields
+        "C4,nenkin_dial,yesterday,true,2020-04-01T09:01:00+09:00,60,300,agent_release",
+        "C5,nenkin_dial,2020-04-01T09:00:00+09:00,false,,-5,0,caller_abandoned",
+        "C6,nenkin_dial,2020-04-01T09:00:00+09:00,true,,60,300,agent_release",
+        "C7,nenkin_dial,2020-04-01T09:00:00+09:00,false,,60,0,hung_up_by_cat",
+        "",
+        GOOD[1],
+    ]
+    _write(landing / "cdr_20200401.csv", lines)
+    summary = _load(paths)
+    assert (summary.rows_loaded, summary.rows_rejected) == (2, 5)
+    rejects = dict(_query(paths, "select line_number, reason from raw.rejects order by line_number"))
+    assert rejects[3] == "expected 8 fields, found 7; disconnect_reason: missing value"
+    assert rejects[4] == "received_at: cannot parse yesterday as TIMESTAMPTZ"
+    assert rejects[5] == "negative duration"
+    assert rejects[6] == "answered call without answered_at"
+    assert rejects[7] == "unknown disconnect_reason"
+    assert _query(paths, "select _line_number from raw.call_center__calls order by 1") == [(2,), (9,)]
+    assert _query(paths, "select rows_read, rows_loaded, rows_rejected from raw.load_manifest") == [(7, 2, 5)]
+
+
+def test_invalid_utf8_byte_rejects_the_line_and_loads_the_rest(landing, paths):
+    rows = [HEADER.encode(), GOOD[0].encode(), b"C9,nenkin_dial,2020-04-01T09:00:00+09:00,true,\xff,60,300,agent_release", GOOD[1].encode()]
+    _write(landing / "cdr_20200401.csv", rows)
+    summary = _load(paths)
+    assert (summary.rows_loaded, summary.rows_rejected) == (2, 1)
+    [(line, reason, raw)] = _query(paths, "select line_number, reason, raw_line from raw.rejects")
+    assert line == 3 and "invalid utf-8 byte sequence ff" in reason and "\\xff" in raw
+
+
+def test_malformed_file_fails_clearly_and_leaves_nothing_half_loaded(landing, paths):
+    good = _write(landing / "cdr_20200401.csv", [HEADER, *GOOD])
+    bad = _write(landing / "cdr_20200402.csv", ["id;dial;when", *GOOD])
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (good, bad)}
+    with pytest.raises(IngestError) as err:
+        _load(paths)
+    message = str(err.value)
+    assert "cdr_20200402.csv: line 1: header does not match the call_center spec" in message
+    assert err.value.summary.rows_loaded == 2  # the good file committed
+    assert _query(paths, "select distinct _source_file from raw.call_center__calls") == [("cdr_20200401.csv",)]
+    assert _query(paths, "select file_name from raw.load_manifest") == [("cdr_20200401.csv",)]
+    assert _query(paths, "select count(*) from raw.rejects") == [(0,)]
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (good, bad)} == before
+    # Fixed and re-delivered, the file loads on the next run.
+    _write(bad, [HEADER, GOOD[0].replace("C1", "C8")])
+    assert _load(paths).rows_loaded == 1
+
+
+def test_empty_file_is_malformed(landing, paths):
+    (landing / "cdr_20200403.csv").parent.mkdir(parents=True, exist_ok=True)
+    (landing / "cdr_20200403.csv").write_bytes(b"")
+    with pytest.raises(IngestError, match=r"cdr_20200403.csv: line 1: empty file"):
+        _load(paths)
