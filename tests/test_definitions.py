@@ -1,0 +1,42 @@
+import dagster as dg
+
+
+def test_definitions_load_with_assets_checks_job_and_schedule(defs):
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {
+        "raw/call_center__calls",
+        "staging/stg_call_center__calls",
+        "intermediate/int_call_center__dial_months",
+        "marts/call_center_monthly",
+        "marts/call_center_reconciliation",
+        "published/call_center",
+    } <= keys
+
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    # dbt tests surface as asset checks, next to the GX suite and the reconciliation check.
+    assert ("marts/call_center_monthly", "unique_combination_of_columns_call_center_monthly_month__dial_code") in checks
+    assert ("marts/call_center_monthly", "gx_call_center_monthly") in checks
+    assert ("marts/call_center_reconciliation", "published_figures_reproduced") in checks
+    assert ("marts/call_center_reconciliation", "call_center_reconciliation_has_no_mismatch") in checks
+
+    schedule = defs.resolve_schedule_def("nightly_refresh_schedule")
+    assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "Asia/Tokyo"
+    assert schedule.job_name == "nightly_refresh"
+
+    # The ingest asset feeds dbt: the translator maps the dbt source onto it.
+    stg = graph.get(dg.AssetKey(["staging", "stg_call_center__calls"]))
+    assert dg.AssetKey(["raw", "call_center__calls"]) in stg.parent_keys
+    publish = graph.get(dg.AssetKey(["published", "call_center"]))
+    assert dg.AssetKey(["marts", "call_center_monthly"]) in publish.parent_keys
+    assert graph.get(dg.AssetKey(["marts", "call_center_monthly"])).group_name == "call_center_marts"
+
+
+def test_gx_and_reconciliation_checks_are_blocking(defs):
+    specs = {
+        spec.name: spec
+        for checks_def in defs.asset_checks or []
+        for spec in checks_def.check_specs
+    }
+    assert specs["gx_call_center_monthly"].blocking
+    assert specs["published_figures_reproduced"].blocking

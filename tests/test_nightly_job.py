@@ -1,0 +1,77 @@
+"""The real nightly_refresh job, end to end, on generated extracts in a temporary directory."""
+
+import duckdb
+import polars as pl
+
+from ingest.generate.call_center import Figures
+from tests.conftest import SCALE
+
+CONTRACT = {
+    "month": "DATE",
+    "fiscal_year": "INTEGER",
+    "dial_code": "VARCHAR",
+    "dial_name_ja": "VARCHAR",
+    "calls_offered": "BIGINT",
+    "calls_answered": "BIGINT",
+    "answer_rate": "DOUBLE",
+}
+
+
+def _published(paths, sql):
+    with duckdb.connect(str(paths.published_db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_nightly_refresh_publishes_the_call_center_mart(landed, run_nightly):
+    result = run_nightly()
+    assert result.success
+    assert all(e.passed for e in result.get_asset_check_evaluations() if e.severity.value == "ERROR")
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert {"raw/call_center__calls", "marts/call_center_monthly", "published/call_center"} <= materialized
+
+    assert landed.published_db.is_symlink()
+    columns = dict(_published(landed, "select column_name, data_type from information_schema.columns where table_schema = 'marts' and table_name = 'call_center_monthly'"))
+    for name, data_type in CONTRACT.items():
+        assert columns[name] == data_type, name
+    assert _published(landed, "select count(*) from (select month, dial_code from marts.call_center_monthly group by all having count(*) > 1)") == [(0,)]
+    names = dict(_published(landed, "select distinct dial_code, dial_name_ja from marts.call_center_monthly"))
+    assert names["appointment"] == "予約受付専用ダイヤル" and names["benefit_dial"] == "給付金専用ダイヤル"
+
+    # Every published rate, recomputed here from the published mart independently of the
+    # pipeline's own reconciliation model.
+    with duckdb.connect(str(landed.published_db), read_only=True) as con:
+        monthly = con.sql("select * from marts.call_center_monthly").pl()
+    for r in Figures.load().frame.filter(pl.col("measure") == "answer_rate").iter_rows(named=True):
+        rows = monthly.filter(pl.col("month").is_between(r["period_start"], r["period_end"]))
+        if r["dial_code"]:
+            rows = rows.filter(pl.col("dial_code") == r["dial_code"])
+        rate = rows["calls_answered"].sum() / rows["calls_offered"].sum()
+        assert round(100 * rate, 1) == r["published_value"], r["figure_id"]
+    offered = monthly.filter(pl.col("fiscal_year") == 2019)["calls_offered"].sum()
+    assert abs(offered - 7_029_030 * SCALE) <= 7 * 2
+
+    log = _published(landed, "select mart, checks_passed, latest_attempt_passed, version_run_id from marts.publication_log order by mart")
+    assert log == [
+        ("call_center_monthly", True, True, result.run_id),
+        ("call_center_reconciliation", True, True, result.run_id),
+    ]
+    statuses = dict(_published(landed, "select status, count(*) from marts.call_center_reconciliation group by 1"))
+    assert statuses == {"match": 63, "known_discrepancy": 1}
+
+
+def test_second_night_loads_only_the_new_file(landed, run_nightly):
+    assert run_nightly().success
+    landing = landed.landing_dir("call_center")
+    # A new day arrives (November is outside the report's window, so figures still reconcile).
+    template = (landing / "cdr_20201030.csv").read_text(encoding="utf-8")
+    (landing / "cdr_20201102.csv").write_text(
+        template.replace("2020-10-30", "2020-11-02").replace("CC20201030", "CC20201102"), encoding="utf-8"
+    )
+    second = run_nightly()
+    assert second.success
+    [ingest] = [e for e in second.get_asset_materialization_events() if e.asset_key.to_user_string() == "raw/call_center__calls"]
+    metadata = ingest.materialization.metadata
+    assert metadata["files_loaded"].value == 1
+    assert metadata["files_unchanged"].value == len(list(landing.glob("cdr_*.csv"))) - 1
+    november = _published(landed, "select sum(calls_offered) from marts.call_center_monthly where month = date '2020-11-01'")[0][0]
+    assert november == template.count("\n") - 1

@@ -1,0 +1,119 @@
+"""Write-audit-publish: a failing gate refuses publication; readers are never disturbed."""
+
+import hashlib
+
+import duckdb
+import pytest
+
+from orchestration.publication import Attempt, publish
+
+
+def _fingerprint(paths):
+    target = paths.published_db.resolve()
+    return target, hashlib.sha256(target.read_bytes()).hexdigest()
+
+
+def _check(result, name):
+    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == name]
+    return evaluation
+
+
+def test_failing_reconciliation_refuses_publication_and_keeps_the_old_file(landed, run_nightly):
+    assert run_nightly().success
+    before = _fingerprint(landed)
+    # A corrected re-delivery that drops half of a day's calls: the April figures no longer reconcile.
+    path = landed.landing_dir("call_center") / "cdr_20200415.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[: len(lines) // 2]) + "\n", encoding="utf-8")
+
+    result = run_nightly()
+    assert not result.success
+    failed = _check(result, "published_figures_reproduced")
+    assert not failed.passed
+    assert "cc_fy2020_04_offered" in failed.metadata["mismatched_figures"].value
+    assert "published/call_center" not in {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert _fingerprint(landed) == before
+    assert len(list((landed.published_dir / "versions").glob("*.duckdb"))) == 1
+
+
+def test_failing_dbt_test_refuses_publication(landed, run_nightly):
+    assert run_nightly().success
+    before = _fingerprint(landed)
+    extra = landed.landing_dir("call_center") / "cdr_20201102.csv"
+    extra.write_text(
+        "call_id,dial,received_at,answered,answered_at,wait_seconds,talk_seconds,disconnect_reason\n"
+        "X1,mystery_line,2020-11-02T10:00:00+09:00,false,,10,0,caller_abandoned\n",
+        encoding="utf-8",
+    )
+    result = run_nightly()
+    assert not result.success
+    assert not _check(result, "relationships_stg_call_center__calls_dial_code__dial_code__ref_call_center_dials_").passed
+    assert _fingerprint(landed) == before
+
+
+def test_nothing_passes_on_the_first_night_so_nothing_is_published(landed, run_nightly):
+    for path in landed.landing_dir("call_center").glob("cdr_201904*.csv"):
+        path.unlink()
+    assert not run_nightly().success
+    assert not landed.published_db.exists()
+
+
+def test_open_reader_neither_blocks_nor_sees_a_refresh(landed, run_nightly):
+    assert run_nightly().success
+    analyst = duckdb.connect(str(landed.published_db), read_only=True)
+    try:
+        before = analyst.execute("select sum(calls_offered) from marts.call_center_monthly").fetchone()[0]
+        landing = landed.landing_dir("call_center")
+        template = (landing / "cdr_20201030.csv").read_text(encoding="utf-8")
+        (landing / "cdr_20201102.csv").write_text(template.replace("2020-10-30", "2020-11-02").replace("CC20201030", "CC20201102"), encoding="utf-8")
+        assert run_nightly().success
+        assert analyst.execute("select sum(calls_offered) from marts.call_center_monthly").fetchone()[0] == before
+    finally:
+        analyst.close()
+    with duckdb.connect(str(landed.published_db), read_only=True) as fresh:
+        after = fresh.execute("select sum(calls_offered) from marts.call_center_monthly").fetchone()[0]
+    assert after == before + template.count("\n") - 1
+
+
+@pytest.fixture
+def working(paths):
+    paths.working_db.parent.mkdir(parents=True)
+    con = duckdb.connect(str(paths.working_db))
+    con.execute("create schema marts")
+    con.execute("create table marts.alpha as select 1 as v")
+    con.execute("create table marts.beta as select 10 as v")
+    yield con
+    con.close()
+
+
+def _read(paths, sql):
+    with duckdb.connect(str(paths.published_db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_a_failed_kpi_keeps_its_last_good_version_while_others_advance(paths, working):
+    publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run1")
+    publish(working, paths, "b", ["beta"], {"beta": ("b", Attempt(2))}, "run1")
+    assert _read(paths, "select (select v from marts.alpha), (select v from marts.beta)") == [(1, 10)]
+
+    # Next night both marts change, but KPI b's checks fail: only KPI a publishes.
+    working.execute("create or replace table marts.alpha as select 2 as v")
+    working.execute("create or replace table marts.beta as select -1 as v")
+    publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3)), "beta": ("b", Attempt(2, ("gx_beta",)))}, "run2")
+
+    assert _read(paths, "select (select v from marts.alpha), (select v from marts.beta)") == [(2, 10)]
+    log = _read(paths, "select mart, version_run_id, checks_passed, latest_attempt_run_id, latest_attempt_passed, latest_attempt_failures from marts.publication_log order by mart")
+    assert log == [
+        ("alpha", "run2", True, "run2", True, None),
+        ("beta", "run1", True, "run2", False, "gx_beta"),
+    ]
+
+
+def test_old_versions_are_pruned_and_the_link_is_relative(paths, working):
+    for n in range(7):
+        publish(working, paths, "a", ["alpha"], {}, f"run{n}", keep=3)
+    versions = sorted((paths.published_dir / "versions").glob("*.duckdb"))
+    assert len(versions) == 3
+    assert paths.published_db.resolve() == versions[-1]
+    assert not paths.published_db.readlink().is_absolute()
+    assert not list(paths.published_dir.glob(".warehouse*"))
