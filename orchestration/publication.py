@@ -135,12 +135,10 @@ def publish(
 
     try:
         log = _updated_log(_previous_log(working), kpi, fresh, attempts, run_id, now)
-        carried = [
-            m for m in working.execute(
-                "select table_name from information_schema.tables where table_schema = 'publication' and table_name <> 'log'"
-            ).fetchall()
-        ]
-        carried = sorted(m for (m,) in carried if m not in fresh)
+        previously_published = working.execute(
+            "select table_name from information_schema.tables where table_schema = 'publication' and table_name <> 'log'"
+        ).fetchall()
+        carried = sorted(m for (m,) in previously_published if m not in fresh)
 
         working.execute(f"attach '{building}' as building")
         try:

@@ -13,7 +13,6 @@ query per day, so scale 1.0 (13.4 million calls) is practical.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +22,6 @@ import polars as pl
 
 from ingest.allocation import allocate, allocate_expr, rate_rounds_to, round_half_up
 from ingest.config import SEEDS_DIR
-from ingest.specs import CALL_CENTER
-
-log = logging.getLogger(__name__)
 
 APPOINTMENT = "appointment"
 
@@ -245,9 +241,6 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
     days = calibrate_days(Figures.load(), scale)
     dial_index = {code: i for i, code in enumerate(DIAL_SHARE)}
     day_counts = days.with_columns(dial_index=pl.col("dial_code").replace_strict(dial_index, return_dtype=pl.Int32))
-    assert list(CALL_CENTER.header) == [
-        "call_id", "dial", "received_at", "answered", "answered_at", "wait_seconds", "talk_seconds", "disconnect_reason"
-    ]
     written: list[Path] = []
     all_days = day_counts["day"].unique().sort().to_list()
     with duckdb.connect() as con:

@@ -1,6 +1,7 @@
 """dbt models, seeds and tests: one @dbt_assets step per KPI, so each KPI is gated on its own."""
 
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,10 +10,13 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from ingest.config import DBT_PROJECT_DIR
 from orchestration.kpis import Kpi
-from orchestration.resources import WarehouseResource
+from orchestration.resources import WarehouseResource, dbt_resource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()
+# Like DbtProject.prepare_if_dev(), but with the venv's own dbt: the stock preparer looks for
+# `dbt` on PATH, which an unactivated venv does not provide. `make setup` parses ahead of time.
+if os.getenv("DAGSTER_IS_DEV_CLI") or not dbt_project.manifest_path.exists():
+    dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -37,6 +41,17 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
         project=dbt_project,
     )
     def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        yield from dbt.cli(["build", "--vars", warehouse.dbt_vars()], context=context).stream()
+        invocation = dbt.cli(["build", "--vars", warehouse.dbt_vars()], context=context, raise_on_error=False)
+        # dbt holds the working database while it runs, so row counts are read once it exits.
+        events = list(invocation.stream())
+        with warehouse.working(read_only=True) as con:
+            for event in events:
+                if isinstance(event, dg.Output):
+                    schema, table = context.asset_key_for_output(event.output_name).path
+                    rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+                    event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
+                yield event
+        if not invocation.is_successful():
+            raise invocation.get_error()
 
     return _dbt
