@@ -16,7 +16,7 @@ import duckdb
 from dotenv import load_dotenv
 
 from ingest.config import REPO_ROOT, WarehousePaths
-from ingest.generate.__main__ import generate_all
+from ingest.generate import generate_all
 
 
 def _summarise(result: dg.ExecuteInProcessResult, published: Path) -> None:

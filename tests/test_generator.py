@@ -79,3 +79,8 @@ def test_generated_file_format(generated_call_center):
     answered = frame.filter(pl.col("answered") == "true")
     assert answered["answered_at"].null_count() == 0
     assert (frame.filter(pl.col("answered") == "false")["talk_seconds"] == "0").all()
+
+
+def test_too_small_a_scale_is_refused_clearly():
+    with pytest.raises(ValueError, match="too small to reproduce every published answer rate"):
+        call_center.calibrate_totals(FIGURES, 0.0005)

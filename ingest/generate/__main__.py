@@ -5,26 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 from ingest.config import WarehousePaths
-from ingest.generate import call_center
-
-
-def print_progress(label: str):
-    started = time.monotonic()
-
-    def report(n: int, total: int, path: Path) -> None:
-        if n == total or n % max(1, total // 10) == 0:
-            print(f"  {label}: {n}/{total} files ({time.monotonic() - started:.1f}s) {path.name}", flush=True)
-
-    return report
-
-
-def generate_all(paths: WarehousePaths, scale: float, seed: int) -> None:
-    print(f"Generating demo extracts at scale {scale} (seed {seed}) into {paths.landing}", flush=True)
-    call_center.generate(paths.landing_dir("call_center"), scale, seed, print_progress("call_center"))
+from ingest.generate import generate_all
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -105,7 +105,7 @@ def calibrate_totals(figures: Figures, scale: float) -> pl.DataFrame:
         biggest = max(idx, key=lambda i: offered[i])
         answered[biggest] += 1 if current < published else -1
     else:  # pragma: no cover - only reachable at absurdly small scales
-        raise ValueError(f"scale {scale} is too small to reproduce the published answer rates")
+        raise ValueError(f"scale {scale} is too small to reproduce every published answer rate; use 0.002 or more")
     return pl.DataFrame({"month": months, "calls_offered": offered, "calls_answered": answered})
 
 
