@@ -63,3 +63,11 @@ def run_nightly(defs, instance):
         return defs.resolve_job_def("nightly_refresh").execute_in_process(instance=instance, raise_on_error=False)
 
     return run
+
+
+def query(database: Path, sql: str) -> list[tuple]:
+    """Rows of ``sql`` on a DuckDB file opened read-only, as an analyst would."""
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql).fetchall()

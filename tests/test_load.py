@@ -6,6 +6,7 @@ import pytest
 
 from ingest.load import IngestError, load_source
 from ingest.specs import CALL_CENTER
+from tests.conftest import query
 
 HEADER = ",".join(CALL_CENTER.header)
 GOOD = [
@@ -26,8 +27,7 @@ def _load(paths, run_id="test"):
 
 
 def _query(paths, sql):
-    with duckdb.connect(str(paths.working_db), read_only=True) as con:
-        return con.execute(sql).fetchall()
+    return query(paths.working_db, sql)
 
 
 @pytest.fixture

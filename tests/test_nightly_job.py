@@ -4,7 +4,7 @@ import duckdb
 import polars as pl
 
 from ingest.generate.call_center import Figures
-from tests.conftest import SCALE
+from tests.conftest import SCALE, query
 
 CONTRACT = {
     "month": "DATE",
@@ -18,8 +18,7 @@ CONTRACT = {
 
 
 def _published(paths, sql):
-    with duckdb.connect(str(paths.published_db), read_only=True) as con:
-        return con.execute(sql).fetchall()
+    return query(paths.published_db, sql)
 
 
 def test_nightly_refresh_publishes_the_call_center_mart(landed, run_nightly):

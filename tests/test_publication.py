@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from orchestration.publication import Attempt, publish
+from tests.conftest import query
 
 
 def _fingerprint(paths):
@@ -87,8 +88,7 @@ def working(paths):
 
 
 def _read(paths, sql):
-    with duckdb.connect(str(paths.published_db), read_only=True) as con:
-        return con.execute(sql).fetchall()
+    return query(paths.published_db, sql)
 
 
 def test_a_failed_kpi_keeps_its_last_good_version_while_others_advance(paths, working):
