@@ -1,0 +1,85 @@
+"""Pseudonymisation of basic pension numbers (基礎年金番号) at ingest.
+
+A basic pension number identifies a person, so it never reaches a table: the loader replaces
+it with ``person_key``, the first 128 bits (32 hex digits) of HMAC-SHA256(key, number) over
+the normalised number (ten ASCII digits, no hyphen). The same person gets the same key in
+every file and every run with the same key; without the key the number cannot be recovered
+or confirmed by hashing candidate numbers.
+
+The key comes from, in order:
+1. ``WAREHOUSE_PSEUDONYM_KEY`` (any string; its UTF-8 bytes are the key), e.g. from a vault;
+2. the key file ``<data dir>/secrets/pseudonym.key``, created on first use with 32 random
+   bytes (hex) and mode 0600. Keep it: a new key gives everyone a new ``person_key``.
+
+HMAC is computed in DuckDB SQL (two sha256 over byte strings), so it runs vectorised:
+HMAC(K, m) = H((K' xor opad) || H((K' xor ipad) || m)), K' = K zero-padded to 64 bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+import duckdb
+
+KEY_ENV_VAR = "WAREHOUSE_PSEUDONYM_KEY"
+KEY_HEX_DIGITS = 32
+# A basic pension number as printed: 4 + 6 digits, half- or full-width, hyphen optional.
+NUMBER_PATTERN = r"[0-9０-９]{4}[-－]?[0-9０-９]{6}"
+_BLOCK = 64  # SHA-256 block size in bytes
+
+
+def key_file(data_dir: Path) -> Path:
+    return data_dir / "secrets" / "pseudonym.key"
+
+
+def load_key(data_dir: Path, environ: dict[str, str] | None = None) -> bytes:
+    """The pseudonymisation key: from the environment, else the key file (created 0600 on first use)."""
+    environ = os.environ if environ is None else environ
+    if environ.get(KEY_ENV_VAR):
+        return environ[KEY_ENV_VAR].encode("utf-8")
+    path = key_file(data_dir)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            # O_EXCL: two processes racing to create the key cannot both win.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32) + "\n")
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise PermissionError(f"{path}: pseudonymisation key must not be readable by others (mode {mode:o}); chmod 600 it")
+    key = path.read_text().strip()
+    if not key:
+        raise ValueError(f"{path}: pseudonymisation key file is empty")
+    return key.encode("utf-8")
+
+
+def _pads(key: bytes) -> tuple[str, str]:
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in key).hex(), bytes(b ^ 0x5C for b in key).hex()
+
+
+def register(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Create ``pseudonymise(text)`` on ``con``: person_key, or NULL when text is not a valid number.
+
+    Needs ``ingest.japanese.register`` first (for ``halfwidth``).
+    """
+    inner, outer = _pads(key)
+    con.execute(
+        f"""
+        create or replace temp macro _basic_pension_number(s) as
+            case when regexp_full_match(trim(halfwidth(s)), '\\d{{4}}-?\\d{{6}}')
+                 then replace(trim(halfwidth(s)), '-', '') end;
+        create or replace temp macro pseudonymise(s) as
+            left(sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(_basic_pension_number(s))))),
+                 {KEY_HEX_DIGITS});
+        """
+    )

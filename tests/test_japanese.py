@@ -1,0 +1,87 @@
+"""The one module every source uses for wareki dates and full-width digits."""
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from ingest import japanese
+
+
+@pytest.fixture(scope="module")
+def con():
+    con = duckdb.connect()
+    japanese.register(con)
+    return con
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("令和2年4月30日", dt.date(2020, 4, 30)),
+        ("令和２年４月３０日", dt.date(2020, 4, 30)),
+        ("令和元年5月1日", dt.date(2019, 5, 1)),
+        ("R02.04.30", dt.date(2020, 4, 30)),
+        ("Ｒ０２．０４．３０", dt.date(2020, 4, 30)),
+        ("R2/4/30", dt.date(2020, 4, 30)),
+        ("R020430", dt.date(2020, 4, 30)),
+        (" R020430 ", dt.date(2020, 4, 30)),
+        ("H31.04.30", dt.date(2019, 4, 30)),
+        ("平成29年3月31日", dt.date(2017, 3, 31)),
+        ("S64.01.07", dt.date(1989, 1, 7)),
+        ("H01.01.08", dt.date(1989, 1, 8)),
+        # not dates, or dates that never existed
+        ("R02.02.30", None),
+        ("平成31年5月1日", None),  # 平成 ended on 30 April 2019
+        ("令和元年4月30日", None),  # 令和 began on 1 May 2019
+        ("S64.01.08", None),
+        ("R00.04.01", None),
+        ("R02.04", None),  # a month, not a date
+        ("2020-04-30", None),
+        ("R2430", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_wareki_date(con, text, expected):
+    assert con.execute("select wareki_date(?)", [text]).fetchone()[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("令和2年9月", dt.date(2020, 9, 1)),
+        ("令和２年９月", dt.date(2020, 9, 1)),
+        ("R02.09", dt.date(2020, 9, 1)),
+        ("R0209", dt.date(2020, 9, 1)),
+        ("H31.04", dt.date(2019, 4, 1)),
+        ("R02.13", None),
+        ("R02.09.30", None),  # a date, not a month
+    ],
+)
+def test_wareki_month(con, text, expected):
+    assert con.execute("select wareki_month(?)", [text]).fetchone()[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("令和2年度", 2020),
+        ("令和２年度", 2020),
+        ("令和元年度", 2019),
+        ("平成31年度", 2019),
+        ("R02", 2020),
+        ("R2年度", 2020),
+        ("H29", 2017),
+        ("平成32年度", None),  # 平成 ended before its 32nd fiscal year began
+        ("昭和64年度", None),
+        ("R0", None),
+        ("2020", None),
+    ],
+)
+def test_wareki_fiscal_year(con, text, expected):
+    assert con.execute("select wareki_fiscal_year(?)", [text]).fetchone()[0] == expected
+
+
+def test_halfwidth(con):
+    assert con.execute("select halfwidth('１２３４－５６７８９０　Ｒ０２．０４')").fetchone()[0] == "1234-567890 R02.04"
