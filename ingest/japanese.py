@@ -27,9 +27,9 @@ ERAS = {
 }
 
 _ERA = "(" + "|".join([*ERAS, *(abbr for abbr, *_ in ERAS.values())]) + ")"
-# R020430 / R0209 (fixed width) and 令和2年4月30日 / R02.04.30 / R2/4/30 / 令和2年9月 / R02.09.
-_COMPACT = rf"^{_ERA}(\d{{2}})(\d{{2}})(\d{{2}})?$"
-_SEPARATED = rf"^{_ERA}(\d{{1,2}})[.年/](\d{{1,2}})(?:月|[.月/](\d{{1,2}})日?)?$"
+# One pattern, two shapes: fixed width (R020430, R0209) or separated (令和2年4月30日, R02.04.30,
+# R2/4/30, 令和2年9月, R02.09). Exactly one shape's groups are non-empty, so y = cy || sy.
+_DATE = rf"^{_ERA}(?:(\d{{2}})(\d{{2}})(\d{{2}})?|(\d{{1,2}})[.年/](\d{{1,2}})(?:月|[.月/](\d{{1,2}})日?)?)$"
 _FISCAL_YEAR = rf"^{_ERA}(\d{{1,2}})(?:年度)?$"
 
 _FULLWIDTH = "０１２３４５６７８９ＭＴＳＨＲ－．／　"
@@ -43,7 +43,6 @@ def _era_lookup(name: str, values: dict[str, str]) -> str:
 
 def macros_sql() -> str:
     parts = "['era', 'y', 'm', 'd']"
-    made = "try(make_date(_era_base(p.era) + try_cast(p.y as integer), try_cast(p.m as integer), day))"
     return f"""
 create or replace temp macro halfwidth(s) as translate(s, '{_FULLWIDTH}', '{_HALFWIDTH}');
 {_era_lookup("_era_base", {era: str(base) for era, (_, base, _, _) in ERAS.items()})}
@@ -52,32 +51,30 @@ create or replace temp macro halfwidth(s) as translate(s, '{_FULLWIDTH}', '{_HAL
 
 create or replace temp macro _wareki_normalised(s) as replace(trim(halfwidth(s)), '元', '1');
 
-create or replace temp macro _wareki_parts(s) as
-    case when regexp_full_match(_wareki_normalised(s), '{_COMPACT}')
-         then regexp_extract(_wareki_normalised(s), '{_COMPACT}', {parts})
-         else regexp_extract(_wareki_normalised(s), '{_SEPARATED}', {parts}) end;
+-- Macros are expanded textually, so the regex runs once per value and its groups are bound
+-- to a lambda parameter (p) rather than re-evaluated for every reference.
+create or replace temp macro _wareki(s, want_day) as list_transform(
+    [regexp_extract(_wareki_normalised(s), '{_DATE}', ['era', 'cy', 'cm', 'cd', 'sy', 'sm', 'sd'])],
+    lambda p: list_transform(
+        [{{'day': p.cd || p.sd,
+           'value': try(make_date(_era_base(p.era) + try_cast(p.cy || p.sy as integer), try_cast(p.cm || p.sm as integer),
+                                  coalesce(try_cast(nullif(p.cd || p.sd, '') as integer), 1)))}}],
+        lambda d: case when (d.day <> '') = want_day and try_cast(p.cy || p.sy as integer) >= 1
+                        and d.value between _era_start(p.era) and _era_end(p.era) then d.value end
+    )[1]
+)[1];
 
-create or replace temp macro _wareki_from_parts(p, day) as
-    case when try_cast(p.y as integer) >= 1 and {made} between _era_start(p.era) and _era_end(p.era)
-         then {made} end;
-
-create or replace temp macro wareki_date(s) as
-    case when _wareki_parts(s).d <> ''
-         then _wareki_from_parts(_wareki_parts(s), try_cast(_wareki_parts(s).d as integer)) end;
-
-create or replace temp macro wareki_month(s) as
-    case when _wareki_parts(s).era <> '' and _wareki_parts(s).d = ''
-         then _wareki_from_parts(_wareki_parts(s), 1) end;
+create or replace temp macro wareki_date(s) as _wareki(s, true);
+create or replace temp macro wareki_month(s) as _wareki(s, false);
 
 -- The fiscal year must start inside its era: 平成31年度 = 令和元年度 = 2019, 平成32年度 is invalid.
-create or replace temp macro _wareki_fiscal_year_from(p) as
-    case when try_cast(p.y as integer) >= 1
-          and make_date(_era_base(p.era) + try_cast(p.y as integer), 4, 1)
-              between date_trunc('year', _era_start(p.era)) and _era_end(p.era)
-         then _era_base(p.era) + try_cast(p.y as integer) end;
-
-create or replace temp macro wareki_fiscal_year(s) as
-    _wareki_fiscal_year_from(regexp_extract(_wareki_normalised(s), '{_FISCAL_YEAR}', ['era', 'y']));
+create or replace temp macro wareki_fiscal_year(s) as list_transform(
+    [regexp_extract(_wareki_normalised(s), '{_FISCAL_YEAR}', ['era', 'y'])],
+    lambda p: case when try_cast(p.y as integer) >= 1
+                    and make_date(_era_base(p.era) + try_cast(p.y as integer), 4, 1)
+                        between date_trunc('year', _era_start(p.era)) and _era_end(p.era)
+                   then _era_base(p.era) + try_cast(p.y as integer) end
+)[1];
 """
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from ingest import japanese, pseudonym
 from ingest.readers import DecodedFile, decode_file
 from ingest.specs import ExtractSpec
 
@@ -143,9 +145,10 @@ def parse_sql(spec: ExtractSpec, lines_table: str) -> str:
     for c in spec.columns:
         if c.required:
             checks.append(f"case when {c.name}__text is null then '{c.name}: missing value' end")
+        quoted = "'personal data'" if c.sensitive else f"{c.name}__text"
         checks.append(
             f"case when {c.name}__text is not null and {c.name} is null "
-            f"then '{c.name}: cannot parse ' || {c.name}__text || ' as {c.type}' end"
+            f"then '{c.name}: cannot parse ' || {quoted} || ' as {c.type}' end"
         )
     for rule in spec.rules:
         checks.append(f"case when not coalesce(({rule.condition}), true) then {_sql_str(rule.reason)} end")
@@ -172,6 +175,14 @@ select *,
         ], lambda r: r is not null) as _reasons
 from typed
 """
+
+
+REDACTED = "<redacted>"
+
+
+def _redacted(spec: ExtractSpec, sql: str) -> str:
+    """Personal identifiers never reach raw.rejects: mask them in reasons and lines."""
+    return f"regexp_replace({sql}, {_sql_str(spec.redact)}, '{REDACTED}', 'g')" if spec.redact else sql
 
 
 def _read_lines(con: duckdb.DuckDBPyConnection, utf8_path: Path) -> None:
@@ -222,15 +233,17 @@ def _load_one(
     )
     con.execute(
         f"""insert into {RAW_SCHEMA}.rejects
-            select ?, ?, ?, line_number, array_to_string(_reasons, '; '), line from _parsed where len(_reasons) > 0""",
+            select ?, ?, ?, line_number, {_redacted(spec, "array_to_string(_reasons, '; ')")}, {_redacted(spec, "line")}
+            from _parsed where len(_reasons) > 0""",
         [load_id, spec.source, path.name],
     )
     if decoded.rejects:
+        mask = re.compile(spec.redact) if spec.redact else None
         frame = pl.DataFrame(
             {
                 "line_number": [r.line_number for r in decoded.rejects],
                 "reason": [r.reason for r in decoded.rejects],
-                "raw_line": [r.raw_line for r in decoded.rejects],
+                "raw_line": [mask.sub(REDACTED, r.raw_line) if mask else r.raw_line for r in decoded.rejects],
             }
         )
         con.register("_decode_rejects", frame.to_arrow())
@@ -256,6 +269,7 @@ def _load_one(
             f"update {RAW_SCHEMA}.load_manifest set superseded_by_load_id = ? where load_id = ?",
             [load_id, previous_load_id],
         )
+    con.execute("drop table _lines; drop table _parsed")  # raw text, personal data included, goes now
     return FileLoad(load_id, path.name, version, loaded + rejected, loaded, rejected)
 
 
@@ -266,8 +280,17 @@ def load_source(
     scratch_dir: Path,
     run_id: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    pseudonym_key: bytes | None = None,
 ) -> LoadSummary:
-    """Load every new or changed landing file of ``spec``; raise IngestError after the good ones commit."""
+    """Load every new or changed landing file of ``spec``; raise IngestError after the good ones commit.
+
+    ``pseudonym_key`` is required when the spec pseudonymises a column (see ingest.pseudonym).
+    """
+    japanese.register(con)
+    if spec.needs_pseudonym_key:
+        if not pseudonym_key:
+            raise ValueError(f"{spec.source}: its extracts carry basic pension numbers; a pseudonymisation key is required")
+        pseudonym.register(con, pseudonym_key)
     ensure_tables(con, spec)
     known = con.execute(
         f"""select file_name, sha256, file_version, load_id, superseded_by_load_id is null as current

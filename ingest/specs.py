@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ingest.pseudonym import NUMBER_PATTERN
+
 
 @dataclass(frozen=True)
 class Column:
@@ -18,6 +20,7 @@ class Column:
     parse: str = "try_cast({v} as {type})"
     required: bool = True
     description: str = ""
+    sensitive: bool = False  # personal data: a reject reason never quotes its text
 
     def parse_sql(self, text_sql: str) -> str:
         return self.parse.format(v=text_sql, type=self.type)
@@ -40,6 +43,7 @@ class ExtractSpec:
     rules: tuple[RowRule, ...] = ()
     delimiter: str = ","
     description: str = ""
+    redact: str | None = None  # regex of personal identifiers masked in raw.rejects
     lineage_columns: tuple[str, ...] = field(default=("_load_id", "_source_file", "_line_number"))
 
     def __post_init__(self):
@@ -49,6 +53,10 @@ class ExtractSpec:
     @property
     def raw_table(self) -> str:
         return f"{self.source}__{self.entity}"
+
+    @property
+    def needs_pseudonym_key(self) -> bool:
+        return any("pseudonymise(" in c.parse for c in self.columns)
 
 
 ISO_TIMESTAMPTZ = "try_strptime({v}, '%Y-%m-%dT%H:%M:%S%z')"
@@ -84,4 +92,68 @@ CALL_CENTER = ExtractSpec(
     ),
 )
 
-SPECS: dict[str, ExtractSpec] = {spec.source: spec for spec in (CALL_CENTER,)}
+
+# The premium ledger's repeating group, in fiscal order; column suffixes name the calendar month.
+PREMIUM_MONTHS = (("apr", 4), ("may", 5), ("jun", 6), ("jul", 7), ("aug", 8), ("sep", 9),
+                  ("oct", 10), ("nov", 11), ("dec", 12), ("jan", 1), ("feb", 2), ("mar", 3))
+PREMIUM_STATUS_CODES = ("1", "2", "3", "4", "5", "6", "7", "8")  # see seed np_premium_statuses
+DUE_STATUS_CODES = ("1", "6", "7", "8")
+
+
+def _sql_in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+NATIONAL_PENSION_LEDGER = ExtractSpec(
+    source="national_pension",
+    entity="premium_ledger",
+    pattern="premium_ledger_*.csv",
+    encoding="cp932",
+    description=(
+        "National Pension premium ledger (国民年金保険料 収納台帳) as the mainframe prints it, one CP932 file per "
+        "processing month: one record per first-category insured person and premium fiscal year, with the "
+        "twelve-month repeating group of status (納付区分) and payment date (納付日). A record reappears, in "
+        "full, in every processing month it changes; the latest processing month wins."
+    ),
+    header=("基礎年金番号", "保険料年度", "都道府県コード", "処理年月")
+    + tuple(label for _, month in PREMIUM_MONTHS for label in (f"{month}月納付区分", f"{month}月納付日")),
+    columns=(
+        Column(
+            "person_key", "VARCHAR", parse="pseudonymise({v})", sensitive=True,
+            description="Keyed pseudonym (HMAC-SHA256, 128 bits, hex) of the basic pension number 基礎年金番号; the number itself is never stored.",
+        ),
+        Column("premium_fiscal_year", "INTEGER", parse="wareki_fiscal_year({v})", description="Premium fiscal year (保険料年度), e.g. 令和2年度 = 2020."),
+        Column(
+            "prefecture_code", "VARCHAR",
+            parse="case when try_cast(halfwidth({v}) as integer) between 1 and 47 then lpad(try_cast(halfwidth({v}) as integer)::varchar, 2, '0') end",
+            description="JIS prefecture code of residence, '01'-'47'.",
+        ),
+        Column("processing_month", "DATE", parse="wareki_month({v})", description="Processing month (処理年月) the record was printed in; first of the month."),
+    )
+    + tuple(
+        column
+        for name, month in PREMIUM_MONTHS
+        for column in (
+            Column(
+                f"status_{name}", "VARCHAR", required=False,
+                parse=f"case when halfwidth({{v}}) in {_sql_in(PREMIUM_STATUS_CODES)} then halfwidth({{v}}) end",
+                description=f"{month}月 premium status code (blank: not a first-category insured person that month).",
+            ),
+            Column(f"paid_on_{name}", "DATE", parse="wareki_date({v})", required=False, description=f"{month}月 premium payment date."),
+        )
+    ),
+    rules=(
+        RowRule(
+            "payment recorded for a month that is not due",
+            " and ".join(f"(paid_on_{n} is null or status_{n} in {_sql_in(DUE_STATUS_CODES)})" for n, _ in PREMIUM_MONTHS),
+        ),
+        RowRule(
+            "payment dated after the processing month",
+            f"coalesce(greatest({', '.join(f'paid_on_{n}' for n, _ in PREMIUM_MONTHS)}), processing_month) <= last_day(processing_month)",
+        ),
+        RowRule("no premium month has a status", f"coalesce({', '.join(f'status_{n}' for n, _ in PREMIUM_MONTHS)}) is not null"),
+    ),
+    redact=NUMBER_PATTERN,
+)
+
+SPECS: dict[str, ExtractSpec] = {spec.source: spec for spec in (CALL_CENTER, NATIONAL_PENSION_LEDGER)}

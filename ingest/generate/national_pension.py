@@ -364,3 +364,162 @@ def calibrate(scale: float, seed: int, figures: Figures | None = None) -> pl.Dat
         orient="row",
     )
     return cells.filter(pl.col("hi") > pl.col("lo"))
+
+
+# ---------------------------------------------------------------------------------------
+# Record expansion and printing. Per-slot attributes come from a keyed hash, so the output
+# is deterministic for a seed whatever DuckDB's thread schedule.
+
+HEADER = ["基礎年金番号", "保険料年度", "都道府県コード", "処理年月"] + [
+    label for month in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3) for label in (f"{month}月納付区分", f"{month}月納付日")
+]
+# Serial numbers are a bijection of the slot (387433 is coprime with 10^6), so they look
+# random but never collide; the first four digits stand for the issuing office.
+_SERIAL_MULTIPLIER = 387_433
+
+def _format_macros() -> str:
+    """How the mainframe prints: three styles of wareki, chosen per file; style 2 uses full-width digits."""
+    return """
+create or replace temp macro fw(s) as translate(s, '0123456789-', '０１２３４５６７８９－');
+create or replace temp macro _reiwa(d) as d >= date '2019-05-01';
+create or replace temp macro _era(reiwa, style) as
+    case when style = 2 then (case when reiwa then '令和' else '平成' end) else (case when reiwa then 'R' else 'H' end) end;
+create or replace temp macro _num(n, style) as case when style = 2 then fw(n::varchar) else lpad(n::varchar, 2, '0') end;
+create or replace temp macro _era_year(y, reiwa, style) as
+    case when style = 2 and y - (case when reiwa then 2018 else 1988 end) = 1 then '元'
+         else _num(y - (case when reiwa then 2018 else 1988 end), style) end;
+create or replace temp macro wareki_text(d, style) as
+    case when d is null then ''
+         when style = 0 then _era(_reiwa(d), 0) || _era_year(year(d), _reiwa(d), 0) || '.' || _num(month(d), 0) || '.' || _num(day(d), 0)
+         when style = 1 then _era(_reiwa(d), 1) || _era_year(year(d), _reiwa(d), 1) || _num(month(d), 1) || _num(day(d), 1)
+         else _era(_reiwa(d), 2) || _era_year(year(d), _reiwa(d), 2) || '年' || _num(month(d), 2) || '月' || _num(day(d), 2) || '日'
+    end;
+create or replace temp macro wareki_month_text(d, style) as
+    case when style = 0 then _era(_reiwa(d), 0) || _era_year(year(d), _reiwa(d), 0) || '.' || _num(month(d), 0)
+         when style = 1 then _era(_reiwa(d), 1) || _era_year(year(d), _reiwa(d), 1) || _num(month(d), 1)
+         else _era(_reiwa(d), 2) || _era_year(year(d), _reiwa(d), 2) || '年' || _num(month(d), 2) || '月'
+    end;
+create or replace temp macro fiscal_year_text(fy, style) as
+    _era(fy >= 2019, style) || _era_year(fy, fy >= 2019, style) || case when style = 2 then '年度' else '' end;
+"""
+
+
+def _records_sql(fiscal_year: int, seed: int) -> str:
+    """One row per person-year: the twelve statuses and payment dates, and when it last changed."""
+    def u(salt: int) -> str:
+        return f"(hash({seed}, prefecture_code, j, month_index, {salt}) >> 11)::double / 9007199254740992.0"
+
+    pivot = ",\n        ".join(
+        f"max(status) filter (where month_index = {m}) as status_{m}, max(paid_on) filter (where month_index = {m}) as paid_on_{m}"
+        for m in range(12)
+    )
+    return f"""
+with slots as (
+    select c.prefecture_code, c.month_index, s.j, c.status_class, c.paid_k,
+        -- a partial exemption is approved for the person's year, not month by month
+        hash({seed}, {fiscal_year}, c.prefecture_code, s.j) % 1000 as partial_draw
+    from cells c, range(c.lo, c.hi) s(j)
+    where c.premium_fiscal_year = {fiscal_year}
+),
+coded as (
+    select prefecture_code, j, month_index,
+        case when status_class <> '1' then status_class
+             when partial_draw < {PARTIAL_PER_MILLE['6']} then '6'
+             when partial_draw < {PARTIAL_PER_MILLE['6'] + PARTIAL_PER_MILLE['7']} then '7'
+             when partial_draw < {sum(PARTIAL_PER_MILLE.values())} then '8'
+             else '1' end as status,
+        -- on time: in the premium month itself or by its deadline (end of the next month)
+        case when paid_k = month_index + 1 and {u(1)} < {ON_TIME_SHARE_IN_PREMIUM_MONTH} then month_index else paid_k end
+            as paid_month,
+        {u(2)} as day_draw
+    from slots
+),
+dated as (
+    select *,
+        make_date({fiscal_year} + (3 + paid_month) // 12, (3 + paid_month) % 12 + 1, 1) as paid_month_start
+    from coded
+)
+select prefecture_code, j,
+    {pivot},
+    max(month_index) as last_status_month,
+    max(paid_month) as last_paid_month,
+    max(paid_month) filter (where paid_month <= 12) as last_paid_month_by_close
+from (
+    select prefecture_code, j, month_index, status, paid_month,
+        paid_month_start + floor(day_draw * day(last_day(paid_month_start)))::integer as paid_on
+    from dated
+)
+group by prefecture_code, j
+"""
+
+
+def _versions_sql(fiscal_year: int, seed: int) -> str:
+    """Printed lines: each record as of its last change, plus as of the current-year close if paid later."""
+    statuses = [f"case when status_{m} is null then '' when style = 2 then fw(status_{m}) else status_{m} end" for m in range(12)]
+    dates = [f"wareki_text(case when paid_on_{m} <= last_day(processing_month) then paid_on_{m} end, style)" for m in range(12)]
+    group = ", ".join(f"{s}, {d}" for s, d in zip(statuses, dates))
+    return f"""
+with versions as (
+    select *, greatest(last_status_month, coalesce(last_paid_month, -1)) as version_month from records
+    union all
+    select *, greatest(last_status_month, last_paid_month_by_close) from records where last_paid_month > 12
+),
+styled as (
+    select *,
+        make_date({fiscal_year} + (3 + version_month) // 12, (3 + version_month) % 12 + 1, 1) as processing_month,
+        (({fiscal_year} * 12 + 3 + version_month) % 3)::integer as style,
+        lpad((prefecture_code::integer * 100 + j // 1000000)::varchar, 4, '0') || '-'
+            || lpad(((j % 1000000 * {_SERIAL_MULTIPLIER} + {seed % 1_000_000}) % 1000000)::varchar, 6, '0') as number
+    from versions
+)
+select processing_month,
+    concat_ws(',',
+        case when style = 2 then fw(number) else number end,
+        fiscal_year_text({fiscal_year}, style),
+        case when style = 2 then fw(prefecture_code) else prefecture_code end,
+        wareki_month_text(processing_month, style),
+        {group}
+    ) as line,
+    prefecture_code, j
+from styled
+"""
+
+
+def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[Path]:
+    """Write one CP932 ledger file per processing month into ``landing_dir``; returns the files.
+
+    Files are written under a temporary name and renamed into place, so the loader never sees
+    half a file. Re-running with the same scale and seed rewrites identical bytes.
+    """
+    landing_dir.mkdir(parents=True, exist_ok=True)
+    cells = calibrate(scale, seed)
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(dir=landing_dir.parent, prefix=".np_generate_") as tmp, duckdb.connect() as con:
+        con.execute(_format_macros())
+        con.register("cells_frame", cells.to_arrow())
+        con.execute("create table cells as select * from cells_frame")
+        con.execute("create table lines (processing_month date, line varchar, fiscal_year integer, prefecture_code varchar, j bigint)")
+        for fy in FISCAL_YEARS:
+            con.execute(f"create or replace temp table records as {_records_sql(fy, seed)}")
+            con.execute(f"insert into lines select processing_month, line, {fy}, prefecture_code, j from ({_versions_sql(fy, seed)})")
+        months = [r[0] for r in con.execute("select distinct processing_month from lines order by 1").fetchall()]
+        header = (",".join(HEADER) + "\r\n").encode("cp932")
+        for n, month in enumerate(months, start=1):
+            utf8 = Path(tmp) / f"{month:%Y%m}.utf8"
+            con.execute(
+                f"""copy (select line from lines where processing_month = date '{month.isoformat()}'
+                          order by fiscal_year, prefecture_code, j)
+                    to '{utf8}' (format csv, header false, quote '', escape '', delimiter '\t', new_line '\\r\\n')"""
+            )
+            target = landing_dir / f"premium_ledger_{month:%Y%m}.csv"
+            partial = target.with_name(target.name + ".partial")
+            with open(utf8, encoding="utf-8", newline="") as src, open(partial, "wb") as dst:
+                dst.write(header)
+                while chunk := src.read(1 << 24):
+                    dst.write(chunk.encode("cp932"))  # strict: the generator never prints an unmappable character
+            utf8.unlink()
+            os.replace(partial, target)
+            written.append(target)
+            if progress is not None:
+                progress(n, len(months), target)
+    return written

@@ -1,0 +1,68 @@
+-- Obligation-month facts: one premium month of one insured person is one obligation month.
+-- No KPI needs the person, so the facts are counted at the grain every payment figure
+-- needs (premium month x prefecture x status x payment month): a few thousand rows instead
+-- of hundreds of millions at national scale, with nothing lost for the marts.
+with ledger as (
+
+    select * from {{ ref('stg_national_pension__premium_ledger') }}
+
+),
+
+statuses as (
+
+    select * from {{ ref('np_premium_statuses') }}
+
+),
+
+obligation_months as (
+
+    select
+        premium_fiscal_year,
+        prefecture_code,
+        processing_month,
+        unnest([
+            {%- for name, month in premium_months() %}
+            {
+                'premium_month': make_date(premium_fiscal_year + {{ 1 if month < 4 else 0 }}, {{ month }}, 1),
+                'status_code': status_{{ name }},
+                'paid_on': paid_on_{{ name }}
+            }{{ ',' if not loop.last }}
+            {%- endfor %}
+        ], recursive := true)
+
+    from ledger
+
+),
+
+counted as (
+
+    select
+        premium_fiscal_year,
+        premium_month,
+        prefecture_code,
+        status_code,
+        cast(date_trunc('month', paid_on) as date) as paid_month,
+        count(*) as obligation_months,
+        max(processing_month) as last_processing_month
+
+    from obligation_months
+    where status_code is not null  -- not a first-category insured person that month
+    group by all
+
+)
+
+select
+    counted.premium_fiscal_year,
+    counted.premium_month,
+    -- each month's premium is due at the end of the following month
+    last_day(counted.premium_month + interval 1 month) as due_date,
+    counted.prefecture_code,
+    counted.status_code,
+    statuses.status_category,
+    statuses.is_due,
+    counted.paid_month,
+    counted.obligation_months,
+    counted.last_processing_month
+
+from counted
+inner join statuses using (status_code)

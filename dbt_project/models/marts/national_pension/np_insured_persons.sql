@@ -1,0 +1,45 @@
+-- First-category insured persons (第１号被保険者) at each month end, by prefecture and
+-- status: each person's premium-year record has one status per month, so counting the
+-- month's obligation months counts persons.
+with obligation_months as (
+
+    select * from {{ ref('int_national_pension__obligation_months') }}
+
+),
+
+prefectures as (
+
+    select * from {{ ref('prefectures') }}
+
+),
+
+counted as (
+
+    select
+        last_day(premium_month) as as_of,
+        premium_fiscal_year as fiscal_year,
+        prefecture_code,
+        sum(obligation_months) as insured_persons,
+        sum(obligation_months) filter (where status_category = 'fully_exempt') as fully_exempt_persons,
+        sum(obligation_months) filter (where status_category = 'student_deferral') as student_deferral_persons,
+        sum(obligation_months) filter (where status_category = 'youth_deferral') as youth_deferral_persons,
+        sum(obligation_months) filter (where status_category = 'partially_exempt') as partially_exempt_persons
+
+    from obligation_months
+    group by all
+
+)
+
+select
+    counted.as_of,
+    counted.fiscal_year,
+    counted.prefecture_code,
+    prefectures.prefecture_name_ja,
+    counted.insured_persons,
+    coalesce(counted.fully_exempt_persons, 0) as fully_exempt_persons,
+    coalesce(counted.student_deferral_persons, 0) as student_deferral_persons,
+    coalesce(counted.youth_deferral_persons, 0) as youth_deferral_persons,
+    coalesce(counted.partially_exempt_persons, 0) as partially_exempt_persons
+
+from counted
+inner join prefectures using (prefecture_code)
