@@ -44,10 +44,24 @@ def _summarise(result: dg.ExecuteInProcessResult, published: Path) -> None:
                from marts.call_center_monthly where month(month) between 4 and 10 group by 1 order by 1"""
         ).fetchall():
             print(f"  FY{fy}: all dials {overall:.1%}, appointment line {appointment:.1%}")
-        statuses = con.execute(
-            "select status, count(*) from marts.call_center_reconciliation group by 1 order by 1"
-        ).fetchall()
-        print("  reconciliation against the report: " + ", ".join(f"{n} {s}" for s, n in statuses))
+        _print_reconciliation(con, "call_center_reconciliation")
+
+        print("\nNational Pension payment rates (published: FY2019 69.3%, Okinawa 55.4%; 30 Sep 2020 64.3%, Okinawa 48.1%):")
+        for fy, as_of, national, okinawa in con.execute(
+            """select premium_fiscal_year, as_of,
+                      sum(months_paid) / sum(months_due),
+                      sum(months_paid) filter (prefecture_code = '47') / sum(months_due) filter (prefecture_code = '47')
+               from marts.np_payment_rate
+               where (premium_fiscal_year, as_of) in ((2019, date '2020-04-30'), (2020, date '2020-09-30'))
+               group by all order by 1"""
+        ).fetchall():
+            print(f"  FY{fy} premiums as of {as_of}: nationwide {national:.2%}, Okinawa {okinawa:.1%}")
+        _print_reconciliation(con, "np_payment_rate_reconciliation")
+
+
+def _print_reconciliation(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    statuses = con.execute(f"select status, count(*) from marts.{table} group by 1 order by 1").fetchall()
+    print("  reconciliation against the report: " + ", ".join(f"{n} {s}" for s, n in statuses))
 
 
 def main() -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from ingest.specs import CALL_CENTER, ExtractSpec
+from ingest.specs import CALL_CENTER, NATIONAL_PENSION_LEDGER, ExtractSpec
 
 
 @dataclass(frozen=True)
@@ -31,4 +31,13 @@ CALL_CENTER_KPI = Kpi(
     gx_suites=("call_center_monthly",),
 )
 
-KPIS: tuple[Kpi, ...] = (CALL_CENTER_KPI,)
+NATIONAL_PENSION_KPI = Kpi(
+    name="national_pension",
+    title="National Pension payment rate (国民年金保険料 納付率)",
+    sources=(NATIONAL_PENSION_LEDGER,),
+    marts=("np_payment_rate", "np_insured_persons", "np_payment_rate_reconciliation"),
+    reconciliation="np_payment_rate_reconciliation",
+    gx_suites=("np_payment_rate",),
+)
+
+KPIS: tuple[Kpi, ...] = (CALL_CENTER_KPI, NATIONAL_PENSION_KPI)

@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 
+from ingest import pseudonym
 from ingest.config import DBT_PROJECT_DIR, WarehousePaths
 
 
@@ -41,6 +42,10 @@ class WarehouseResource(dg.ConfigurableResource):
             yield con
         finally:
             con.close()
+
+    def pseudonym_key(self) -> bytes:
+        """WAREHOUSE_PSEUDONYM_KEY, else the 0600 key file under the data directory (see ingest.pseudonym)."""
+        return pseudonym.load_key(self.paths.data_dir)
 
     def dbt_vars(self) -> str:
         return json.dumps({"working_db": str(self.paths.working_db), "scale": self.scale_value})

@@ -35,7 +35,8 @@ def build_ingest_asset(spec: ExtractSpec, kpi: str) -> dg.AssetsDefinition:
         with warehouse.working() as con:
             try:
                 summary = load_source(
-                    con, spec, paths.landing_dir(spec.source), paths.scratch, context.run_id, _progress_logger(context)
+                    con, spec, paths.landing_dir(spec.source), paths.scratch, context.run_id, _progress_logger(context),
+                    pseudonym_key=warehouse.pseudonym_key() if spec.needs_pseudonym_key else None,
                 )
             except IngestError as err:
                 context.log.error(str(err))
