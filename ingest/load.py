@@ -28,7 +28,7 @@ import polars as pl
 
 from ingest import japanese, pseudonym
 from ingest.readers import DecodedFile, decode_file
-from ingest.specs import ExtractSpec
+from ingest.specs import Column, ExtractSpec
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,27 @@ def parse_sql(spec: ExtractSpec, lines_table: str) -> str:
     texts = ",\n        ".join(
         f"nullif(trim(trim(f[{i}]), '\"'), '') as {c.name}__text" for i, c in enumerate(spec.columns, start=1)
     )
-    values = ",\n        ".join(f"{c.parse_sql(c.name + '__text')} as {c.name}" for c in spec.columns)
+    # Low-cardinality columns with a costly parse (wareki dates: a few thousand distinct texts
+    # among millions of fields) are parsed once per distinct text and joined back.
+    templates = list(dict.fromkeys(c.parse for c in spec.columns if c.parse_distinct))
+    lookups = "".join(
+        f"""
+_lookup_{i} as (
+    select text, {Column("text", c.type, parse=template).parse_sql("text")} as value
+    from (select distinct unnest([{", ".join(f"{c.name}__text" for c in spec.columns if c.parse == template)}]) as text from texts)
+),"""
+        for i, template in enumerate(templates)
+        for c in [next(c for c in spec.columns if c.parse == template)]
+    )
+    joins = "".join(
+        f"\n    left join _lookup_{templates.index(c.parse)} as _{c.name} on _{c.name}.text = texts.{c.name}__text"
+        for c in spec.columns
+        if c.parse_distinct
+    )
+    values = ",\n        ".join(
+        f"_{c.name}.value as {c.name}" if c.parse_distinct else f"{c.parse_sql(c.name + '__text')} as {c.name}"
+        for c in spec.columns
+    )
     checks = [f"case when n_fields <> {n} then 'expected {n} fields, found ' || n_fields end"]
     for c in spec.columns:
         if c.required:
@@ -164,10 +184,11 @@ texts as (
         {texts}
     from split
 ),
+{lookups}
 typed as (
-    select *,
+    select texts.*,
         {values}
-    from texts
+    from texts{joins}
 )
 select *,
     list_filter([
@@ -231,9 +252,13 @@ def _load_one(
             select {names}, ?, ?, line_number from _parsed where len(_reasons) = 0 order by line_number""",
         [load_id, path.name],
     )
+    line = "line"
+    for c in spec.columns:  # a sensitive field is masked even when it is not a valid identifier
+        if c.sensitive:
+            line = f"replace({line}, coalesce({c.name}__text, '{REDACTED}'), '{REDACTED}')"
     con.execute(
         f"""insert into {RAW_SCHEMA}.rejects
-            select ?, ?, ?, line_number, {_redacted(spec, "array_to_string(_reasons, '; ')")}, {_redacted(spec, "line")}
+            select ?, ?, ?, line_number, {_redacted(spec, "array_to_string(_reasons, '; ')")}, {_redacted(spec, line)}
             from _parsed where len(_reasons) > 0""",
         [load_id, spec.source, path.name],
     )

@@ -58,7 +58,8 @@ def decode_lines(data: bytes, encoding: str) -> tuple[str, list[DecodeReject]]:
                     raw_line=data[line_start:line_end].decode(encoding, errors="backslashreplace").rstrip("\r"),
                 )
             )
-            pos = line_end  # the newline ending the bad line stays, keeping numbering aligned
+            # The bad line's terminator (LF or CRLF) stays, keeping numbering and line endings intact.
+            pos = line_end - 1 if line_end > line_start and data[line_end - 1 : line_end] == b"\r" else line_end
 
 
 def decode_file(path: Path, encoding: str, scratch_dir: Path) -> DecodedFile:

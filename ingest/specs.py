@@ -21,6 +21,7 @@ class Column:
     required: bool = True
     description: str = ""
     sensitive: bool = False  # personal data: a reject reason never quotes its text
+    parse_distinct: bool = False  # parse each distinct text once (costly parse, few distinct values)
 
     def parse_sql(self, text_sql: str) -> str:
         return self.parse.format(v=text_sql, type=self.type)
@@ -139,7 +140,10 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
                 parse=f"case when halfwidth({{v}}) in {_sql_in(PREMIUM_STATUS_CODES)} then halfwidth({{v}}) end",
                 description=f"{month}月 premium status code (blank: not a first-category insured person that month).",
             ),
-            Column(f"paid_on_{name}", "DATE", parse="wareki_date({v})", required=False, description=f"{month}月 premium payment date."),
+            Column(
+                f"paid_on_{name}", "DATE", parse="wareki_date({v})", required=False, parse_distinct=True,
+                description=f"{month}月 premium payment date.",
+            ),
         )
     ),
     rules=(

@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from ingest.config import WarehousePaths
-from ingest.generate import call_center
+from ingest.generate import call_center, national_pension
 
 SCALE = 0.01
 SEED = 7
@@ -24,6 +24,14 @@ def generated_call_center(tmp_path_factory) -> Path:
     return directory
 
 
+@pytest.fixture(scope="session")
+def generated_national_pension(tmp_path_factory) -> Path:
+    """Demo premium-ledger files (CP932) at the test scale, generated once."""
+    directory = tmp_path_factory.mktemp("generated") / "national_pension"
+    national_pension.generate(directory, SCALE, SEED)
+    return directory
+
+
 @pytest.fixture
 def paths(tmp_path, monkeypatch) -> WarehousePaths:
     """A fresh data directory, wired into the environment the Dagster resources read."""
@@ -32,13 +40,15 @@ def paths(tmp_path, monkeypatch) -> WarehousePaths:
     monkeypatch.setenv("WAREHOUSE_SCALE", str(SCALE))
     monkeypatch.setenv("WAREHOUSE_SEED", str(SEED))
     monkeypatch.setenv("WAREHOUSE_DUCKDB_MEMORY_LIMIT", "2GB")
+    monkeypatch.delenv("WAREHOUSE_PSEUDONYM_KEY", raising=False)  # each test gets its own key file
     return WarehousePaths(data_dir)
 
 
 @pytest.fixture
-def landed(paths, generated_call_center) -> WarehousePaths:
-    """``paths`` with the demo call-center extracts delivered to its landing zone."""
+def landed(paths, generated_call_center, generated_national_pension) -> WarehousePaths:
+    """``paths`` with every source's demo extracts delivered to its landing zone."""
     shutil.copytree(generated_call_center, paths.landing_dir("call_center"))
+    shutil.copytree(generated_national_pension, paths.landing_dir("national_pension"))
     return paths
 
 

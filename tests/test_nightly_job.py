@@ -4,6 +4,7 @@ import duckdb
 import polars as pl
 
 from ingest.generate.call_center import Figures
+from ingest.generate.national_pension import Figures as NpFigures
 from tests.conftest import SCALE, query
 
 CONTRACT = {
@@ -21,13 +22,24 @@ def _published(paths, sql):
     return query(paths.published_db, sql)
 
 
-def test_nightly_refresh_publishes_the_call_center_mart(landed, run_nightly):
+def test_nightly_refresh_publishes_every_kpi(landed, run_nightly):
     result = run_nightly()
     assert result.success
     assert all(e.passed for e in result.get_asset_check_evaluations() if e.severity.value == "ERROR")
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert {"raw/call_center__calls", "marts/call_center_monthly", "published/call_center"} <= materialized
+    assert {"raw/national_pension__premium_ledger", "marts/np_payment_rate", "published/national_pension"} <= materialized
+    _assert_call_center_published(landed)
+    _assert_payment_rate_published(landed)
 
+    log = _published(landed, "select mart, checks_passed, latest_attempt_passed, version_run_id from marts.publication_log order by mart")
+    assert log == [
+        (mart, True, True, result.run_id)
+        for mart in ("call_center_monthly", "call_center_reconciliation", "np_insured_persons", "np_payment_rate", "np_payment_rate_reconciliation")
+    ]
+
+
+def _assert_call_center_published(landed):
     assert landed.published_db.is_symlink()
     columns = dict(_published(landed, "select column_name, data_type from information_schema.columns where table_schema = 'marts' and table_name = 'call_center_monthly'"))
     for name, data_type in CONTRACT.items():
@@ -49,13 +61,61 @@ def test_nightly_refresh_publishes_the_call_center_mart(landed, run_nightly):
     offered = monthly.filter(pl.col("fiscal_year") == 2019)["calls_offered"].sum()
     assert abs(offered - 7_029_030 * SCALE) <= 7 * 2
 
-    log = _published(landed, "select mart, checks_passed, latest_attempt_passed, version_run_id from marts.publication_log order by mart")
-    assert log == [
-        ("call_center_monthly", True, True, result.run_id),
-        ("call_center_reconciliation", True, True, result.run_id),
-    ]
     statuses = dict(_published(landed, "select status, count(*) from marts.call_center_reconciliation group by 1"))
     assert statuses == {"match": 63, "known_discrepancy": 1}
+
+
+NP_CONTRACT = {
+    "premium_fiscal_year": "INTEGER",
+    "as_of": "DATE",
+    "prefecture_code": "VARCHAR",
+    "prefecture_name_ja": "VARCHAR",
+    "months_due": "BIGINT",
+    "months_paid": "BIGINT",
+    "payment_rate": "DOUBLE",
+}
+
+
+def _assert_payment_rate_published(landed):
+    columns = dict(_published(landed, "select column_name, data_type from information_schema.columns where table_schema = 'marts' and table_name = 'np_payment_rate'"))
+    for name, data_type in NP_CONTRACT.items():
+        assert columns[name] == data_type, name
+    codes = _published(landed, "select distinct prefecture_code from marts.np_payment_rate order by 1")
+    assert [c for (c,) in codes] == [f"{i:02d}" for i in range(1, 48)]
+    assert _published(landed, "select prefecture_name_ja from marts.np_payment_rate where prefecture_code = '47' limit 1") == [("沖縄県",)]
+    # as_of spans the May after the premium year starts to the end of FY+2 (or the data's end).
+    spans = _published(landed, "select premium_fiscal_year, min(as_of)::varchar, max(as_of)::varchar from marts.np_payment_rate group by 1 order by 1")
+    assert spans == [
+        (2017, "2017-05-31", "2020-03-31"),
+        (2018, "2018-05-31", "2020-09-30"),
+        (2019, "2019-05-31", "2020-09-30"),
+        (2020, "2020-05-31", "2020-09-30"),
+    ]
+    # Every published rate and count, recomputed here from the published marts, independently
+    # of the pipeline's own reconciliation model.
+    with duckdb.connect(str(landed.published_db), read_only=True) as con:
+        rates = con.sql("select * from marts.np_payment_rate").pl()
+        insured = con.sql("select * from marts.np_insured_persons").pl()
+
+    def rate(fy, as_of, prefecture):
+        rows = rates.filter((pl.col("premium_fiscal_year") == fy) & (pl.col("as_of") == as_of))
+        if prefecture:
+            rows = rows.filter(pl.col("prefecture_code") == prefecture)
+        return 100 * rows["months_paid"].sum() / rows["months_due"].sum(), rows["months_paid"].sum()
+
+    for r in NpFigures.load().frame.iter_rows(named=True):
+        fy, as_of, pref, published = r["premium_fiscal_year"], r["as_of"], r["prefecture_code"], r["published_value"]
+        if r["measure"] == "payment_rate":
+            assert abs(rate(fy, as_of, pref)[0] - published) <= 0.5 * 10 ** -r["decimals"], r["figure_id"]
+        elif r["measure"] == "payment_rate_points":
+            points = rate(fy, as_of, pref)[0] - rate(r["reference_fiscal_year"], r["reference_as_of"], pref)[0]
+            assert round(points, r["decimals"]) == published, r["figure_id"]
+        elif r["measure"] == "months_paid":
+            assert abs(rate(fy, as_of, pref)[1] - published * SCALE) <= 0.5, r["figure_id"]
+        else:
+            assert abs(insured.filter(pl.col("as_of") == as_of)["insured_persons"].sum() - published * SCALE) <= 0.5, r["figure_id"]
+    statuses = dict(_published(landed, "select status, count(*) from marts.np_payment_rate_reconciliation group by 1"))
+    assert statuses == {"match": 53}
 
 
 def test_second_night_loads_only_the_new_file(landed, run_nightly):

@@ -35,11 +35,11 @@ select
     counted.fiscal_year,
     counted.prefecture_code,
     prefectures.prefecture_name_ja,
-    counted.insured_persons,
-    coalesce(counted.fully_exempt_persons, 0) as fully_exempt_persons,
-    coalesce(counted.student_deferral_persons, 0) as student_deferral_persons,
-    coalesce(counted.youth_deferral_persons, 0) as youth_deferral_persons,
-    coalesce(counted.partially_exempt_persons, 0) as partially_exempt_persons
+    cast(counted.insured_persons as bigint) as insured_persons,
+    cast(coalesce(counted.fully_exempt_persons, 0) as bigint) as fully_exempt_persons,
+    cast(coalesce(counted.student_deferral_persons, 0) as bigint) as student_deferral_persons,
+    cast(coalesce(counted.youth_deferral_persons, 0) as bigint) as youth_deferral_persons,
+    cast(coalesce(counted.partially_exempt_persons, 0) as bigint) as partially_exempt_persons
 
 from counted
 inner join prefectures using (prefecture_code)

@@ -66,14 +66,14 @@ select
     counted.as_of,
     counted.prefecture_code,
     prefectures.prefecture_name_ja,
-    coalesce(counted.months_due, 0) as months_due,
-    coalesce(counted.months_paid, 0) as months_paid,
+    cast(coalesce(counted.months_due, 0) as bigint) as months_due,
+    cast(coalesce(counted.months_paid, 0) as bigint) as months_paid,
     coalesce(counted.months_paid, 0) / nullif(counted.months_due, 0) as payment_rate,
-    counted.months_insured,
-    coalesce(counted.months_fully_exempt, 0) as months_fully_exempt,
-    coalesce(counted.months_student_deferral, 0) as months_student_deferral,
-    coalesce(counted.months_youth_deferral, 0) as months_youth_deferral,
-    coalesce(counted.months_partially_exempt, 0) as months_partially_exempt,
+    cast(counted.months_insured as bigint) as months_insured,
+    cast(coalesce(counted.months_fully_exempt, 0) as bigint) as months_fully_exempt,
+    cast(coalesce(counted.months_student_deferral, 0) as bigint) as months_student_deferral,
+    cast(coalesce(counted.months_youth_deferral, 0) as bigint) as months_youth_deferral,
+    cast(coalesce(counted.months_partially_exempt, 0) as bigint) as months_partially_exempt,
     (coalesce(counted.months_fully_exempt, 0) + coalesce(counted.months_student_deferral, 0)
         + coalesce(counted.months_youth_deferral, 0)) / counted.months_insured as exemption_rate
 

@@ -1,0 +1,91 @@
+"""The demo premium ledger: calibrated to every published figure at any scale, printed as the mainframe does."""
+
+import hashlib
+
+import polars as pl
+import pytest
+
+from ingest.generate import national_pension as npg
+from ingest.readers import decode_lines
+from tests.conftest import SEED
+
+
+def _figures_from_cells(cells: pl.DataFrame, scale: float) -> dict[str, float]:
+    """Every seed figure recomputed straight from the calibrated counts (independent of dbt)."""
+    due = cells.filter(pl.col("status_class") == "1").with_columns(n=pl.col("hi") - pl.col("lo"))
+
+    def paid_and_due(fy, k, prefecture):
+        rows = due.filter((pl.col("premium_fiscal_year") == fy) & (pl.col("month_index") < min(k, 12)))
+        if prefecture:
+            rows = rows.filter(pl.col("prefecture_code") == prefecture)
+        return rows.filter(pl.col("paid_k") <= k)["n"].sum(), rows["n"].sum()
+
+    def rate(fy, k, prefecture):
+        paid, months = paid_and_due(fy, k, prefecture)
+        return 100.0 * paid / months
+
+    out = {}
+    for r in npg.Figures.load().frame.iter_rows(named=True):
+        fy, pref = r["premium_fiscal_year"], r["prefecture_code"]
+        k = npg._as_of_index(fy, r["as_of"])
+        if r["measure"] == "payment_rate":
+            out[r["figure_id"]] = rate(fy, k, pref)
+        elif r["measure"] == "payment_rate_points":
+            ref = r["reference_fiscal_year"]
+            out[r["figure_id"]] = rate(fy, k, pref) - rate(ref, npg._as_of_index(ref, r["reference_as_of"]), pref)
+        elif r["measure"] == "months_paid":
+            out[r["figure_id"]] = paid_and_due(fy, k, pref)[0]
+        else:  # insured persons in the as-of month
+            month = cells.filter((pl.col("premium_fiscal_year") == fy) & (pl.col("month_index") == k))
+            out[r["figure_id"]] = (month["hi"] - month["lo"]).sum()
+    return out
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.01, 0.002])
+def test_calibration_reproduces_every_published_figure(scale):
+    recomputed = _figures_from_cells(npg.calibrate(scale, SEED), scale)
+    for r in npg.Figures.load().frame.iter_rows(named=True):
+        value = recomputed[r["figure_id"]]
+        if r["unit"] in ("percent", "points"):
+            assert round(value, r["decimals"] + 6) == pytest.approx(r["published_value"], abs=0.5 * 10 ** -r["decimals"] + 1e-9), r["figure_id"]
+        elif scale == 1.0:
+            assert value == r["published_value"], r["figure_id"]  # counts exactly at national scale
+        else:
+            assert abs(value - r["published_value"] * scale) <= 0.5, r["figure_id"]
+
+
+def test_curve_points_at_their_printed_hundredths():
+    # The FY2019 and FY2020 curves are printed to 0.01 point: spot-check two by hand.
+    recomputed = _figures_from_cells(npg.calibrate(1.0, SEED), 1.0)
+    assert f"{recomputed['np_fy2019_curve_202004']:.2f}" == "69.25"
+    assert f"{recomputed['np_fy2020_curve_202009']:.2f}" == "64.32"
+
+
+def test_months_are_never_paid_beyond_the_two_year_limit():
+    cells = npg.calibrate(0.01, SEED)
+    late = cells.filter(pl.col("paid_k").is_not_null() & (pl.col("paid_k") > pl.col("month_index") + 1 + 24))
+    assert late.height == 0
+
+
+def test_ledger_files_are_strict_cp932_with_wareki_and_full_width(generated_national_pension):
+    files = sorted(generated_national_pension.glob("premium_ledger_*.csv"))
+    assert files[0].name == "premium_ledger_201704.csv" and files[-1].name == "premium_ledger_202009.csv"
+    text = {}
+    for path in files:
+        decoded, rejects = decode_lines(path.read_bytes(), "cp932")
+        assert rejects == [], path
+        text[path.name] = decoded
+    header = text[files[0].name].split("\r\n", 1)[0]
+    assert header.startswith("基礎年金番号,保険料年度,都道府県コード,処理年月,4月納付区分,4月納付日")
+    everything = "".join(text.values())
+    assert "令和２年" in everything and "R02." in everything  # kanji with full-width digits, dotted
+    assert "令和元年" in everything and "平成３０年" in everything
+    assert any(line.startswith("０") for line in text["premium_ledger_202006.csv"].splitlines()[1:])  # full-width number
+
+
+def test_generation_is_deterministic(tmp_path):
+    first = npg.generate(tmp_path / "a", 0.002, SEED)
+    second = npg.generate(tmp_path / "b", 0.002, SEED)
+    digest = lambda files: [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in files]  # noqa: E731
+    assert digest(first) == digest(second)
+    assert not list((tmp_path / "a").glob("*.partial"))

@@ -1,0 +1,77 @@
+"""No basic pension number reaches any table of the working or the published database."""
+
+import duckdb
+import pytest
+
+from ingest.readers import decode_lines
+from tests.conftest import query
+
+# A number as printed: 4 + 6 digits, half- or full-width, hyphen optional, not part of a
+# longer alphanumeric token (a 32-hex person_key may contain ten digits in a row by chance).
+NUMBER = r"(^|[^0-9A-Za-z０-９])[0-9０-９]{4}[-－]?[0-9０-９]{6}($|[^0-9A-Za-z０-９])"
+
+
+def numbers_found(database, sample_numbers: list[str]) -> list[str]:
+    """'schema.table.column' of every text column holding a number (by pattern or a known value)."""
+    found = []
+    with duckdb.connect(str(database), read_only=True) as con:
+        columns = con.execute(
+            """select table_schema, table_name, column_name from information_schema.columns
+               where data_type = 'VARCHAR' and table_catalog = current_database()"""
+        ).fetchall()
+        for schema, table, column in columns:
+            ref = f'"{schema}"."{table}"."{column}"'
+            hits = con.execute(
+                f'select count(*) from "{schema}"."{table}" where regexp_matches({ref}, ?) or regexp_matches({ref}, ?)',
+                [NUMBER, "|".join(sample_numbers)],
+            ).fetchone()[0]
+            if hits:
+                found.append(f"{schema}.{table}.{column}")
+    return found
+
+
+def _numbers_in_landing(landing) -> list[str]:
+    """Basic pension numbers as delivered, in every printed form (a sample from each file)."""
+    out = set()
+    for path in sorted(landing.glob("premium_ledger_*.csv")):
+        text, _ = decode_lines(path.read_bytes(), "cp932")
+        for line in text.splitlines()[1:4]:
+            number = line.split(",")[0]
+            ascii_number = number.translate(str.maketrans("０１２３４５６７８９－", "0123456789-"))
+            out |= {number, ascii_number, ascii_number.replace("-", "")}
+    return sorted(out)
+
+
+def test_the_scan_detects_a_planted_number(tmp_path):
+    # The scanner itself must be able to fail.
+    database = tmp_path / "planted.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create table t (note varchar, key varchar)")
+        con.execute("insert into t values ('caller gave １２３４５６７８９０ on the phone', 'a1b2c3d4e5f6071829304a5b6c7d8e9f')")
+    assert numbers_found(database, ["9999-999999"]) == ["main.t.note"]
+
+
+@pytest.fixture
+def published_run(landed, run_nightly):
+    # Rejected lines must not leak either: deliver one undecodable and one unparseable record.
+    ledger = sorted(landed.landing_dir("national_pension").glob("premium_ledger_*.csv"))[-1]
+    first_record = ledger.read_bytes().split(b"\r\n")[1]
+    with ledger.open("ab") as f:
+        f.write(first_record.replace(b",", b",\x82\x20", 1) + b"\r\n")
+        f.write(first_record.replace(b",", b",R99", 2) + b"\r\n")
+    result = run_nightly()
+    assert result.success
+    return landed
+
+
+def test_no_table_holds_a_basic_pension_number(published_run):
+    paths = published_run
+    samples = _numbers_in_landing(paths.landing_dir("national_pension"))
+    assert len(samples) > 100
+    assert query(paths.working_db, "select count(*) from raw.rejects") == [(2,)]
+    assert numbers_found(paths.working_db, samples) == []
+    published = sorted(paths.published_dir.glob("versions/*.duckdb"))
+    assert published
+    for database in published:
+        assert numbers_found(database, samples) == []
+    assert not list(paths.scratch.glob("*")), "decoded copies of the extracts must not outlive the load"
