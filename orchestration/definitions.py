@@ -12,10 +12,16 @@ from orchestration.kpis import KPIS
 from orchestration.resources import dbt_resource, warehouse_from_env
 from orchestration.schedules import nightly_refresh_schedule
 
+ingest_assets = {kpi.name: [build_ingest_asset(spec, kpi.name) for spec in kpi.sources] for kpi in KPIS}
+dbt_assets = {kpi.name: build_dbt_assets(kpi) for kpi in KPIS}
+# Which assets belong to which KPI: a KPI's verdict is every check on any of them.
+kpi_keys = {
+    kpi.name: {key for asset in [*ingest_assets[kpi.name], dbt_assets[kpi.name]] for key in asset.keys} for kpi in KPIS
+}
 assets = [
-    *(build_ingest_asset(spec, kpi.name) for kpi in KPIS for spec in kpi.sources),
-    *(build_dbt_assets(kpi) for kpi in KPIS),
-    *(build_publish_asset(kpi) for kpi in KPIS),
+    *(asset for kpi in KPIS for asset in ingest_assets[kpi.name]),
+    *dbt_assets.values(),
+    *(build_publish_asset(kpi, kpi_keys) for kpi in KPIS),
 ]
 asset_checks = [
     *(build_gx_check(kpi.mart_key(mart), mart) for kpi in KPIS for mart in kpi.gx_suites),

@@ -134,3 +134,35 @@ def test_second_night_loads_only_the_new_file(landed, run_nightly):
     assert metadata["files_unchanged"].value == len(list(landing.glob("cdr_*.csv"))) - 1
     november = _published(landed, "select sum(calls_offered) from marts.call_center_monthly where month = date '2020-11-01'")[0][0]
     assert november == template.count("\n") - 1
+
+
+def test_a_new_monthly_ledger_supersedes_earlier_prints(landed, run_nightly):
+    assert run_nightly().success
+    landing = landed.landing_dir("national_pension")
+    # October's processing month reprints some FY2020 records with a September premium paid on 15 October.
+    september = (landing / "premium_ledger_202009.csv").read_bytes().decode("cp932").split("\r\n")
+    october, paid = [september[0]], 0
+    fy2020 = [line for line in september[1:] if line.split(",")[1:2] == ["令和２年度"]]
+    for line in fy2020[:200]:
+        fields = line.split(",")
+        fields[3] = "令和２年１０月"
+        if fields[14] == "１" and fields[15] == "":
+            fields[15], paid = "令和２年１０月１５日", paid + 1
+        october.append(",".join(fields))
+    (landing / "premium_ledger_202010.csv").write_bytes(("\r\n".join(october) + "\r\n").encode("cp932"))
+    assert paid > 50
+
+    second = run_nightly()
+    assert second.success
+    [ingest] = [e for e in second.get_asset_materialization_events() if e.asset_key.to_user_string() == "raw/national_pension__premium_ledger"]
+    assert ingest.materialization.metadata["files_loaded"].value == 1
+    assert ingest.materialization.metadata["rows_loaded"].value == 200
+    paid_by = dict(_published(landed, """
+        select as_of::varchar, sum(months_paid) from marts.np_payment_rate
+        where premium_fiscal_year = 2020 and as_of >= date '2020-09-30' group by 1"""))
+    # Only the reprinted September premiums were paid in October (the demo data ends on 30 September).
+    assert paid_by["2020-10-31"] - paid_by["2020-09-30"] == paid
+    # The earlier prints stay in raw; staging reads one row per person and premium year.
+    assert query(landed.working_db, "select count(*) from raw.national_pension__premium_ledger where processing_month = date '2020-10-01'") == [(200,)]
+    statuses = dict(_published(landed, "select status, count(*) from marts.np_payment_rate_reconciliation group by 1"))
+    assert statuses == {"match": 53}

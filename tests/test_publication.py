@@ -14,13 +14,31 @@ def _fingerprint(paths):
     return target, hashlib.sha256(target.read_bytes()).hexdigest()
 
 
-def _check(result, name):
-    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == name]
+def _check(result, name, asset="marts/call_center_reconciliation"):
+    [evaluation] = [
+        e for e in result.get_asset_check_evaluations() if e.check_name == name and e.asset_key.to_user_string() == asset
+    ]
     return evaluation
 
 
+def _assert_only_call_center_held_back(paths, before, first, second):
+    """The old file is untouched; the new one carries the old call-center marts and the new payment-rate marts."""
+    old_file, old_digest = before
+    assert hashlib.sha256(old_file.read_bytes()).hexdigest() == old_digest
+    assert paths.published_db.resolve() != old_file
+    log = dict(
+        (mart, (version, passed))
+        for mart, version, passed in query(paths.published_db, "select mart, version_run_id, latest_attempt_passed from marts.publication_log")
+    )
+    assert log["call_center_monthly"] == (first.run_id, False)
+    assert log["np_payment_rate"] == (second.run_id, True)
+    sql = "select * from marts.call_center_monthly order by month, dial_code"
+    assert query(paths.published_db, sql) == query(old_file, sql)
+
+
 def test_failing_reconciliation_refuses_publication_and_keeps_the_old_file(landed, run_nightly):
-    assert run_nightly().success
+    first = run_nightly()
+    assert first.success
     before = _fingerprint(landed)
     # A corrected re-delivery that drops half of a day's calls: the April figures no longer reconcile.
     path = landed.landing_dir("call_center") / "cdr_20200415.csv"
@@ -32,13 +50,16 @@ def test_failing_reconciliation_refuses_publication_and_keeps_the_old_file(lande
     failed = _check(result, "published_figures_reproduced")
     assert not failed.passed
     assert "cc_fy2020_04_offered" in failed.metadata["mismatched_figures"].value
-    assert "published/call_center" not in {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert _fingerprint(landed) == before
-    assert len(list((landed.published_dir / "versions").glob("*.duckdb"))) == 1
+    published = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "published/call_center" not in published and "published/national_pension" in published
+    _assert_only_call_center_held_back(landed, before, first, result)
+    # night 1 published both KPIs (a version each); night 2 only the payment-rate KPI
+    assert len(list((landed.published_dir / "versions").glob("*.duckdb"))) == 3
 
 
 def test_failing_dbt_test_refuses_publication(landed, run_nightly):
-    assert run_nightly().success
+    first = run_nightly()
+    assert first.success
     before = _fingerprint(landed)
     extra = landed.landing_dir("call_center") / "cdr_20201102.csv"
     extra.write_text(
@@ -48,12 +69,16 @@ def test_failing_dbt_test_refuses_publication(landed, run_nightly):
     )
     result = run_nightly()
     assert not result.success
-    assert not _check(result, "relationships_stg_call_center__calls_dial_code__dial_code__ref_call_center_dials_").passed
-    assert _fingerprint(landed) == before
+    assert not _check(
+        result, "relationships_stg_call_center__calls_dial_code__dial_code__ref_call_center_dials_", "staging/stg_call_center__calls"
+    ).passed
+    _assert_only_call_center_held_back(landed, before, first, result)
 
 
 def test_nothing_passes_on_the_first_night_so_nothing_is_published(landed, run_nightly):
     for path in landed.landing_dir("call_center").glob("cdr_201904*.csv"):
+        path.unlink()
+    for path in landed.landing_dir("national_pension").glob("premium_ledger_2019*.csv"):
         path.unlink()
     assert not run_nightly().success
     assert not landed.published_db.exists()

@@ -7,6 +7,8 @@ publication log can record held-back marts too.
 """
 
 
+from collections.abc import Mapping
+
 import dagster as dg
 import polars as pl
 
@@ -15,19 +17,29 @@ from orchestration.publication import Attempt, publish
 from orchestration.resources import WarehouseResource
 
 
-def run_attempts(context: dg.AssetExecutionContext) -> dict[str, tuple[str, Attempt]]:
-    """This run's check verdicts, per published mart: ``{mart: (kpi, Attempt)}``."""
-    marts = {kpi.mart_key(m): (kpi.name, m) for kpi in KPIS for m in kpi.marts}
+def run_attempts(context: dg.AssetExecutionContext, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> dict[str, tuple[str, Attempt]]:
+    """This run's verdict per published mart: ``{mart: (kpi, Attempt)}``.
+
+    The KPI is the unit of publication, so every mart of a KPI shares its verdict: the checks
+    on all of the KPI's assets (sources, staging, marts), not only on the mart itself. A KPI
+    none of whose checks ran this run gets no entry (its log rows keep their last attempt).
+    """
     evaluations: dict[str, list] = {}
     for record in context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
         evaluation = record.dagster_event.event_specific_data
-        if evaluation.asset_key in marts:
-            evaluations.setdefault(evaluation.asset_key, []).append(evaluation)
+        for kpi_name, keys in kpi_keys.items():
+            if evaluation.asset_key in keys:
+                evaluations.setdefault(kpi_name, []).append(evaluation)
     attempts = {}
-    for key, evals in evaluations.items():
-        kpi_name, mart = marts[key]
-        failures = tuple(sorted(e.check_name for e in evals if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR))
-        attempts[mart] = (kpi_name, Attempt(len(evals), failures))
+    for kpi in KPIS:
+        evals = evaluations.get(kpi.name)
+        if not evals:
+            continue
+        failures = tuple(sorted(
+            f"{e.asset_key.to_user_string()}: {e.check_name}"
+            for e in evals if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+        ))
+        attempts.update({mart: (kpi.name, Attempt(len(evals), failures)) for mart in kpi.marts})
     return attempts
 
 
@@ -38,7 +50,9 @@ def _markdown_preview(con, table: str, limit: int = 10) -> str:
     return f"{header}\n{body}"
 
 
-def build_publish_asset(kpi: Kpi) -> dg.AssetsDefinition:
+def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> dg.AssetsDefinition:
+    """``kpi_keys``: every KPI's asset keys, so the log can record the other KPIs' verdicts too."""
+
     @dg.asset(
         key=["published", kpi.name],
         deps=[kpi.mart_key(m) for m in kpi.marts],
@@ -53,7 +67,7 @@ def build_publish_asset(kpi: Kpi) -> dg.AssetsDefinition:
         with warehouse.working() as con:
             preview = _markdown_preview(con, f"marts.{kpi.marts[0]}")
             result = publish(
-                con, warehouse.paths, kpi.name, list(kpi.marts), run_attempts(context), context.run_id,
+                con, warehouse.paths, kpi.name, list(kpi.marts), run_attempts(context, kpi_keys), context.run_id,
                 keep=warehouse.published_versions_kept,
             )
         held_back = result.log.filter(pl.col("latest_attempt_passed").eq(False))
