@@ -13,7 +13,7 @@ import polars as pl
 
 
 def round_half_up(x: float) -> int:
-    return int(math.floor(x + 0.5))
+    return math.floor(x + 0.5)
 
 
 def allocate(total: int, weights: list[float]) -> list[int]:

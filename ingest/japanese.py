@@ -42,7 +42,6 @@ def _era_lookup(name: str, values: dict[str, str]) -> str:
 
 
 def macros_sql() -> str:
-    parts = "['era', 'y', 'm', 'd']"
     return f"""
 create or replace temp macro halfwidth(s) as translate(s, '{_FULLWIDTH}', '{_HALFWIDTH}');
 {_era_lookup("_era_base", {era: str(base) for era, (_, base, _, _) in ERAS.items()})}

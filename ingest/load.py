@@ -71,7 +71,7 @@ class MalformedFileError(ValueError):
 class IngestError(RuntimeError):
     """Some files could not be loaded; the others were committed."""
 
-    def __init__(self, failures: list[MalformedFileError], summary: "LoadSummary"):
+    def __init__(self, failures: list[MalformedFileError], summary: LoadSummary):
         self.failures, self.summary = failures, summary
         details = "\n".join(f"  - {f}" for f in failures)
         super().__init__(f"{len(failures)} landing file(s) could not be loaded and were left untouched:\n{details}")
@@ -286,7 +286,7 @@ def _load_one(
         f"insert into {RAW_SCHEMA}.load_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)",
         [
             load_id, spec.source, path.name, str(path), version, decoded.size_bytes, decoded.sha256,
-            loaded + rejected, loaded, rejected, run_id, dt.datetime.now(dt.timezone.utc),
+            loaded + rejected, loaded, rejected, run_id, dt.datetime.now(dt.UTC),
         ],
     )
     if previous_load_id is not None:

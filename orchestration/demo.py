@@ -66,7 +66,9 @@ def _print_reconciliation(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 def main() -> int:
     load_dotenv(REPO_ROOT / ".env", override=False)
-    from orchestration.definitions import defs  # after .env: resources read EnvVar at run time
+    from orchestration.definitions import (
+        defs,  # after .env: resources read EnvVar at run time
+    )
 
     paths = WarehousePaths(Path(os.environ["WAREHOUSE_DATA_DIR"]).resolve())
     started = time.monotonic()

@@ -127,7 +127,7 @@ def publish(
 
     ``attempts`` maps every mart this run checked to (its KPI, what the checks said).
     """
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     versions = paths.published_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
     final = versions / _version_name(kpi, now)

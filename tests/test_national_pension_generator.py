@@ -86,6 +86,6 @@ def test_ledger_files_are_strict_cp932_with_wareki_and_full_width(generated_nati
 def test_generation_is_deterministic(tmp_path):
     first = npg.generate(tmp_path / "a", 0.002, SEED)
     second = npg.generate(tmp_path / "b", 0.002, SEED)
-    digest = lambda files: [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in files]  # noqa: E731
+    digest = lambda files: [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in files]
     assert digest(first) == digest(second)
     assert not list((tmp_path / "a").glob("*.partial"))

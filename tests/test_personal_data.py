@@ -54,7 +54,7 @@ def test_the_scan_detects_a_planted_number(tmp_path):
 @pytest.fixture
 def published_run(landed, run_nightly):
     # Rejected lines must not leak either: deliver one undecodable and one unparseable record.
-    ledger = sorted(landed.landing_dir("national_pension").glob("premium_ledger_*.csv"))[-1]
+    ledger = max(landed.landing_dir("national_pension").glob("premium_ledger_*.csv"))
     first_record = ledger.read_bytes().split(b"\r\n")[1]
     with ledger.open("ab") as f:
         f.write(first_record.replace(b",", b",\x82\x20", 1) + b"\r\n")

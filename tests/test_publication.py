@@ -26,10 +26,10 @@ def _assert_only_call_center_held_back(paths, before, first, second):
     old_file, old_digest = before
     assert hashlib.sha256(old_file.read_bytes()).hexdigest() == old_digest
     assert paths.published_db.resolve() != old_file
-    log = dict(
-        (mart, (version, passed))
+    log = {
+        mart: (version, passed)
         for mart, version, passed in query(paths.published_db, "select mart, version_run_id, latest_attempt_passed from marts.publication_log")
-    )
+    }
     assert log["call_center_monthly"] == (first.run_id, False)
     assert log["np_payment_rate"] == (second.run_id, True)
     sql = "select * from marts.call_center_monthly order by month, dial_code"

@@ -52,7 +52,7 @@ class Figures:
     frame: pl.DataFrame
 
     @classmethod
-    def load(cls, seeds_dir: Path = SEEDS_DIR) -> "Figures":
+    def load(cls, seeds_dir: Path = SEEDS_DIR) -> Figures:
         frame = pl.read_csv(
             seeds_dir / "published_call_center_figures.csv",
             schema_overrides={"dial_code": pl.Utf8, "published_value": pl.Float64},

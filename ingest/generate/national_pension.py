@@ -32,7 +32,6 @@ import calendar
 import datetime as dt
 import os
 import random
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,7 +98,7 @@ class Figures:
     frame: pl.DataFrame
 
     @classmethod
-    def load(cls, seeds_dir: Path = SEEDS_DIR) -> "Figures":
+    def load(cls, seeds_dir: Path = SEEDS_DIR) -> Figures:
         frame = pl.read_csv(
             seeds_dir / "published_np_payment_figures.csv",
             schema_overrides={"prefecture_code": pl.Utf8, "published_value": pl.Float64},
@@ -177,9 +176,7 @@ def cumulative_paid_targets(
     for k in range(1, last_k + 1):
         if k in exact:
             value = exact[k]
-        elif k <= 12:
-            value = round_half_up(rate_targets[k] / 100.0 * denominator(k))
-        elif k in rate_targets:
+        elif k <= 12 or k in rate_targets:
             value = round_half_up(rate_targets[k] / 100.0 * denominator(k))
         else:
             before = max(a for a in anchors if a < k)
@@ -236,7 +233,7 @@ def solve_payments(due: list[int], cumulative: list[int], label: str) -> dict[tu
 
 def _interpolated_ratio(anchors: dict[int, float], k: int) -> float:
     keys = sorted(anchors)
-    k = min(max(k, keys[0]), 12 if keys[-1] <= 12 else keys[-1])
+    k = min(max(k, keys[0]), max(12, keys[-1]))
     if k >= keys[-1]:
         return anchors[keys[-1]]
     after = min(a for a in keys if a >= k)
@@ -494,7 +491,10 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
     landing_dir.mkdir(parents=True, exist_ok=True)
     cells = calibrate(scale, seed)
     written: list[Path] = []
-    with tempfile.TemporaryDirectory(dir=landing_dir.parent, prefix=".np_generate_") as tmp, duckdb.connect() as con:
+    with tempfile.TemporaryDirectory(dir=landing_dir.parent, prefix=".np_generate_") as tmp, duckdb.connect(
+        # File-backed with a memory limit: at national scale the printed lines (~10 GB) spill to disk.
+        str(Path(tmp) / "generate.duckdb"), config={"memory_limit": os.environ.get("WAREHOUSE_DUCKDB_MEMORY_LIMIT", "8GB")}
+    ) as con:
         con.execute(_format_macros())
         con.register("cells_frame", cells.to_arrow())
         con.execute("create table cells as select * from cells_frame")
