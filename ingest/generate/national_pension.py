@@ -30,17 +30,16 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import os
 import random
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from ingest.allocation import allocate, rate_rounds_to, round_half_up
 from ingest.config import SEEDS_DIR
+from ingest.generate.printing import generator_database, print_file
 
 FISCAL_YEARS = (2017, 2018, 2019, 2020)
 DATA_END = dt.date(2020, 9, 30)  # the last processing month of the demo extracts
@@ -491,10 +490,7 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
     landing_dir.mkdir(parents=True, exist_ok=True)
     cells = calibrate(scale, seed)
     written: list[Path] = []
-    with tempfile.TemporaryDirectory(dir=landing_dir.parent, prefix=".np_generate_") as tmp, duckdb.connect(
-        # File-backed with a memory limit: at national scale the printed lines (~10 GB) spill to disk.
-        str(Path(tmp) / "generate.duckdb"), config={"memory_limit": os.environ.get("WAREHOUSE_DUCKDB_MEMORY_LIMIT", "8GB")}
-    ) as con:
+    with tempfile.TemporaryDirectory(dir=landing_dir.parent, prefix=".np_generate_") as tmp, generator_database(Path(tmp)) as con:
         con.execute(_format_macros())
         con.register("cells_frame", cells.to_arrow())
         con.execute("create table cells as select * from cells_frame")
@@ -503,22 +499,12 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
             con.execute(f"create or replace temp table records as {_records_sql(fy, seed)}")
             con.execute(f"insert into lines select processing_month, line, {fy}, prefecture_code, j from ({_versions_sql(fy, seed)})")
         months = [r[0] for r in con.execute("select distinct processing_month from lines order by 1").fetchall()]
-        header = (",".join(HEADER) + "\r\n").encode("cp932")
         for n, month in enumerate(months, start=1):
-            utf8 = Path(tmp) / f"{month:%Y%m}.utf8"
-            con.execute(
-                f"""copy (select line from lines where processing_month = date '{month.isoformat()}'
-                          order by fiscal_year, prefecture_code, j)
-                    to '{utf8}' (format csv, header false, quote '', escape '', delimiter '\t', new_line '\\r\\n')"""
+            target = print_file(
+                con,
+                f"select line from lines where processing_month = date '{month.isoformat()}' order by fiscal_year, prefecture_code, j",
+                landing_dir / f"premium_ledger_{month:%Y%m}.csv", ",".join(HEADER), "cp932", "\r\n",
             )
-            target = landing_dir / f"premium_ledger_{month:%Y%m}.csv"
-            partial = target.with_name(target.name + ".partial")
-            with open(utf8, encoding="utf-8", newline="") as src, open(partial, "wb") as dst:
-                dst.write(header)
-                while chunk := src.read(1 << 24):
-                    dst.write(chunk.encode("cp932"))  # strict: the generator never prints an unmappable character
-            utf8.unlink()
-            os.replace(partial, target)
             written.append(target)
             if progress is not None:
                 progress(n, len(months), target)
