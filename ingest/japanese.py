@@ -11,6 +11,7 @@ them in their ``parse`` templates), so the rules live in one place and run vecto
 * ``wareki_month(s)``: the same without a day (令和2年9月, R02.09, R0209) -> first of the month.
 * ``wareki_fiscal_year(s)``: 令和2年度, R02, R2年度, H29 -> the Gregorian year the fiscal
   year starts in (令和2年度 = 2020).
+* ``yen_amount(s)``: 1,234,567 / 1234567 / １，２３４ / ▲12,345 (negative) -> BIGINT.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ _ERA = "(" + "|".join([*ERAS, *(abbr for abbr, *_ in ERAS.values())]) + ")"
 _DATE = rf"^{_ERA}(?:(\d{{2}})(\d{{2}})(\d{{2}})?|(\d{{1,2}})[.年/](\d{{1,2}})(?:月|[.月/](\d{{1,2}})日?)?)$"
 _FISCAL_YEAR = rf"^{_ERA}(\d{{1,2}})(?:年度)?$"
 
-_FULLWIDTH = "０１２３４５６７８９ＭＴＳＨＲ－．／　"
-_HALFWIDTH = "0123456789MTSHR-./ "
+_FULLWIDTH = "０１２３４５６７８９ＭＴＳＨＲ－．／，　"
+_HALFWIDTH = "0123456789MTSHR-./, "
 
 
 def _era_lookup(name: str, values: dict[str, str]) -> str:
@@ -64,6 +65,12 @@ create or replace temp macro _wareki(s, want_day) as list_transform(
 )[1];
 
 create or replace temp macro wareki_date(s) as _wareki(s, true);
+
+-- Yen amounts as printed: 1,234,567 / 1234567 / full-width digits; ▲ (or △ or -) marks a negative.
+create or replace temp macro yen_amount(s) as
+    case when regexp_full_match(trim(halfwidth(s)), '[▲△-]?(\d{{1,3}}(,\d{{3}})+|\d+)')
+         then (case when regexp_matches(trim(halfwidth(s)), '^[▲△-]') then -1 else 1 end)
+              * try_cast(regexp_replace(trim(halfwidth(s)), '[^0-9]', '', 'g') as bigint) end;
 create or replace temp macro wareki_month(s) as _wareki(s, false);
 
 -- The fiscal year must start inside its era: 平成31年度 = 令和元年度 = 2019, 平成32年度 is invalid.

@@ -101,6 +101,11 @@ PREMIUM_STATUS_CODES = ("1", "2", "3", "4", "5", "6", "7", "8")  # see seed np_p
 DUE_STATUS_CODES = ("1", "6", "7", "8")
 
 
+PREFECTURE_CODE = (
+    "case when try_cast(halfwidth({v}) as integer) between 1 and 47 then lpad(try_cast(halfwidth({v}) as integer)::varchar, 2, '0') end"
+)
+
+
 def _sql_in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
@@ -124,11 +129,7 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
             description="Keyed pseudonym (HMAC-SHA256, 128 bits, hex) of the basic pension number 基礎年金番号; the number itself is never stored.",
         ),
         Column("premium_fiscal_year", "INTEGER", parse="wareki_fiscal_year({v})", description="Premium fiscal year (保険料年度), e.g. 令和2年度 = 2020."),
-        Column(
-            "prefecture_code", "VARCHAR",
-            parse="case when try_cast(halfwidth({v}) as integer) between 1 and 47 then lpad(try_cast(halfwidth({v}) as integer)::varchar, 2, '0') end",
-            description="JIS prefecture code of residence, '01'-'47'.",
-        ),
+        Column("prefecture_code", "VARCHAR", parse=PREFECTURE_CODE, description="JIS prefecture code of residence, '01'-'47'."),
         Column("processing_month", "DATE", parse="wareki_month({v})", description="Processing month (処理年月) the record was printed in; first of the month."),
     )
     + tuple(
@@ -160,4 +161,83 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
     redact=NUMBER_PATTERN,
 )
 
-SPECS: dict[str, ExtractSpec] = {spec.source: spec for spec in (CALL_CENTER, NATIONAL_PENSION_LEDGER)}
+ESTABLISHMENT_NUMBER = "case when regexp_full_match(halfwidth({v}), '\\d{{8}}') then halfwidth({v}) end"
+INSURANCE_NAMES = ("厚生年金保険", "協会管掌健康保険", "船員保険")
+
+EMPLOYER_ESTABLISHMENTS = ExtractSpec(
+    source="employer",
+    entity="establishments",
+    pattern="establishments_*.csv",
+    encoding="utf-8-sig",
+    description=(
+        "Register of covered establishments (適用事業所), saved from a spreadsheet: UTF-8 with a BOM, wareki "
+        "dates. One full register per delivery; the latest delivery describes every establishment."
+    ),
+    header=("事業所番号", "都道府県コード", "年金事務所コード", "事業所区分", "適用年月日", "全喪年月日"),
+    columns=(
+        Column("establishment_number", "VARCHAR", parse=ESTABLISHMENT_NUMBER, description="Establishment number (8 digits)."),
+        Column("prefecture_code", "VARCHAR", parse=PREFECTURE_CODE, description="JIS prefecture code, '01'-'47'."),
+        Column("office_code", "VARCHAR", parse="case when regexp_full_match(halfwidth({v}), '\\d{{4}}') then halfwidth({v}) end",
+               description="Pension office (年金事務所) code: prefecture code + office number."),
+        Column("establishment_kind", "VARCHAR", parse="case when {v} in ('一般', '船舶') then {v} end",
+               description="一般 (ordinary) or 船舶 (ship owner, liable for seamen's insurance)."),
+        Column("covered_from", "DATE", parse="wareki_date({v})", parse_distinct=True, description="Coverage start (適用年月日)."),
+        Column("covered_until", "DATE", parse="wareki_date({v})", parse_distinct=True, required=False,
+               description="Coverage end (全喪年月日); blank while covered."),
+    ),
+    rules=(RowRule("coverage ends before it starts", "covered_until is null or covered_until >= covered_from"),),
+)
+
+
+def _amount(name: str, description: str, required: bool = False) -> Column:
+    return Column(name, "BIGINT", parse="yen_amount({v})", required=required, description=description)
+
+
+def _date(name: str, description: str) -> Column:
+    return Column(name, "DATE", parse="wareki_date({v})", required=False, parse_distinct=True, description=description)
+
+
+EMPLOYER_CONTRIBUTIONS = ExtractSpec(
+    source="employer",
+    entity="contributions",
+    pattern="contributions_*.tsv",
+    encoding="utf-8",
+    delimiter="\t",
+    description=(
+        "Contribution records per establishment, insurance type and premium month, tab-separated with thousands "
+        "separators and ▲ for negative adjustments, one file per processing month: a record is printed, in full, "
+        "in the month of its latest event (determination, payment, write-off, deferral); the latest print wins."
+    ),
+    header=("事業所番号", "保険種別", "対象年月", "処理年月", "決定額", "調整額", "収納額", "収納日",
+            "不納欠損額", "不納欠損日", "猶予許可額", "猶予開始日", "猶予終了日"),
+    columns=(
+        Column("establishment_number", "VARCHAR", parse=ESTABLISHMENT_NUMBER, description="Establishment number."),
+        Column("insurance_name_ja", "VARCHAR", parse=f"case when {{v}} in {_sql_in(INSURANCE_NAMES)} then {{v}} end",
+               description="厚生年金保険, 協会管掌健康保険 or 船員保険."),
+        Column("premium_month", "DATE", parse="wareki_month({v})", parse_distinct=True, description="Premium month (対象年月); notified and due the month after."),
+        Column("processing_month", "DATE", parse="wareki_month({v})", parse_distinct=True, description="Processing month of this print."),
+        _amount("determined_yen", "Determined amount (決定額), yen.", required=True),
+        _amount("adjustment_yen", "Adjustment to the determined amount (調整額), yen; negative printed with ▲."),
+        _amount("collected_yen", "Amount received (収納額), yen."),
+        _date("collected_on", "Date received (収納日)."),
+        _amount("written_off_yen", "Amount written off (不納欠損額), yen."),
+        _date("written_off_on", "Date written off."),
+        _amount("deferred_yen", "Amount under the special deferral (納付猶予の特例), yen."),
+        _date("deferred_from", "Start of the approved deferral period."),
+        _date("deferred_until", "End of the approved deferral period."),
+    ),
+    rules=(
+        RowRule("negative determined amount", "determined_yen >= 0"),
+        RowRule("amount received without a date, or a date without an amount", "(collected_yen is null) = (collected_on is null)"),
+        RowRule("write-off without a date, or a date without an amount", "(written_off_yen is null) = (written_off_on is null)"),
+        RowRule("incomplete deferral approval", "(deferred_yen is null) = (deferred_from is null) and (deferred_from is null) = (deferred_until is null)"),
+        RowRule(
+            "received and written off exceed the determined amount",
+            "coalesce(collected_yen, 0) + coalesce(written_off_yen, 0) <= determined_yen + coalesce(adjustment_yen, 0)",
+        ),
+    ),
+)
+
+SPECS: dict[str, ExtractSpec] = {
+    spec.raw_table: spec for spec in (CALL_CENTER, NATIONAL_PENSION_LEDGER, EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS)
+}
