@@ -239,7 +239,8 @@ def _records_sql(seed: int) -> str:
     """
     carry = f"""
     select e.i, ins.insurance, -1 - c.j as t,
-        make_date(2018, 4, 1) + to_months((c.j * 3 + hash({seed}, e.i, c.j) % 3)::integer % 11) as premium_month,
+        -- distinct FY2018 months per establishment (April 2018 .. December 2018)
+        make_date(2018, 4, 1) + to_months((c.j + hash({seed}, e.i) % 2)::integer) as premium_month,
         -- the first carried record of each pool member stays unpaid: the member stays delinquent
         case when c.j = 0 then 'carry_unpaid'
              else ['carry_collected_0', 'carry_collected_1', 'carry_collected_2', 'carry_written_off_0',

@@ -1,0 +1,42 @@
+-- The current state of each contribution record: a record is reprinted in full whenever it
+-- changes, so the latest processing month wins.
+with source as (
+
+    select * from {{ source('employer', 'contributions') }}
+
+),
+
+latest as (
+
+    select *
+    from source
+    qualify row_number() over (
+        partition by establishment_number, insurance_name_ja, premium_month
+        order by processing_month desc, _load_id desc, _line_number desc
+    ) = 1
+
+)
+
+select
+    establishment_number,
+    insurance_name_ja,
+    premium_month,
+    -- a month's contribution is notified and due the following month
+    cast(premium_month + interval 1 month as date) as notified_month,
+    last_day(premium_month + interval 1 month) as due_date,
+    year(premium_month + interval 1 month) - case when month(premium_month + interval 1 month) < 4 then 1 else 0 end
+        as notified_fiscal_year,
+    determined_yen + coalesce(adjustment_yen, 0) as determined_yen,
+    coalesce(collected_yen, 0) as collected_yen,
+    collected_on,
+    coalesce(written_off_yen, 0) as written_off_yen,
+    written_off_on,
+    coalesce(deferred_yen, 0) as deferred_yen,
+    deferred_from,
+    deferred_until,
+    processing_month,
+    _load_id,
+    _source_file,
+    _line_number
+
+from latest
