@@ -58,6 +58,20 @@ def _summarise(result: dg.ExecuteInProcessResult, published: Path) -> None:
             print(f"  FY{fy} premiums as of {as_of}: nationwide {national:.2%}, Okinawa {okinawa:.1%}")
         _print_reconciliation(con, "np_payment_rate_reconciliation")
 
+        print("\nEmployer contributions at 30 September 2020 (published: 厚生年金保険 96.1% / 97.9% without the deferral):")
+        for name, rate, excl, arrears, deferred in con.execute(
+            """select insurance_name_ja, collection_rate, collection_rate_excl_deferral, arrears_yen, deferred_yen
+               from marts.employer_collection where as_of = date '2020-09-30' order by determined_yen desc"""
+        ).fetchall():
+            print(f"  {name}: collection rate {rate:.1%} ({excl:.1%} without the deferral), arrears {arrears / 1e8:,.2f} 億円 "
+                  f"of which {deferred / 1e8:,.2f} 億円 deferred")
+        for as_of, covered, delinquent, share in con.execute(
+            """select as_of, covered_establishments, delinquent_establishments, delinquent_share
+               from marts.delinquent_establishments where as_of in (date '2020-03-31', date '2020-09-30') order by 1"""
+        ).fetchall():
+            print(f"  {as_of}: {delinquent:,} of {covered:,} covered establishments delinquent ({share:.1%})")
+        _print_reconciliation(con, "employer_reconciliation")
+
 
 def _print_reconciliation(con: duckdb.DuckDBPyConnection, table: str) -> None:
     statuses = con.execute(f"select status, count(*) from marts.{table} group by 1 order by 1").fetchall()

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from ingest.specs import CALL_CENTER, NATIONAL_PENSION_LEDGER, ExtractSpec
+from ingest.specs import (
+    CALL_CENTER,
+    EMPLOYER_CONTRIBUTIONS,
+    EMPLOYER_ESTABLISHMENTS,
+    NATIONAL_PENSION_LEDGER,
+    ExtractSpec,
+)
 
 
 @dataclass(frozen=True)
@@ -40,4 +46,13 @@ NATIONAL_PENSION_KPI = Kpi(
     gx_suites=("np_payment_rate",),
 )
 
-KPIS: tuple[Kpi, ...] = (CALL_CENTER_KPI, NATIONAL_PENSION_KPI)
+EMPLOYER_KPI = Kpi(
+    name="employer",
+    title="Employer contributions: collection rate and arrears (厚生年金保険等の徴収)",
+    sources=(EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS),
+    marts=("employer_collection", "delinquent_establishments", "employer_reconciliation"),
+    reconciliation="employer_reconciliation",
+    gx_suites=("employer_collection",),
+)
+
+KPIS: tuple[Kpi, ...] = (CALL_CENTER_KPI, NATIONAL_PENSION_KPI, EMPLOYER_KPI)

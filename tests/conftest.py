@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from ingest.config import WarehousePaths
-from ingest.generate import call_center, national_pension
+from ingest.generate import call_center, employer, national_pension
 
 SCALE = 0.01
 SEED = 7
@@ -32,6 +32,14 @@ def generated_national_pension(tmp_path_factory) -> Path:
     return directory
 
 
+@pytest.fixture(scope="session")
+def generated_employer(tmp_path_factory) -> Path:
+    """Demo establishment register and contribution files at the test scale, generated once."""
+    directory = tmp_path_factory.mktemp("generated") / "employer"
+    employer.generate(directory, SCALE, SEED)
+    return directory
+
+
 @pytest.fixture
 def paths(tmp_path, monkeypatch) -> WarehousePaths:
     """A fresh data directory, wired into the environment the Dagster resources read."""
@@ -45,10 +53,11 @@ def paths(tmp_path, monkeypatch) -> WarehousePaths:
 
 
 @pytest.fixture
-def landed(paths, generated_call_center, generated_national_pension) -> WarehousePaths:
+def landed(paths, generated_call_center, generated_national_pension, generated_employer) -> WarehousePaths:
     """``paths`` with every source's demo extracts delivered to its landing zone."""
     shutil.copytree(generated_call_center, paths.landing_dir("call_center"))
     shutil.copytree(generated_national_pension, paths.landing_dir("national_pension"))
+    shutil.copytree(generated_employer, paths.landing_dir("employer"))
     return paths
 
 

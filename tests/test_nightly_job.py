@@ -31,11 +31,15 @@ def test_nightly_refresh_publishes_every_kpi(landed, run_nightly):
     assert {"raw/national_pension__premium_ledger", "marts/np_payment_rate", "published/national_pension"} <= materialized
     _assert_call_center_published(landed)
     _assert_payment_rate_published(landed)
+    _assert_employer_published(landed)
 
     log = _published(landed, "select mart, checks_passed, latest_attempt_passed, version_run_id from marts.publication_log order by mart")
     assert log == [
         (mart, True, True, result.run_id)
-        for mart in ("call_center_monthly", "call_center_reconciliation", "np_insured_persons", "np_payment_rate", "np_payment_rate_reconciliation")
+        for mart in (
+            "call_center_monthly", "call_center_reconciliation", "delinquent_establishments", "employer_collection",
+            "employer_reconciliation", "np_insured_persons", "np_payment_rate", "np_payment_rate_reconciliation",
+        )
     ]
 
 
@@ -166,3 +170,41 @@ def test_a_new_monthly_ledger_supersedes_earlier_prints(landed, run_nightly):
     assert query(landed.working_db, "select count(*) from raw.national_pension__premium_ledger where processing_month = date '2020-10-01'") == [(200,)]
     statuses = dict(_published(landed, "select status, count(*) from marts.np_payment_rate_reconciliation group by 1"))
     assert statuses == {"match": 53}
+
+
+EMPLOYER_CONTRACT = {
+    "as_of": "DATE",
+    "insurance_name_ja": "VARCHAR",
+    "determined_yen": "BIGINT",
+    "collected_yen": "BIGINT",
+    "written_off_yen": "BIGINT",
+    "arrears_yen": "BIGINT",
+    "deferred_yen": "BIGINT",
+    "collection_rate": "DOUBLE",
+    "collection_rate_excl_deferral": "DOUBLE",
+}
+
+
+def _assert_employer_published(landed):
+    columns = dict(_published(landed, "select column_name, data_type from information_schema.columns where table_schema = 'marts' and table_name = 'employer_collection'"))
+    for name, data_type in EMPLOYER_CONTRACT.items():
+        assert columns[name] == data_type, name
+    columns = {c for (c,) in _published(landed, "select column_name from information_schema.columns where table_name = 'delinquent_establishments'")}
+    assert {"as_of", "covered_establishments", "delinquent_establishments", "delinquent_share"} <= columns
+    # Rates come out of the yen amounts; recomputed here from the published mart, not the pipeline's reconciliation.
+    rows = {
+        (as_of.isoformat(), name): (determined, collected, written_off, arrears, deferred)
+        for as_of, name, determined, collected, written_off, arrears, deferred in _published(
+            landed, "select as_of, insurance_name_ja, determined_yen, collected_yen, written_off_yen, arrears_yen, deferred_yen from marts.employer_collection"
+        )
+    }
+    determined, collected, written_off, arrears, deferred = rows[("2020-09-30", "厚生年金保険")]
+    assert arrears == determined - collected - written_off
+    assert round(100 * collected / determined, 1) == 96.1 and round(100 * collected / (determined - deferred), 1) == 97.9
+    assert abs(arrears / 1e8 - 6368 * SCALE) <= 0.5 * SCALE and abs((arrears - deferred) / 1e8 - 3325 * SCALE) <= 0.5 * SCALE
+    determined, collected, *_ = rows[("2020-09-30", "船員保険")]
+    assert round(100 * collected / determined, 1) == 91.8  # not 176/192 = 91.7: the yen amounts decide
+    shares = dict(_published(landed, "select as_of::varchar, round(100 * delinquent_share, 1) from marts.delinquent_establishments"))
+    assert shares["2020-03-31"] == 5.8 and shares["2020-09-30"] == 6.4
+    statuses = dict(_published(landed, "select status, count(*) from marts.employer_reconciliation group by 1"))
+    assert statuses == {"match": 47}

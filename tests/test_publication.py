@@ -80,6 +80,8 @@ def test_nothing_passes_on_the_first_night_so_nothing_is_published(landed, run_n
         path.unlink()
     for path in landed.landing_dir("national_pension").glob("premium_ledger_2019*.csv"):
         path.unlink()
+    for path in landed.landing_dir("employer").glob("contributions_2019*.tsv"):
+        path.unlink()
     assert not run_nightly().success
     assert not landed.published_db.exists()
 
@@ -142,3 +144,39 @@ def test_old_versions_are_pruned_and_the_link_is_relative(paths, working):
     assert paths.published_db.resolve() == versions[-1]
     assert not paths.published_db.readlink().is_absolute()
     assert not list(paths.published_dir.glob(".warehouse*"))
+
+
+def test_failing_collection_check_holds_back_only_the_employer_marts(landed, run_nightly):
+    first = run_nightly()
+    assert first.success
+    before = _fingerprint(landed)
+    # A corrected re-delivery of September 2020's contributions that lost half its records:
+    # the September figures no longer reconcile.
+    path = landed.landing_dir("employer") / "contributions_202009.tsv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[: len(lines) // 2]) + "\n", encoding="utf-8")
+
+    second = run_nightly()
+    assert not second.success
+    failed = _check(second, "published_figures_reproduced", "marts/employer_reconciliation")
+    assert not failed.passed and "ec_pension_202009_determined" in failed.metadata["mismatched_figures"].value
+    published = {e.asset_key.to_user_string() for e in second.get_asset_materialization_events()}
+    assert {"published/call_center", "published/national_pension"} <= published
+    assert "published/employer" not in published
+
+    log = {
+        mart: (version, passed, failures)
+        for mart, version, passed, failures in query(
+            landed.published_db, "select mart, version_run_id, latest_attempt_passed, latest_attempt_failures from marts.publication_log"
+        )
+    }
+    for mart in ("employer_collection", "delinquent_establishments", "employer_reconciliation"):
+        version, passed, failures = log[mart]
+        assert (version, passed) == (first.run_id, False), mart
+        assert "marts/employer_reconciliation: published_figures_reproduced" in failures
+    for mart in ("call_center_monthly", "call_center_reconciliation", "np_payment_rate", "np_insured_persons", "np_payment_rate_reconciliation"):
+        assert log[mart] == (second.run_id, True, None), mart
+    # Analysts still read the last good collection figures; the old file was never touched.
+    sql = "select * from marts.employer_collection order by as_of, insurance_name_ja"
+    assert query(landed.published_db, sql) == query(before[0], sql)
+    assert hashlib.sha256(before[0].read_bytes()).hexdigest() == before[1]

@@ -21,8 +21,9 @@ def print_progress(label: str):
 
 def generate_all(paths: WarehousePaths, scale: float, seed: int) -> None:
     """Write every source's demo extracts into the landing zone."""
-    from ingest.generate import call_center, national_pension
+    from ingest.generate import call_center, employer, national_pension
 
     print(f"Generating demo extracts at scale {scale} (seed {seed}) into {paths.landing}", flush=True)
     call_center.generate(paths.landing_dir("call_center"), scale, seed, print_progress("call_center"))
     national_pension.generate(paths.landing_dir("national_pension"), scale, seed, print_progress("national_pension"))
+    employer.generate(paths.landing_dir("employer"), scale, seed, print_progress("employer"))
