@@ -43,7 +43,7 @@ def _era_lookup(name: str, values: dict[str, str]) -> str:
 
 
 def macros_sql() -> str:
-    return f"""
+    return rf"""
 create or replace temp macro halfwidth(s) as translate(s, '{_FULLWIDTH}', '{_HALFWIDTH}');
 {_era_lookup("_era_base", {era: str(base) for era, (_, base, _, _) in ERAS.items()})}
 {_era_lookup("_era_start", {era: f"date '{start}'" for era, (_, _, start, _) in ERAS.items()})}

@@ -353,7 +353,9 @@ CONTRIBUTIONS_HEADER = [
 
 def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[Path]:
     """Write the establishment register and the monthly contribution files into ``landing_dir``."""
-    from ingest.generate.national_pension import _format_macros  # one wareki printer for every generator
+    from ingest.generate.national_pension import (
+        _format_macros,  # one wareki printer for every generator
+    )
 
     landing_dir.mkdir(parents=True, exist_ok=True)
     figures = Figures.load()
