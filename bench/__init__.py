@@ -1,0 +1,1 @@
+"""Benchmarks: the warehouse against bare DuckDB and at national scale (see BENCHMARKS.md)."""

@@ -1,0 +1,253 @@
+"""python -m bench --scale S [--runs N]: measure the warehouse against bare DuckDB, side by side.
+
+Generates the demo extracts at scale S into a temporary directory, then measures, each as the
+median of N runs:
+  R1  project ingest of the call-center files / bare read_csv with explicit columns
+  R3  project ingest of the CP932 premium ledger / bare read_csv of the same data in UTF-8
+  R6  nightly refresh after one new day of calls and one new monthly ledger / full rebuild
+  R7  nightly job end to end / the same work as one DuckDB script (bare ingest of every
+      extract plus the compiled SQL of the same dbt models, in dependency order)
+and ends with one line per ratio: ``RATIO <name> <value>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from ingest.config import DBT_PROJECT_DIR, WarehousePaths
+from ingest.generate import generate_all
+from ingest.load import current_view_ddl, load_source
+from ingest.readers import decode_lines
+from ingest.specs import (
+    CALL_CENTER,
+    EMPLOYER_CONTRIBUTIONS,
+    EMPLOYER_ESTABLISHMENTS,
+    NATIONAL_PENSION_LEDGER,
+    ExtractSpec,
+)
+
+
+def median_seconds(runs: int, prepare: Callable[[], None], work: Callable[[], None]) -> float:
+    times = []
+    for _ in range(runs):
+        prepare()
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def _fresh(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+
+
+def _bare_read(con: duckdb.DuckDBPyConnection, table: str, files: str, spec: ExtractSpec) -> None:
+    """DuckDB alone: read_csv with the extract's columns given explicitly (no sniffing), as text."""
+    columns = "{" + ", ".join(f"'{c.name}': 'VARCHAR'" for c in spec.columns) + "}"
+    delimiter = spec.delimiter.replace("\t", "\\t")
+    con.execute(
+        f"create or replace table {table} as select * from read_csv('{files}', header = true, columns = {columns}, "
+        f"delim = E'{delimiter}', auto_detect = false)"
+    )
+
+
+def measure_ingest(root: Path, landing: WarehousePaths, runs: int) -> dict[str, float]:
+    work_dir = root / "ingest"
+    # The ledger in UTF-8, prepared outside the timing: the bare reader's best case.
+    utf8 = root / "ledger_utf8"
+    _fresh(utf8)
+    for path in landing.landing_dir("national_pension").glob("premium_ledger_*.csv"):
+        text, _ = decode_lines(path.read_bytes(), "cp932")
+        (utf8 / path.name).write_text(text, encoding="utf-8")
+
+    def project(spec: ExtractSpec, key: bytes | None = None) -> Callable[[], None]:
+        def run() -> None:
+            with duckdb.connect(str(work_dir / "project.duckdb")) as con:
+                load_source(con, spec, landing.landing_dir(spec.source), work_dir / "scratch", pseudonym_key=key)
+        return run
+
+    def bare(table: str, files: Path, spec: ExtractSpec) -> Callable[[], None]:
+        def run() -> None:
+            with duckdb.connect(str(work_dir / "bare.duckdb")) as con:
+                _bare_read(con, table, str(files), spec)
+        return run
+
+    reset = lambda: _fresh(work_dir)
+    calls = landing.landing_dir("call_center") / CALL_CENTER.pattern
+    return {
+        "ingest_call_center_project": median_seconds(runs, reset, project(CALL_CENTER)),
+        "ingest_call_center_bare": median_seconds(runs, reset, bare("calls", calls, CALL_CENTER)),
+        "ingest_ledger_project": median_seconds(runs, reset, project(NATIONAL_PENSION_LEDGER, b"bench")),
+        "ingest_ledger_bare": median_seconds(runs, reset, bare("ledger", utf8 / NATIONAL_PENSION_LEDGER.pattern, NATIONAL_PENSION_LEDGER)),
+    }
+
+
+def _nightly(data_dir: Path) -> tuple[float, bool]:
+    """One nightly_refresh in a child process (its own DuckDB, dbt and Dagster state)."""
+    env = {**os.environ, "WAREHOUSE_DATA_DIR": str(data_dir)}
+    started = time.perf_counter()
+    code = (
+        "import dagster as dg\nfrom orchestration.definitions import defs\n"
+        "r = defs.resolve_job_def('nightly_refresh').execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)\n"
+        "raise SystemExit(0 if r.success else 1)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    if result.returncode:
+        print(result.stderr[-3000:], file=sys.stderr)
+    return time.perf_counter() - started, result.returncode == 0
+
+
+def _deliver_next_night(landing: WarehousePaths) -> None:
+    """One new day of calls and one new monthly ledger, as the next night would bring."""
+    days = sorted(landing.landing_dir("call_center").glob("cdr_*.csv"))
+    day = days[-1].stem[4:]  # e.g. 20201031
+    last = days[-1].read_text(encoding="utf-8")
+    shifted = last.replace(day, "20201102").replace(f"{day[:4]}-{day[4:6]}-{day[6:]}", "2020-11-02")
+    (days[-1].with_name("cdr_20201102.csv")).write_text(shifted, encoding="utf-8")
+    ledgers = sorted(landing.landing_dir("national_pension").glob("premium_ledger_*.csv"))
+    lines = ledgers[-1].read_bytes().decode("cp932").split("\r\n")
+    reprinted = [lines[0]] + [",".join(line.split(",")[:3] + ["R02.10"] + line.split(",")[4:]) for line in lines[1:] if line]
+    (ledgers[-1].with_name("premium_ledger_202010.csv")).write_bytes(("\r\n".join(reprinted) + "\r\n").encode("cp932"))
+
+
+def measure_pipeline(root: Path, generated: Path, runs: int) -> dict[str, float]:
+    full, incremental = [], []
+    data = root / "pipeline"
+    for _ in range(runs):
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.copytree(generated / "landing", data / "landing")
+        seconds, ok = _nightly(data)
+        if not ok:
+            raise RuntimeError("full nightly_refresh failed; run `make demo` at this scale to see why")
+        full.append(seconds)
+        _deliver_next_night(WarehousePaths(data))
+        seconds, ok = _nightly(data)
+        if not ok:
+            raise RuntimeError("incremental nightly_refresh failed")
+        incremental.append(seconds)
+    paths = WarehousePaths(data)
+    return {
+        "nightly_full": statistics.median(full),
+        "nightly_incremental": statistics.median(incremental),
+        "working_db_mb": paths.working_db.stat().st_size / 1e6,
+        "published_db_mb": paths.published_db.resolve().stat().st_size / 1e6,
+    }
+
+
+def _compiled_models(root: Path, working_db: Path, scale: float) -> list[tuple[str, str, str, str]]:
+    """(schema, name, materialization, compiled SQL) of every dbt model, in dependency order."""
+    target = root / "dbt_target"
+    subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "compile", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(target),
+         "--vars", json.dumps({"working_db": str(working_db), "scale": scale})],
+        check=True, cwd=DBT_PROJECT_DIR,
+    )
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    models = {k: n for k, n in nodes.items() if n["resource_type"] == "model"}
+    ordered, seen = [], set()
+
+    def visit(key: str) -> None:
+        if key in seen or key not in models:
+            return
+        seen.add(key)
+        for dep in models[key]["depends_on"]["nodes"]:
+            visit(dep)
+        n = models[key]
+        ordered.append((n["schema"], n["alias"], n["config"]["materialized"], n["compiled_code"]))
+
+    for key in sorted(models):
+        visit(key)
+    return ordered
+
+
+def measure_script(root: Path, generated: Path, scale: float, runs: int) -> float:
+    """The nightly's work as one DuckDB script: bare ingest, seeds, compiled models in order."""
+    script_dir = root / "script"
+    reference = WarehousePaths(root / "pipeline")  # raw tables as the pipeline typed them
+    landing = WarehousePaths(generated)
+    def prepare() -> None:
+        # Typed raw tables and seeds as the pipeline left them: the script starts where dbt starts.
+        _fresh(script_dir)
+        with duckdb.connect(str(script_dir / "warehouse.duckdb")) as con:
+            con.execute(f"attach '{reference.working_db}' as pipeline (read_only)")
+            for schema in ("raw", "reference"):
+                con.execute(f"create schema {schema}")
+                tables = con.execute(
+                    "select table_name from duckdb_tables() where database_name = 'pipeline' and schema_name = ?", [schema]
+                ).fetchall()
+                for (table,) in tables:
+                    con.execute(f"create table {schema}.{table} as select * from pipeline.{schema}.{table}")
+            for spec in (CALL_CENTER, NATIONAL_PENSION_LEDGER, EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS):
+                con.execute(current_view_ddl(spec))
+
+    def work() -> None:
+        with duckdb.connect(str(script_dir / "warehouse.duckdb")) as con:
+            # bare ingest of every extract (the typed raw tables were copied in by prepare)
+            _bare_read(con, "bare_calls", str(landing.landing_dir("call_center") / CALL_CENTER.pattern), CALL_CENTER)
+            _bare_read(con, "bare_ledger", str(root / "ledger_utf8" / NATIONAL_PENSION_LEDGER.pattern), NATIONAL_PENSION_LEDGER)
+            for spec in (EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS):
+                _bare_read(con, f"bare_{spec.entity}", str(landing.landing_dir("employer") / spec.pattern), spec)
+            for schema, name, materialized, sql in models:
+                con.execute(f"create schema if not exists {schema}")
+                kind = "view" if materialized == "view" else "table"
+                con.execute(f"create or replace {kind} {schema}.{name} as {sql}")
+
+    prepare()  # dbt compiles against the prepared database
+    models = _compiled_models(root, script_dir / "warehouse.duckdb", scale)
+    return median_seconds(runs, prepare, work)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, required=True)
+    parser.add_argument("--runs", type=int, default=3, help="repetitions per measurement (the median is reported)")
+    parser.add_argument("--seed", type=int, default=20201029)
+    parser.add_argument("--work-dir", type=Path, help="where to generate and run (default: a temporary directory)")
+    args = parser.parse_args(argv)
+
+    root = args.work_dir or Path(tempfile.mkdtemp(prefix="bench_"))
+    os.environ.update(WAREHOUSE_SCALE=str(args.scale), WAREHOUSE_SEED=str(args.seed), WAREHOUSE_PSEUDONYM_KEY="bench")
+    os.environ.setdefault("WAREHOUSE_DUCKDB_MEMORY_LIMIT", "8GB")
+    generated = root / "generated"
+    started = time.perf_counter()
+    generate_all(WarehousePaths(generated), args.scale, args.seed)
+    print(f"generated in {time.perf_counter() - started:.1f}s", flush=True)
+
+    figures = measure_ingest(root, WarehousePaths(generated), args.runs)
+    figures.update(measure_pipeline(root, generated, args.runs))
+    figures["script"] = measure_script(root, generated, args.scale, args.runs)
+    figures["peak_rss_mb"] = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    ) / 1024
+    for name, value in figures.items():
+        print(f"{name:<32} {value:10.2f}")
+    ratios = {
+        "R1": figures["ingest_call_center_project"] / figures["ingest_call_center_bare"],
+        "R3": figures["ingest_ledger_project"] / figures["ingest_ledger_bare"],
+        "R6": figures["nightly_incremental"] / figures["nightly_full"],
+        "R7": figures["nightly_full"] / figures["script"],
+    }
+    for name, value in ratios.items():
+        print(f"RATIO {name} {value:.2f}")
+    if not args.work_dir:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
