@@ -2,6 +2,7 @@
 
 
 import os
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,7 +52,11 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
                     rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
                     event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
                 yield event
-        if not invocation.is_successful():
-            raise invocation.get_error()
+        # Each invocation gets its own target folder (a few MB); once the events are streamed
+        # and any error read from its dbt.log, nothing needs it, so it goes rather than piling up.
+        error = None if invocation.is_successful() else invocation.get_error()
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
+        if error is not None:
+            raise error
 
     return _dbt
