@@ -30,7 +30,7 @@ import polars as pl
 
 from ingest.allocation import allocate, round_half_up
 from ingest.config import SEEDS_DIR
-from ingest.generate.printing import generator_database, print_file
+from ingest.generate.printing import generator_database, print_file, wareki_print_macros
 
 INSURANCE = {"pension": "厚生年金保険", "kyokai": "協会管掌健康保険", "seamen": "船員保険"}
 FIRST_MONTH = dt.date(2019, 4, 1)  # notified months run April 2019 .. September 2020 (t = 0..17)
@@ -353,10 +353,6 @@ CONTRIBUTIONS_HEADER = [
 
 def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[Path]:
     """Write the establishment register and the monthly contribution files into ``landing_dir``."""
-    from ingest.generate.national_pension import (
-        _format_macros,  # one wareki printer for every generator
-    )
-
     landing_dir.mkdir(parents=True, exist_ok=True)
     figures = Figures.load()
     r, timeline = roles(figures, scale)
@@ -365,7 +361,7 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
     ).with_columns(lo=pl.col("hi").shift(1, fill_value=0.0))
     written: list[Path] = []
     with tempfile.TemporaryDirectory(dir=landing_dir.parent, prefix=".employer_generate_") as tmp, generator_database(Path(tmp)) as con:
-        con.execute(_format_macros())
+        con.execute(wareki_print_macros())
         for name, frame in [("timeline", timeline), ("prefecture_bands", prefectures), ("targets", group_targets(figures, scale))]:
             con.register(f"{name}_frame", frame.to_arrow())
             con.execute(f"create table {name} as select * from {name}_frame")

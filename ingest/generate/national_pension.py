@@ -39,7 +39,7 @@ import polars as pl
 
 from ingest.allocation import allocate, rate_rounds_to, round_half_up
 from ingest.config import SEEDS_DIR
-from ingest.generate.printing import generator_database, print_file
+from ingest.generate.printing import generator_database, print_file, wareki_print_macros
 
 FISCAL_YEARS = (2017, 2018, 2019, 2020)
 DATA_END = dt.date(2020, 9, 30)  # the last processing month of the demo extracts
@@ -373,33 +373,6 @@ HEADER = ["基礎年金番号", "保険料年度", "都道府県コード", "処
 # random but never collide; the first four digits stand for the issuing office.
 _SERIAL_MULTIPLIER = 387_433
 
-def _format_macros() -> str:
-    """How the mainframe prints: three styles of wareki, chosen per file; style 2 uses full-width digits."""
-    return """
-create or replace temp macro fw(s) as translate(s, '0123456789-', '０１２３４５６７８９－');
-create or replace temp macro _reiwa(d) as d >= date '2019-05-01';
-create or replace temp macro _era(reiwa, style) as
-    case when style = 2 then (case when reiwa then '令和' else '平成' end) else (case when reiwa then 'R' else 'H' end) end;
-create or replace temp macro _num(n, style) as case when style = 2 then fw(n::varchar) else lpad(n::varchar, 2, '0') end;
-create or replace temp macro _era_year(y, reiwa, style) as
-    case when style = 2 and y - (case when reiwa then 2018 else 1988 end) = 1 then '元'
-         else _num(y - (case when reiwa then 2018 else 1988 end), style) end;
-create or replace temp macro wareki_text(d, style) as
-    case when d is null then ''
-         when style = 0 then _era(_reiwa(d), 0) || _era_year(year(d), _reiwa(d), 0) || '.' || _num(month(d), 0) || '.' || _num(day(d), 0)
-         when style = 1 then _era(_reiwa(d), 1) || _era_year(year(d), _reiwa(d), 1) || _num(month(d), 1) || _num(day(d), 1)
-         else _era(_reiwa(d), 2) || _era_year(year(d), _reiwa(d), 2) || '年' || _num(month(d), 2) || '月' || _num(day(d), 2) || '日'
-    end;
-create or replace temp macro wareki_month_text(d, style) as
-    case when style = 0 then _era(_reiwa(d), 0) || _era_year(year(d), _reiwa(d), 0) || '.' || _num(month(d), 0)
-         when style = 1 then _era(_reiwa(d), 1) || _era_year(year(d), _reiwa(d), 1) || _num(month(d), 1)
-         else _era(_reiwa(d), 2) || _era_year(year(d), _reiwa(d), 2) || '年' || _num(month(d), 2) || '月'
-    end;
-create or replace temp macro fiscal_year_text(fy, style) as
-    _era(fy >= 2019, style) || _era_year(fy, fy >= 2019, style) || case when style = 2 then '年度' else '' end;
-"""
-
-
 def _records_sql(fiscal_year: int, seed: int) -> str:
     """One row per person-year: the twelve statuses and payment dates, and when it last changed."""
     def u(salt: int) -> str:
@@ -491,7 +464,7 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
     cells = calibrate(scale, seed)
     written: list[Path] = []
     with tempfile.TemporaryDirectory(dir=landing_dir.parent, prefix=".np_generate_") as tmp, generator_database(Path(tmp)) as con:
-        con.execute(_format_macros())
+        con.execute(wareki_print_macros())
         con.register("cells_frame", cells.to_arrow())
         con.execute("create table cells as select * from cells_frame")
         con.execute("create table lines (processing_month date, line varchar, fiscal_year integer, prefecture_code varchar, j bigint)")

@@ -42,3 +42,30 @@ def print_file(
     scratch.unlink()
     os.replace(partial, target)
     return target
+
+
+def wareki_print_macros() -> str:
+    """How the mainframe prints: three styles of wareki, chosen per file; style 2 uses full-width digits."""
+    return """
+create or replace temp macro fw(s) as translate(s, '0123456789-', '０１２３４５６７８９－');
+create or replace temp macro _reiwa(d) as d >= date '2019-05-01';
+create or replace temp macro _era(reiwa, style) as
+    case when style = 2 then (case when reiwa then '令和' else '平成' end) else (case when reiwa then 'R' else 'H' end) end;
+create or replace temp macro _num(n, style) as case when style = 2 then fw(n::varchar) else lpad(n::varchar, 2, '0') end;
+create or replace temp macro _era_year(y, reiwa, style) as
+    case when style = 2 and y - (case when reiwa then 2018 else 1988 end) = 1 then '元'
+         else _num(y - (case when reiwa then 2018 else 1988 end), style) end;
+create or replace temp macro wareki_text(d, style) as
+    case when d is null then ''
+         when style = 0 then _era(_reiwa(d), 0) || _era_year(year(d), _reiwa(d), 0) || '.' || _num(month(d), 0) || '.' || _num(day(d), 0)
+         when style = 1 then _era(_reiwa(d), 1) || _era_year(year(d), _reiwa(d), 1) || _num(month(d), 1) || _num(day(d), 1)
+         else _era(_reiwa(d), 2) || _era_year(year(d), _reiwa(d), 2) || '年' || _num(month(d), 2) || '月' || _num(day(d), 2) || '日'
+    end;
+create or replace temp macro wareki_month_text(d, style) as
+    case when style = 0 then _era(_reiwa(d), 0) || _era_year(year(d), _reiwa(d), 0) || '.' || _num(month(d), 0)
+         when style = 1 then _era(_reiwa(d), 1) || _era_year(year(d), _reiwa(d), 1) || _num(month(d), 1)
+         else _era(_reiwa(d), 2) || _era_year(year(d), _reiwa(d), 2) || '年' || _num(month(d), 2) || '月'
+    end;
+create or replace temp macro fiscal_year_text(fy, style) as
+    _era(fy >= 2019, style) || _era_year(fy, fy >= 2019, style) || case when style = 2 then '年度' else '' end;
+"""
