@@ -16,7 +16,6 @@ other files still load, and ``IngestError`` reports every failed file at the end
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections.abc import Callable
@@ -27,8 +26,16 @@ import duckdb
 import polars as pl
 
 from ingest import japanese, pseudonym
-from ingest.readers import DecodedFile, decode_file
-from ingest.specs import Column, ExtractSpec
+from ingest.parse import (
+    REDACTED,
+    column_texts_sql,
+    line_texts_sql,
+    parse_sql,
+    redacted,
+    sql_str,
+)
+from ingest.readers import DecodedFile, decode_file, fingerprint, is_utf8
+from ingest.specs import ExtractSpec
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +56,11 @@ create table if not exists {RAW_SCHEMA}.load_manifest (
     rows_rejected bigint not null,
     run_id varchar,
     loaded_at timestamptz not null,
-    superseded_by_load_id bigint
+    superseded_by_load_id bigint,
+    mtime_ns bigint
 );
+-- working databases created before mtime_ns was recorded
+alter table {RAW_SCHEMA}.load_manifest add column if not exists mtime_ns bigint;
 create table if not exists {RAW_SCHEMA}.rejects (
     load_id bigint not null,
     source varchar not null,
@@ -85,6 +95,17 @@ class FileLoad:
     rows_read: int
     rows_loaded: int
     rows_rejected: int
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """A new or changed landing file on its way in: what it is, and which version it would be."""
+
+    path: Path
+    mtime_ns: int
+    decoded: DecodedFile
+    version: int
+    previous_load_id: int | None
 
 
 @dataclass
@@ -127,85 +148,6 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> None:
     con.execute(current_view_ddl(spec))
 
 
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def parse_sql(spec: ExtractSpec, lines_table: str) -> str:
-    """SQL that splits, types and validates every data line of ``lines_table``.
-
-    Output: line_number, line, one column per spec column, and ``_reasons`` (empty list = valid).
-    """
-    n = len(spec.columns)
-    texts = ",\n        ".join(
-        f"nullif(trim(trim(f[{i}]), '\"'), '') as {c.name}__text" for i, c in enumerate(spec.columns, start=1)
-    )
-    # Low-cardinality columns with a costly parse (wareki dates: a few thousand distinct texts
-    # among millions of fields) are parsed once per distinct text and joined back.
-    templates = list(dict.fromkeys(c.parse for c in spec.columns if c.parse_distinct))
-    lookups = "".join(
-        f"""
-_lookup_{i} as (
-    select text, {Column("text", c.type, parse=template).parse_sql("text")} as value
-    from (select distinct unnest([{", ".join(f"{c.name}__text" for c in spec.columns if c.parse == template)}]) as text from texts)
-),"""
-        for i, template in enumerate(templates)
-        for c in [next(c for c in spec.columns if c.parse == template)]
-    )
-    joins = "".join(
-        f"\n    left join _lookup_{templates.index(c.parse)} as _{c.name} on _{c.name}.text = texts.{c.name}__text"
-        for c in spec.columns
-        if c.parse_distinct
-    )
-    values = ",\n        ".join(
-        f"_{c.name}.value as {c.name}" if c.parse_distinct else f"{c.parse_sql(c.name + '__text')} as {c.name}"
-        for c in spec.columns
-    )
-    checks = [f"case when n_fields <> {n} then 'expected {n} fields, found ' || n_fields end"]
-    for c in spec.columns:
-        if c.required:
-            checks.append(f"case when {c.name}__text is null then '{c.name}: missing value' end")
-        quoted = "'personal data'" if c.sensitive else f"{c.name}__text"
-        checks.append(
-            f"case when {c.name}__text is not null and {c.name} is null "
-            f"then '{c.name}: cannot parse ' || {quoted} || ' as {c.type}' end"
-        )
-    for rule in spec.rules:
-        checks.append(f"case when not coalesce(({rule.condition}), true) then {_sql_str(rule.reason)} end")
-    reasons = ",\n            ".join(checks)
-    return f"""
-with split as (
-    select line_number, line, string_split(line, {_sql_str(spec.delimiter)}) as f
-    from {lines_table}
-    where line_number > 1 and line <> ''
-),
-texts as (
-    select line_number, line, len(f) as n_fields,
-        {texts}
-    from split
-),
-{lookups}
-typed as (
-    select texts.*,
-        {values}
-    from texts{joins}
-)
-select *,
-    list_filter([
-            {reasons}
-        ], lambda r: r is not null) as _reasons
-from typed
-"""
-
-
-REDACTED = "<redacted>"
-
-
-def _redacted(spec: ExtractSpec, sql: str) -> str:
-    """Personal identifiers never reach raw.rejects: mask them in reasons and lines."""
-    return f"regexp_replace({sql}, {_sql_str(spec.redact)}, '{REDACTED}', 'g')" if spec.redact else sql
-
-
 def _read_lines(con: duckdb.DuckDBPyConnection, utf8_path: Path) -> None:
     # One VARCHAR column per physical line: a delimiter that never occurs and no quoting.
     # row_number() over () follows the file order (DuckDB preserves insertion order).
@@ -221,30 +163,62 @@ def _read_lines(con: duckdb.DuckDBPyConnection, utf8_path: Path) -> None:
     )
 
 
-def _check_header(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, path: Path) -> None:
-    row = con.execute("select line from _lines where line_number = 1").fetchone()
-    if row is None or row[0] == "":
-        raise MalformedFileError(path, 1, "empty file: expected a header line")
-    found = [h.strip().strip('"') for h in row[0].split(spec.delimiter)]
+def header_problem(spec: ExtractSpec, header: str) -> str | None:
+    """Why a file's first line is not the spec's header, or None when it is."""
+    if header == "":
+        return "empty file: expected a header line"
+    found = [h.strip().strip('"') for h in header.split(spec.delimiter)]
     if found != list(spec.header):
-        raise MalformedFileError(
-            path, 1, f"header does not match the {spec.source} spec: expected {list(spec.header)}, found {found}"
+        return f"header does not match the {spec.source} spec: expected {list(spec.header)}, found {found}"
+    return None
+
+
+def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute(f"select coalesce(max(load_id), 0) + 1 from {RAW_SCHEMA}.load_manifest").fetchall()[0][0]
+
+
+def _record_loads(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, loads: list[tuple[LandingFile, FileLoad]], run_id: str | None) -> None:
+    """Manifest rows of the loads, and the supersession of each file's previous version: one statement each."""
+    frame = pl.DataFrame(
+        {
+            "load_id": [load.load_id for _, load in loads],
+            "file_name": [file.path.name for file, _ in loads],
+            "file_path": [str(file.path) for file, _ in loads],
+            "file_version": [load.file_version for _, load in loads],
+            "size_bytes": [file.decoded.size_bytes for file, _ in loads],
+            "sha256": [file.decoded.sha256 for file, _ in loads],
+            "rows_read": [load.rows_read for _, load in loads],
+            "rows_loaded": [load.rows_loaded for _, load in loads],
+            "rows_rejected": [load.rows_rejected for _, load in loads],
+            "mtime_ns": [file.mtime_ns for file, _ in loads],
+            "previous_load_id": [file.previous_load_id for file, _ in loads],
+        },
+        schema_overrides={"previous_load_id": pl.Int64},
+    )
+    con.register("_new_loads", frame.to_arrow())
+    try:
+        con.execute(
+            f"""insert into {RAW_SCHEMA}.load_manifest by name
+                select * exclude (previous_load_id), ? as source, ? as run_id, now() as loaded_at from _new_loads""",
+            [spec.source, run_id],
         )
+        con.execute(
+            f"""update {RAW_SCHEMA}.load_manifest m set superseded_by_load_id = n.load_id
+                from _new_loads n where m.load_id = n.previous_load_id"""
+        )
+    finally:
+        con.unregister("_new_loads")
 
 
-def _load_one(
-    con: duckdb.DuckDBPyConnection,
-    spec: ExtractSpec,
-    path: Path,
-    decoded: DecodedFile,
-    version: int,
-    previous_load_id: int | None,
-    run_id: str | None,
-) -> FileLoad:
-    load_id = con.execute(f"select coalesce(max(load_id), 0) + 1 from {RAW_SCHEMA}.load_manifest").fetchone()[0]
+def _load_exact(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, file: LandingFile, run_id: str | None) -> FileLoad:
+    """The exact path: one file, line by line, every bad row to raw.rejects with its line and reason."""
+    path, decoded = file.path, file.decoded
+    problem = header_problem(spec, decoded.header)
+    if problem:
+        raise MalformedFileError(path, 1, problem)
+    load_id = _next_load_id(con)
     _read_lines(con, decoded.utf8_path)
-    _check_header(con, spec, path)
-    con.execute(f"create or replace temp table _parsed as {parse_sql(spec, '_lines')}")
+    con.execute(f"create or replace temp table _parsed as {parse_sql(spec, line_texts_sql(spec, '_lines'))}")
 
     names = ", ".join(c.name for c in spec.columns)
     con.execute(
@@ -258,7 +232,7 @@ def _load_one(
             line = f"replace({line}, coalesce({c.name}__text, '{REDACTED}'), '{REDACTED}')"
     con.execute(
         f"""insert into {RAW_SCHEMA}.rejects
-            select ?, ?, ?, line_number, {_redacted(spec, "array_to_string(_reasons, '; ')")}, {_redacted(spec, line)}
+            select ?, ?, ?, line_number, {redacted(spec, "array_to_string(_reasons, '; ')")}, {redacted(spec, line)}
             from _parsed where len(_reasons) > 0""",
         [load_id, spec.source, path.name],
     )
@@ -280,22 +254,89 @@ def _load_one(
 
     loaded, rejected = con.execute(
         "select count(*) filter (len(_reasons) = 0), count(*) filter (len(_reasons) > 0) from _parsed"
-    ).fetchone()
+    ).fetchall()[0]
     rejected += len(decoded.rejects)
-    con.execute(
-        f"insert into {RAW_SCHEMA}.load_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)",
-        [
-            load_id, spec.source, path.name, str(path), version, decoded.size_bytes, decoded.sha256,
-            loaded + rejected, loaded, rejected, run_id, dt.datetime.now(dt.UTC),
-        ],
-    )
-    if previous_load_id is not None:
-        con.execute(
-            f"update {RAW_SCHEMA}.load_manifest set superseded_by_load_id = ? where load_id = ?",
-            [load_id, previous_load_id],
-        )
+    load = FileLoad(load_id, path.name, file.version, loaded + rejected, loaded, rejected)
+    _record_loads(con, spec, [(file, load)], run_id)
     con.execute("drop table _lines; drop table _parsed")  # raw text, personal data included, goes now
-    return FileLoad(load_id, path.name, version, loaded + rejected, loaded, rejected)
+    return load
+
+
+def _load_bulk(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, files: list[LandingFile], run_id: str | None) -> list[FileLoad]:
+    """The bulk path: many files in one DuckDB CSV scan, for files whose every line is a valid row.
+
+    The reader drops any line it cannot split into exactly the spec's fields (ignore_errors),
+    and only valid rows are inserted; a file whose inserted rows fall short of its physical
+    lines is taken out of the batch again and left to the exact path, which explains every
+    bad line. Line numbers come from the scan's order: a temp table created from one scan keeps
+    it (DuckDB preserves insertion order), so rowid is the position.
+    Runs inside the caller's transaction; returns the loads it recorded.
+    """
+    columns = "{" + ", ".join(f"'{c.name}': 'VARCHAR'" for c in spec.columns) + "}"
+    con.execute(
+        f"""create or replace temp table _texts as
+            select file_index, * from read_csv(?, columns = {columns}, header = true, delim = {sql_str(spec.delimiter)},
+                quote = '', escape = '', auto_detect = false, strict_mode = true, null_padding = false,
+                ignore_errors = true, max_line_size = 16777216)""",
+        [[str(f.decoded.utf8_path) for f in files]],
+    )
+    first_id = _next_load_id(con)
+    frame = pl.DataFrame(
+        {
+            "file_index": range(len(files)),
+            "load_id": range(first_id, first_id + len(files)),
+            "source_file": [f.path.name for f in files],
+            "data_lines": [f.decoded.data_lines for f in files],
+        },
+        schema={"file_index": pl.Int64, "load_id": pl.Int64, "source_file": pl.String, "data_lines": pl.Int64},
+    )
+    con.register("_batch_files", frame.to_arrow())
+    con.execute(
+        """create or replace temp table _files as
+           select b.*, coalesce(p.first_position, 0) as first_position
+           from _batch_files b left join (select file_index, min(rowid) as first_position from _texts group by all) p using (file_index)"""
+    )
+    con.unregister("_batch_files")
+    names = ", ".join(c.name for c in spec.columns)
+    rows = column_texts_sql(spec, "(select file_index, rowid as _position, * exclude (file_index) from _texts)", keep="file_index, _position")
+    con.execute(
+        f"""insert into {RAW_SCHEMA}.{spec.raw_table} ({names}, _load_id, _source_file, _line_number)
+            select {names}, f.load_id, f.source_file, p._position - f.first_position + 2
+            from ({parse_sql(spec, rows)}) p join _files f using (file_index)
+            where len(p._reasons) = 0"""
+    )
+    inserted = dict(
+        con.execute(
+            f"select _load_id, count(*) from {RAW_SCHEMA}.{spec.raw_table} where _load_id >= ? group by all", [first_id]
+        ).fetchall()
+    )
+    con.execute("drop table _texts; drop table _files")  # raw text, personal data included, goes now
+    short = [first_id + i for i, f in enumerate(files) if inserted.get(first_id + i, 0) != f.decoded.data_lines]
+    if short:
+        con.execute(f"delete from {RAW_SCHEMA}.{spec.raw_table} where _load_id in ({', '.join(map(str, short))})")
+    loads = [
+        (file, FileLoad(first_id + i, file.path.name, file.version, file.decoded.data_lines, file.decoded.data_lines, 0))
+        for i, file in enumerate(files)
+        if first_id + i not in short
+    ]
+    if loads:
+        _record_loads(con, spec, loads, run_id)
+    return [load for _, load in loads]
+
+
+BULK_BATCH_BYTES = 1 << 30  # text per bulk scan: bounds the temp table under DuckDB's memory limit
+
+
+def _batches(files: list[Path], limit: int = BULK_BATCH_BYTES) -> list[list[Path]]:
+    batches: list[list[Path]] = [[]]
+    size = 0
+    for path in files:
+        if batches[-1] and size + path.stat().st_size > limit:
+            batches.append([])
+            size = 0
+        batches[-1].append(path)
+        size += path.stat().st_size
+    return [b for b in batches if b]
 
 
 def load_source(
@@ -309,6 +350,10 @@ def load_source(
 ) -> LoadSummary:
     """Load every new or changed landing file of ``spec``; raise IngestError after the good ones commit.
 
+    A file whose name, size and modification time match its current load is not read again;
+    any other file is hashed, and bytes already loaded (under any name) are skipped.
+    New files go through the bulk path in batches, one transaction per batch; a file with any
+    bad line goes through the exact path instead, one transaction per file.
     ``pseudonym_key`` is required when the spec pseudonymises a column (see ingest.pseudonym).
     """
     japanese.register(con)
@@ -318,42 +363,84 @@ def load_source(
         pseudonym.register(con, pseudonym_key)
     ensure_tables(con, spec)
     known = con.execute(
-        f"""select file_name, sha256, file_version, load_id, superseded_by_load_id is null as current
-            from {RAW_SCHEMA}.load_manifest where source = ?""",
+        f"""select file_name, sha256, file_version, load_id, size_bytes, mtime_ns
+            from {RAW_SCHEMA}.load_manifest where source = ? order by load_id""",
         [spec.source],
     ).fetchall()
     loaded_shas = {sha for _, sha, *_ in known}
-    current = {name: (version, load_id) for name, _, version, load_id, is_current in known if is_current}
+    current = {name: (version, load_id, size, mtime) for name, _, version, load_id, size, mtime in known}
 
     summary, failures = LoadSummary(spec.source), []
     files = sorted(p for p in landing_dir.glob(spec.pattern) if p.is_file())
-    for n, path in enumerate(files, start=1):
-        decoded = decode_file(path, spec.encoding, scratch_dir)
+    candidates = []
+    for path in files:
+        stat = path.stat()
+        if current.get(path.name, (None,) * 4)[2:] == (stat.st_size, stat.st_mtime_ns):
+            summary.skipped_unchanged.append(path.name)
+        else:
+            candidates.append(path)
+    utf8 = is_utf8(spec.encoding)
+    done = len(files) - len(candidates)
+
+    def landing_file(path: Path, decoded: DecodedFile) -> LandingFile | None:
+        if decoded.sha256 in loaded_shas:
+            summary.skipped_unchanged.append(path.name)
+            return None
+        loaded_shas.add(decoded.sha256)
+        version, previous = current.get(path.name, (0, None))[:2]
+        return LandingFile(path, path.stat().st_mtime_ns, decoded, version + 1, previous)
+
+    def read(path: Path) -> DecodedFile:
+        return fingerprint(path) if utf8 else decode_file(path, spec.encoding, scratch_dir)
+
+    for batch in _batches(candidates):
+        pending = [f for path in batch if (f := landing_file(path, read(path))) is not None]
+        bulk = [f for f in pending if not f.decoded.rejects and header_problem(spec, f.decoded.header) is None]
         try:
-            if decoded.sha256 in loaded_shas:
-                summary.skipped_unchanged.append(path.name)
-                continue
-            version, previous = current.get(path.name, (0, None))
-            con.execute("begin transaction")
-            try:
-                result = _load_one(con, spec, path, decoded, version + 1, previous, run_id)
-                con.execute("commit")
-            except BaseException:
-                con.execute("rollback")
-                raise
-            summary.loaded.append(result)
-            loaded_shas.add(decoded.sha256)
-            current[path.name] = (result.file_version, result.load_id)
-            log.info("loaded %s v%d: %d read, %d loaded, %d rejected", path.name, result.file_version,
-                     result.rows_read, result.rows_loaded, result.rows_rejected)
-        except MalformedFileError as err:
-            failures.append(err)
-            log.error("%s", err)
+            if bulk:
+                con.execute("begin transaction")
+                try:
+                    loads = _load_bulk(con, spec, bulk, run_id)
+                    con.execute("commit")
+                except BaseException:
+                    con.execute("rollback")
+                    raise
+                summary.loaded.extend(loads)
+            else:
+                loads = []
+            in_bulk = {load.file_name for load in loads}
+            for file in pending:
+                if file.path.name in in_bulk:
+                    continue
+                # the exact path decodes strictly, so a UTF-8 file DuckDB could not read is explained too
+                if utf8:
+                    file = LandingFile(file.path, file.mtime_ns, decode_file(file.path, spec.encoding, scratch_dir),
+                                       file.version, file.previous_load_id)
+                try:
+                    con.execute("begin transaction")
+                    try:
+                        summary.loaded.append(_load_exact(con, spec, file, run_id))
+                        con.execute("commit")
+                    except BaseException:
+                        con.execute("rollback")
+                        raise
+                except MalformedFileError as err:
+                    failures.append(err)
+                    loaded_shas.discard(file.decoded.sha256)
+                    log.error("%s", err)
+                finally:
+                    if file.decoded.utf8_path != file.path:
+                        file.decoded.utf8_path.unlink(missing_ok=True)
         finally:
-            if decoded.utf8_path != path:
-                decoded.utf8_path.unlink(missing_ok=True)
+            for file in pending:
+                if file.decoded.utf8_path != file.path:
+                    file.decoded.utf8_path.unlink(missing_ok=True)
+        done += len(batch)
         if progress is not None:
-            progress(n, len(files), path.name)
+            progress(done, len(files), batch[-1].name)
+    for load in summary.loaded:
+        log.info("loaded %s v%d: %d read, %d loaded, %d rejected", load.file_name, load.file_version,
+                 load.rows_read, load.rows_loaded, load.rows_rejected)
     if failures:
         raise IngestError(failures, summary)
     return summary

@@ -28,9 +28,32 @@ class DecodedFile:
     size_bytes: int
     utf8_path: Path  # the original file when it already is valid UTF-8, else a transcoded copy
     rejects: tuple[DecodeReject, ...]
+    data_lines: int = 0  # physical lines after the header (a last line without a terminator counts)
+    header: str = ""  # the first line, decoded, without BOM or line terminator
 
 
-def _is_utf8(encoding: str) -> bool:
+def count_data_lines(data: bytes) -> int:
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    return max(lines - 1, 0)
+
+
+def _first_line(text: str) -> str:
+    return text.split("\n", 1)[0].rstrip("\r").lstrip("\ufeff")
+
+
+def fingerprint(path: Path) -> DecodedFile:
+    """Hash, size, line count and header of a UTF-8 file, without decoding it.
+
+    The bulk loader lets DuckDB validate the UTF-8 itself: a file it cannot read line for line
+    falls back to the exact path, which decodes strictly with ``decode_file``.
+    """
+    data = path.read_bytes()
+    end = data.find(b"\n")
+    header = _first_line(data[: end if end >= 0 else len(data)].decode("utf-8", errors="replace"))
+    return DecodedFile(hashlib.sha256(data).hexdigest(), len(data), path, (), count_data_lines(data), header)
+
+
+def is_utf8(encoding: str) -> bool:
     return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
 
 
@@ -65,14 +88,14 @@ def decode_lines(data: bytes, encoding: str) -> tuple[str, list[DecodeReject]]:
 def decode_file(path: Path, encoding: str, scratch_dir: Path) -> DecodedFile:
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    if _is_utf8(encoding):
+    if is_utf8(encoding):
         try:
-            data.decode("utf-8")
-            return DecodedFile(sha256, len(data), path, ())
+            text = data.decode("utf-8")
+            return DecodedFile(sha256, len(data), path, (), count_data_lines(data), _first_line(text[:65536]))
         except UnicodeDecodeError:
             pass
     text, rejects = decode_lines(data, encoding)
     scratch_dir.mkdir(parents=True, exist_ok=True)
     copy = scratch_dir / f"{path.name}.{sha256[:12]}.utf8"
     copy.write_text(text, encoding="utf-8")
-    return DecodedFile(sha256, len(data), copy, tuple(rejects))
+    return DecodedFile(sha256, len(data), copy, tuple(rejects), count_data_lines(data), _first_line(text[:65536]))

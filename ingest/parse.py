@@ -1,0 +1,95 @@
+"""SQL that types and validates extract fields, shared by both load paths.
+
+Both paths hand ``parse_sql`` a relation of field texts (``<column>__text``, trimmed, blank =
+NULL) plus ``n_fields``; it adds one typed column per spec column and ``_reasons``, the list
+of everything wrong with the row (empty = valid). The exact path gets its texts by splitting
+physical lines; the bulk path gets them from DuckDB's CSV reader.
+"""
+
+from __future__ import annotations
+
+from ingest.specs import Column, ExtractSpec
+
+REDACTED = "<redacted>"
+
+
+def sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def field_text(sql: str) -> str:
+    """A field as the spec sees it: surrounding blanks and double quotes removed, empty = NULL."""
+    return f"nullif(trim(trim({sql}), '\"'), '')"
+
+
+def line_texts_sql(spec: ExtractSpec, lines_table: str) -> str:
+    """Field texts of every data line of ``lines_table`` (line_number, line), split on the delimiter."""
+    texts = ", ".join(f"{field_text(f'f[{i}]')} as {c.name}__text" for i, c in enumerate(spec.columns, start=1))
+    return f"""
+    select line_number, line, len(f) as n_fields, {texts}
+    from (select line_number, line, string_split(line, {sql_str(spec.delimiter)}) as f
+          from {lines_table} where line_number > 1 and line <> '')"""
+
+
+def column_texts_sql(spec: ExtractSpec, relation: str, keep: str) -> str:
+    """Field texts of a relation with one VARCHAR column per spec column (its reader checked the field count)."""
+    texts = ", ".join(f"{field_text(c.name)} as {c.name}__text" for c in spec.columns)
+    return f"select {keep}, {len(spec.columns)} as n_fields, {texts} from {relation}"
+
+
+def parse_sql(spec: ExtractSpec, texts_sql: str) -> str:
+    """Type and validate the field texts of ``texts_sql``: adds one column per spec column and ``_reasons``."""
+    n = len(spec.columns)
+    # Low-cardinality columns with a costly parse (wareki dates: a few thousand distinct texts
+    # among millions of fields) are parsed once per distinct text and joined back.
+    templates = list(dict.fromkeys(c.parse for c in spec.columns if c.parse_distinct))
+    lookups = "".join(
+        f"""
+_lookup_{i} as (
+    select text, {Column("text", c.type, parse=template).parse_sql("text")} as value
+    from (select distinct unnest([{", ".join(f"{c.name}__text" for c in spec.columns if c.parse == template)}]) as text from texts)
+),"""
+        for i, template in enumerate(templates)
+        for c in [next(c for c in spec.columns if c.parse == template)]
+    )
+    joins = "".join(
+        f"\n    left join _lookup_{templates.index(c.parse)} as _{c.name} on _{c.name}.text = texts.{c.name}__text"
+        for c in spec.columns
+        if c.parse_distinct
+    )
+    values = ",\n        ".join(
+        f"_{c.name}.value as {c.name}" if c.parse_distinct else f"{c.parse_sql(c.name + '__text')} as {c.name}"
+        for c in spec.columns
+    )
+    checks = [f"case when n_fields <> {n} then 'expected {n} fields, found ' || n_fields end"]
+    for c in spec.columns:
+        if c.required:
+            checks.append(f"case when {c.name}__text is null then '{c.name}: missing value' end")
+        quoted = "'personal data'" if c.sensitive else f"{c.name}__text"
+        checks.append(
+            f"case when {c.name}__text is not null and {c.name} is null "
+            f"then '{c.name}: cannot parse ' || {quoted} || ' as {c.type}' end"
+        )
+    for rule in spec.rules:
+        checks.append(f"case when not coalesce(({rule.condition}), true) then {sql_str(rule.reason)} end")
+    reasons = ",\n            ".join(checks)
+    return f"""
+with texts as ({texts_sql}
+),
+{lookups}
+typed as (
+    select texts.*,
+        {values}
+    from texts{joins}
+)
+select *,
+    list_filter([
+            {reasons}
+        ], lambda r: r is not null) as _reasons
+from typed
+"""
+
+
+def redacted(spec: ExtractSpec, sql: str) -> str:
+    """Personal identifiers never reach raw.rejects: mask them in reasons and lines."""
+    return f"regexp_replace({sql}, {sql_str(spec.redact)}, '{REDACTED}', 'g')" if spec.redact else sql
