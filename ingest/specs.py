@@ -21,7 +21,10 @@ class Column:
     required: bool = True
     description: str = ""
     sensitive: bool = False  # personal data: a reject reason never quotes its text
-    parse_distinct: bool = False  # parse each distinct text once (costly parse, few distinct values)
+    # Parse each distinct text once and join the values back: pays off whenever a text repeats
+    # (codes, wareki dates, a person's number across fiscal years), since the macros cost far
+    # more per value than a hash-join probe does.
+    parse_distinct: bool = False
 
     def parse_sql(self, text_sql: str) -> str:
         return self.parse.format(v=text_sql, type=self.type)
@@ -125,19 +128,19 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
     + tuple(label for _, month in PREMIUM_MONTHS for label in (f"{month}月納付区分", f"{month}月納付日")),
     columns=(
         Column(
-            "person_key", "VARCHAR", parse="pseudonymise({v})", sensitive=True,
+            "person_key", "VARCHAR", parse="pseudonymise({v})", sensitive=True, parse_distinct=True,
             description="Keyed pseudonym (HMAC-SHA256, 128 bits, hex) of the basic pension number 基礎年金番号; the number itself is never stored.",
         ),
-        Column("premium_fiscal_year", "INTEGER", parse="wareki_fiscal_year({v})", description="Premium fiscal year (保険料年度), e.g. 令和2年度 = 2020."),
-        Column("prefecture_code", "VARCHAR", parse=PREFECTURE_CODE, description="JIS prefecture code of residence, '01'-'47'."),
-        Column("processing_month", "DATE", parse="wareki_month({v})", description="Processing month (処理年月) the record was printed in; first of the month."),
+        Column("premium_fiscal_year", "INTEGER", parse="wareki_fiscal_year({v})", parse_distinct=True, description="Premium fiscal year (保険料年度), e.g. 令和2年度 = 2020."),
+        Column("prefecture_code", "VARCHAR", parse=PREFECTURE_CODE, parse_distinct=True, description="JIS prefecture code of residence, '01'-'47'."),
+        Column("processing_month", "DATE", parse="wareki_month({v})", parse_distinct=True, description="Processing month (処理年月) the record was printed in; first of the month."),
     )
     + tuple(
         column
         for name, month in PREMIUM_MONTHS
         for column in (
             Column(
-                f"status_{name}", "VARCHAR", required=False,
+                f"status_{name}", "VARCHAR", required=False, parse_distinct=True,
                 parse=f"case when halfwidth({{v}}) in {_sql_in(PREMIUM_STATUS_CODES)} then halfwidth({{v}}) end",
                 description=f"{month}月 premium status code (blank: not a first-category insured person that month).",
             ),
@@ -175,8 +178,8 @@ EMPLOYER_ESTABLISHMENTS = ExtractSpec(
     ),
     header=("事業所番号", "都道府県コード", "年金事務所コード", "事業所区分", "適用年月日", "全喪年月日"),
     columns=(
-        Column("establishment_number", "VARCHAR", parse=ESTABLISHMENT_NUMBER, description="Establishment number (8 digits)."),
-        Column("prefecture_code", "VARCHAR", parse=PREFECTURE_CODE, description="JIS prefecture code, '01'-'47'."),
+        Column("establishment_number", "VARCHAR", parse=ESTABLISHMENT_NUMBER, parse_distinct=True, description="Establishment number (8 digits)."),
+        Column("prefecture_code", "VARCHAR", parse=PREFECTURE_CODE, parse_distinct=True, description="JIS prefecture code, '01'-'47'."),
         Column("office_code", "VARCHAR", parse="case when regexp_full_match(halfwidth({v}), '\\d{{4}}') then halfwidth({v}) end",
                description="Pension office (年金事務所) code: prefecture code + office number."),
         Column("establishment_kind", "VARCHAR", parse="case when {v} in ('一般', '船舶') then {v} end",
@@ -211,8 +214,8 @@ EMPLOYER_CONTRIBUTIONS = ExtractSpec(
     header=("事業所番号", "保険種別", "対象年月", "処理年月", "決定額", "調整額", "収納額", "収納日",
             "不納欠損額", "不納欠損日", "猶予許可額", "猶予開始日", "猶予終了日"),
     columns=(
-        Column("establishment_number", "VARCHAR", parse=ESTABLISHMENT_NUMBER, description="Establishment number."),
-        Column("insurance_name_ja", "VARCHAR", parse=f"case when {{v}} in {_sql_in(INSURANCE_NAMES)} then {{v}} end",
+        Column("establishment_number", "VARCHAR", parse=ESTABLISHMENT_NUMBER, parse_distinct=True, description="Establishment number."),
+        Column("insurance_name_ja", "VARCHAR", parse=f"case when {{v}} in {_sql_in(INSURANCE_NAMES)} then {{v}} end", parse_distinct=True,
                description="厚生年金保険, 協会管掌健康保険 or 船員保険."),
         Column("premium_month", "DATE", parse="wareki_month({v})", parse_distinct=True, description="Premium month (対象年月); notified and due the month after."),
         Column("processing_month", "DATE", parse="wareki_month({v})", parse_distinct=True, description="Processing month of this print."),

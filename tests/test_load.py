@@ -1,4 +1,5 @@
 import hashlib
+import os
 import shutil
 
 import duckdb
@@ -129,3 +130,46 @@ def test_empty_file_is_malformed(landing, paths):
     (landing / "cdr_20200403.csv").write_bytes(b"")
     with pytest.raises(IngestError, match=r"cdr_20200403.csv: line 1: empty file"):
         _load(paths)
+
+
+def _call_ids_by_line(path):
+    """(call_id, line number) of every data line of a file, as an editor would number them."""
+    lines = path.read_bytes().decode("utf-8", errors="replace").split("\n")
+    return sorted((line.split(",")[0], n) for n, line in enumerate(lines, start=1) if n > 1 and line.startswith("C"))
+
+
+def test_bulk_and_exact_paths_share_one_batch_and_number_lines_alike(landing, paths):
+    """Clean files take the bulk path; each file with a bad line is redone exactly, alone."""
+    clean = [_write(landing / f"cdr_2020040{d}.csv", [HEADER, *(GOOD[i % 2].replace("C", f"C{d}{i}", 1) for i in range(5))]) for d in (1, 2)]
+    bad_row = _write(landing / "cdr_20200403.csv", [HEADER, GOOD[0].replace("C1", "C31"), GOOD[0].replace(",60,", ",-1,"), GOOD[1].replace("C2", "C33")])
+    blank_line = _write(landing / "cdr_20200404.csv", [HEADER, GOOD[0].replace("C1", "C41"), "", GOOD[1].replace("C2", "C43")])
+    quoted = _write(landing / "cdr_20200405.csv", [HEADER, GOOD[0].replace("C1", "C51"), GOOD[1].replace("C2", '"C5,2"')])
+    summary = _load(paths)
+    assert {f.file_name: (f.rows_read, f.rows_loaded, f.rows_rejected) for f in summary.loaded} == {
+        clean[0].name: (5, 5, 0), clean[1].name: (5, 5, 0),
+        bad_row.name: (3, 2, 1), blank_line.name: (2, 2, 0), quoted.name: (2, 1, 1),
+    }
+    for path in (*clean, bad_row, blank_line):
+        loaded = _query(paths, f"select call_id, _line_number from raw.call_center__calls where _source_file = '{path.name}' order by 1")
+        assert loaded == [(c, n) for c, n in _call_ids_by_line(path) if c != "C1"]  # the negative-duration row kept C1
+    rejects = _query(paths, "select source_file, line_number, reason from raw.rejects order by 1")
+    assert [(f, n) for f, n, _ in rejects] == [(bad_row.name, 3), (quoted.name, 3)]
+    assert rejects[0][2] == "negative duration" and rejects[1][2].startswith("expected 8 fields, found 9;")
+
+
+def test_unchanged_name_size_and_mtime_are_not_read_again(landing, paths):
+    path = _write(landing / "cdr_20200401.csv", [HEADER, *GOOD])
+    _load(paths)
+    stat = path.stat()
+    # Same size, same mtime: by the documented rule the file is not read (so its new bytes are not seen) ...
+    path.write_bytes(path.read_bytes().replace(b"C1,", b"C9,"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert _load(paths).skipped_unchanged == [path.name]
+    # ... and any new mtime makes it read, hashed and loaded as a new version.
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert [(f.file_name, f.file_version) for f in _load(paths).loaded] == [(path.name, 2)]
+    assert _query(paths, "select call_id from raw.call_center__calls__current order by 1") == [("C2",), ("C9",)]
+    # a touched file with the bytes of its current version is hashed and skipped
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    again = _load(paths)
+    assert again.loaded == [] and again.skipped_unchanged == [path.name]
