@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.config import DBT_PROJECT_DIR, WarehousePaths
-from ingest.generate import generate_all
+from ingest.generate import deliver_next_night, generate_all
 from ingest.load import current_view_ddl, load_source
 from ingest.readers import decode_lines
 from ingest.specs import (
@@ -111,19 +111,6 @@ def _nightly(data_dir: Path) -> tuple[float, bool]:
     return time.perf_counter() - started, result.returncode == 0
 
 
-def _deliver_next_night(landing: WarehousePaths) -> None:
-    """One new day of calls and one new monthly ledger, as the next night would bring."""
-    days = sorted(landing.landing_dir("call_center").glob("cdr_*.csv"))
-    day = days[-1].stem[4:]  # e.g. 20201031
-    last = days[-1].read_text(encoding="utf-8")
-    shifted = last.replace(day, "20201102").replace(f"{day[:4]}-{day[4:6]}-{day[6:]}", "2020-11-02")
-    (days[-1].with_name("cdr_20201102.csv")).write_text(shifted, encoding="utf-8")
-    ledgers = sorted(landing.landing_dir("national_pension").glob("premium_ledger_*.csv"))
-    lines = ledgers[-1].read_bytes().decode("cp932").split("\r\n")
-    reprinted = [lines[0]] + [",".join(line.split(",")[:3] + ["R02.10"] + line.split(",")[4:]) for line in lines[1:] if line]
-    (ledgers[-1].with_name("premium_ledger_202010.csv")).write_bytes(("\r\n".join(reprinted) + "\r\n").encode("cp932"))
-
-
 def measure_pipeline(root: Path, generated: Path, runs: int) -> dict[str, float]:
     full, incremental = [], []
     data = root / "pipeline"
@@ -134,7 +121,7 @@ def measure_pipeline(root: Path, generated: Path, runs: int) -> dict[str, float]
         if not ok:
             raise RuntimeError("full nightly_refresh failed; run `make demo` at this scale to see why")
         full.append(seconds)
-        _deliver_next_night(WarehousePaths(data))
+        deliver_next_night(WarehousePaths(data))
         seconds, ok = _nightly(data)
         if not ok:
             raise RuntimeError("incremental nightly_refresh failed")

@@ -373,8 +373,8 @@ HEADER = ["基礎年金番号", "保険料年度", "都道府県コード", "処
 # random but never collide; the first four digits stand for the issuing office.
 _SERIAL_MULTIPLIER = 387_433
 
-def _records_sql(fiscal_year: int, seed: int) -> str:
-    """One row per person-year: the twelve statuses and payment dates, and when it last changed."""
+def _records_sql(fiscal_year: int, seed: int, prefecture_code: str) -> str:
+    """One row per person-year of one prefecture: the twelve statuses and payment dates, and when it last changed."""
     def u(salt: int) -> str:
         return f"(hash({seed}, prefecture_code, j, month_index, {salt}) >> 11)::double / 9007199254740992.0"
 
@@ -388,7 +388,7 @@ with slots as (
         -- a partial exemption is approved for the person's year, not month by month
         hash({seed}, {fiscal_year}, c.prefecture_code, s.j) % 1000 as partial_draw
     from cells c, range(c.lo, c.hi) s(j)
-    where c.premium_fiscal_year = {fiscal_year}
+    where c.premium_fiscal_year = {fiscal_year} and c.prefecture_code = '{prefecture_code}'
 ),
 coded as (
     select prefecture_code, j, month_index,
@@ -468,8 +468,13 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
         con.register("cells_frame", cells.to_arrow())
         con.execute("create table cells as select * from cells_frame")
         con.execute("create table lines (processing_month date, line varchar, fiscal_year integer, prefecture_code varchar, j bigint)")
+        prefectures = [r[0] for r in con.execute("select distinct prefecture_code from cells order by 1").fetchall()]
         for fy in FISCAL_YEARS:
-            con.execute(f"create or replace temp table records as {_records_sql(fy, seed)}")
+            # One prefecture at a time: the person-year pivot holds every person of the year in
+            # one hash aggregate, which at national scale (15M persons) outgrows the memory limit.
+            con.execute(f"create or replace temp table records as {_records_sql(fy, seed, prefectures[0])}")
+            for prefecture in prefectures[1:]:
+                con.execute(f"insert into records {_records_sql(fy, seed, prefecture)}")
             con.execute(f"insert into lines select processing_month, line, {fy}, prefecture_code, j from ({_versions_sql(fy, seed)})")
         months = [r[0] for r in con.execute("select distinct processing_month from lines order by 1").fetchall()]
         for n, month in enumerate(months, start=1):
