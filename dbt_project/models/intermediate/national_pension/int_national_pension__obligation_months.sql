@@ -4,7 +4,9 @@
 -- of hundreds of millions at national scale, with nothing lost for the marts.
 with ledger as (
 
-    select * from {{ ref('stg_national_pension__premium_ledger') }}
+    select * from {{ ref('int_national_pension__latest_prints') }}
+    -- a latest print whose file has been re-delivered without it no longer counts
+    semi join (select distinct _load_id from {{ ref('stg_national_pension__premium_ledger') }}) using (_load_id)
 
 ),
 

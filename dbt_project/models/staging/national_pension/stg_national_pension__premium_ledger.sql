@@ -1,20 +1,8 @@
--- The current state of each person's premium year: the ledger reprints a record in full
--- whenever it changes, so the latest processing month wins (then the latest load and line,
--- should a month be delivered twice).
+-- Every print of the current version of each delivered ledger file. The ledger reprints a
+-- record in full whenever it changes; int_national_pension__latest_prints keeps the latest.
 with source as (
 
     select * from {{ source('national_pension', 'premium_ledger') }}
-
-),
-
-latest as (
-
-    select *
-    from source
-    qualify row_number() over (
-        partition by person_key, premium_fiscal_year
-        order by processing_month desc, _load_id desc, _line_number desc
-    ) = 1
 
 )
 
@@ -31,4 +19,4 @@ select
     _source_file,
     _line_number
 
-from latest
+from source
