@@ -53,15 +53,16 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
     )
     def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         invocation = dbt.cli(["build", "--vars", warehouse.dbt_vars()], context=context, raise_on_error=False)
-        # dbt holds the working database while it runs, so row counts are read once it exits.
+        # dbt holds the working database while it runs, so row counts are read once it exits,
+        # and before anything is yielded: no connection stays open across a yield.
         events = list(invocation.stream())
+        keys = {e.output_name: context.asset_key_for_output(e.output_name) for e in events if isinstance(e, dg.Output)}
         with warehouse.working(read_only=True) as con:
-            for event in events:
-                if isinstance(event, dg.Output):
-                    schema, table = context.asset_key_for_output(event.output_name).path
-                    rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-                    event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
-                yield event
+            rows = {name: con.execute(f'select count(*) from "{k.path[0]}"."{k.path[1]}"').fetchall()[0][0] for name, k in keys.items()}
+        for event in events:
+            if isinstance(event, dg.Output):
+                event = event.with_metadata({**event.metadata, "dagster/row_count": rows[event.output_name]})
+            yield event
         # Each invocation gets its own target folder (a few MB); once the events are streamed
         # and any error read from its dbt.log, nothing needs it, so it goes rather than piling up.
         # Its partial-parse state is kept first: dagster-dbt seeds the next invocation with it,
