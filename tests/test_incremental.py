@@ -6,7 +6,7 @@ import duckdb
 import polars as pl
 
 from ingest.config import WarehousePaths
-from ingest.generate import deliver_next_night
+from ingest.generate import deliver_next_day, deliver_next_night
 
 
 def _marts(paths: WarehousePaths) -> dict[str, pl.DataFrame]:
@@ -34,15 +34,22 @@ def _redeliver_without_last_lines(path, lines: int) -> None:
 
 
 def test_incremental_night_equals_full_rebuild(landed, run_nightly, monkeypatch, tmp_path):
+    deliver_next_night(landed)  # so the history ends with a reprint month (202010) of the previous one
     assert run_nightly().success  # night 1: the history
-    deliver_next_night(landed)  # a new day of calls, a new monthly ledger
-    # and two corrected re-deliveries that supersede loads the incremental models already hold
+    # Night 2: a new day of calls, and corrected re-deliveries that supersede loads the
+    # incremental models already hold. The records withdrawn from the 202010 ledger were
+    # printed in 202009 too, so their current state must fall back to that earlier print.
+    deliver_next_day(landed)
     _redeliver_without_last_lines(landed.landing_dir("call_center") / "cdr_20200915.csv", 40)
-    _redeliver_without_last_lines(landed.landing_dir("national_pension") / "premium_ledger_202008.csv", 300)
-    second = run_nightly()  # night 2: only what is new
+    _redeliver_without_last_lines(landed.landing_dir("national_pension") / "premium_ledger_202010.csv", 300)
+    _redeliver_without_last_lines(landed.landing_dir("employer") / "contributions_202008.tsv", 200)
+    second = run_nightly()
     loaded = {e.asset_key.to_user_string(): e.materialization.metadata["files_loaded"].value
               for e in second.get_asset_materialization_events() if e.asset_key.path[0] == "raw"}
-    assert loaded["raw/call_center__calls"] == 2 and loaded["raw/national_pension__premium_ledger"] == 2
+    assert loaded == {
+        "raw/call_center__calls": 2, "raw/national_pension__premium_ledger": 1,
+        "raw/employer__contributions": 1, "raw/employer__establishments": 0,
+    }
     incremental = _marts(landed)
 
     full = WarehousePaths(tmp_path / "full")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -29,20 +30,35 @@ def generate_all(paths: WarehousePaths, scale: float, seed: int) -> None:
     employer.generate(paths.landing_dir("employer"), scale, seed, print_progress("employer"))
 
 
+def deliver_next_day(paths: WarehousePaths) -> Path:
+    """A new day of calls: the last delivered day's calls, moved to the following day."""
+    days = sorted(paths.landing_dir("call_center").glob("cdr_*.csv"))
+    last = dt.datetime.strptime(days[-1].stem[4:], "%Y%m%d").date()
+    new = last + dt.timedelta(days=1)
+    text = days[-1].read_text(encoding="utf-8")
+    target = days[-1].with_name(f"cdr_{new:%Y%m%d}.csv")
+    target.write_text(text.replace(f"{last:%Y%m%d}", f"{new:%Y%m%d}").replace(last.isoformat(), new.isoformat()), encoding="utf-8")
+    return target
+
+
+def deliver_next_ledger_month(paths: WarehousePaths) -> Path:
+    """A new monthly ledger: the last processing month's records reprinted in the next month (each supersedes its earlier print)."""
+    ledgers = sorted(paths.landing_dir("national_pension").glob("premium_ledger_*.csv"))
+    last = dt.datetime.strptime(ledgers[-1].stem[-6:], "%Y%m").date()
+    new = (last + dt.timedelta(days=32)).replace(day=1)
+    lines = ledgers[-1].read_bytes().decode("cp932").split("\r\n")
+    month = f"R{new.year - 2018:02d}.{new.month:02d}"  # 令和 (the demo period is all 令和)
+    reprinted = [lines[0]] + [",".join([*line.split(",")[:3], month, *line.split(",")[4:]]) for line in lines[1:] if line]
+    target = ledgers[-1].with_name(f"premium_ledger_{new:%Y%m}.csv")
+    target.write_bytes(("\r\n".join(reprinted) + "\r\n").encode("cp932"))
+    return target
+
+
 def deliver_next_night(paths: WarehousePaths) -> None:
     """What the night after the demo period brings: one new day of calls and one new monthly ledger.
 
-    The day is the last delivered day's calls moved to 2 November 2020; the ledger reprints the
-    last processing month's records as processing month 令和2年10月 (each supersedes its
-    earlier print). Used by the benchmark's incremental night and the test that an
-    incremental night equals a full rebuild.
+    Used by the benchmark's incremental night and by the test that an incremental night
+    equals a full rebuild.
     """
-    days = sorted(paths.landing_dir("call_center").glob("cdr_*.csv"))
-    day = days[-1].stem[4:]  # e.g. 20201031
-    last = days[-1].read_text(encoding="utf-8")
-    shifted = last.replace(day, "20201102").replace(f"{day[:4]}-{day[4:6]}-{day[6:]}", "2020-11-02")
-    days[-1].with_name("cdr_20201102.csv").write_text(shifted, encoding="utf-8")
-    ledgers = sorted(paths.landing_dir("national_pension").glob("premium_ledger_*.csv"))
-    lines = ledgers[-1].read_bytes().decode("cp932").split("\r\n")
-    reprinted = [lines[0]] + [",".join([*line.split(",")[:3], "R02.10", *line.split(",")[4:]]) for line in lines[1:] if line]
-    ledgers[-1].with_name("premium_ledger_202010.csv").write_bytes(("\r\n".join(reprinted) + "\r\n").encode("cp932"))
+    deliver_next_day(paths)
+    deliver_next_ledger_month(paths)

@@ -3,7 +3,7 @@
 -- is a sum over it.
 with contributions as (
 
-    select * from {{ ref('stg_employer__contributions') }}
+    select * from {{ ref('int_employer__contributions') }}
 
 ),
 

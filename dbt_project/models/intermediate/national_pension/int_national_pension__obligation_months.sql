@@ -5,8 +5,6 @@
 with ledger as (
 
     select * from {{ ref('int_national_pension__latest_prints') }}
-    -- a latest print whose file has been re-delivered without it no longer counts
-    semi join (select distinct _load_id from {{ ref('stg_national_pension__premium_ledger') }}) using (_load_id)
 
 ),
 

@@ -3,13 +3,13 @@
 -- deferral at as_of.
 with establishments as (
 
-    select * from {{ ref('stg_employer__establishments') }}
+    select * from {{ ref('int_employer__establishments') }}
 
 ),
 
 contributions as (
 
-    select * from {{ ref('stg_employer__contributions') }}
+    select * from {{ ref('int_employer__contributions') }}
 
 ),
 

@@ -9,7 +9,7 @@ with flows as (
 
 contributions as (
 
-    select * from {{ ref('stg_employer__contributions') }}
+    select * from {{ ref('int_employer__contributions') }}
 
 ),
 

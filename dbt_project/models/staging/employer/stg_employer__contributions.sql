@@ -1,19 +1,9 @@
--- The current state of each contribution record: a record is reprinted in full whenever it
--- changes, so the latest processing month wins.
+-- Every print of a contribution record in the current version of each delivered file, with
+-- the adjustment applied and the month it is notified and due. A record is reprinted in full
+-- whenever it changes; int_employer__contributions keeps the latest print.
 with source as (
 
     select * from {{ source('employer', 'contributions') }}
-
-),
-
-latest as (
-
-    select *
-    from source
-    qualify row_number() over (
-        partition by establishment_number, insurance_name_ja, premium_month
-        order by processing_month desc, _load_id desc, _line_number desc
-    ) = 1
 
 )
 
@@ -39,4 +29,4 @@ select
     _source_file,
     _line_number
 
-from latest
+from source

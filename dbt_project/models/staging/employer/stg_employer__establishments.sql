@@ -1,15 +1,8 @@
--- The latest register delivery describes every establishment.
+-- Every register entry of the current version of each delivered register; the latest
+-- delivery describes every establishment (int_employer__establishments keeps it).
 with source as (
 
     select * from {{ source('employer', 'establishments') }}
-
-),
-
-latest as (
-
-    select *
-    from source
-    qualify row_number() over (partition by establishment_number order by _load_id desc, _line_number desc) = 1
 
 )
 
@@ -19,6 +12,9 @@ select
     office_code,
     establishment_kind = '船舶' as is_ship_owner,
     covered_from,
-    covered_until
+    covered_until,
+    _load_id,
+    _source_file,
+    _line_number
 
-from latest
+from source

@@ -1,0 +1,14 @@
+-- The latest register entry of each covered establishment. Incremental: see the
+-- latest_prints macro (a new register delivery touches every establishment it lists).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['establishment_number'],
+    post_hook="{{ delete_withdrawn_prints(ref('stg_employer__establishments')) }}",
+) }}
+
+{{ latest_prints(
+    ref('stg_employer__establishments'),
+    keys=['establishment_number'],
+    order_by='_load_id desc, _line_number desc',
+) }}
