@@ -43,11 +43,16 @@ def test_incremental_night_equals_full_rebuild(landed, run_nightly, monkeypatch,
     _redeliver_without_last_lines(landed.landing_dir("call_center") / "cdr_20200915.csv", 40)
     _redeliver_without_last_lines(landed.landing_dir("national_pension") / "premium_ledger_202010.csv", 300)
     _redeliver_without_last_lines(landed.landing_dir("employer") / "contributions_202008.tsv", 200)
+    # and a late copy of an earlier month: its prints must lose where a later print is held
+    # (FY2019 records paid after the March close were printed as of the close and again later)
+    late = landed.landing_dir("national_pension") / "premium_ledger_202003_late.csv"
+    shutil.copy(landed.landing_dir("national_pension") / "premium_ledger_202003.csv", late)
+    _redeliver_without_last_lines(late, 1)
     second = run_nightly()
     loaded = {e.asset_key.to_user_string(): e.materialization.metadata["files_loaded"].value
               for e in second.get_asset_materialization_events() if e.asset_key.path[0] == "raw"}
     assert loaded == {
-        "raw/call_center__calls": 2, "raw/national_pension__premium_ledger": 1,
+        "raw/call_center__calls": 2, "raw/national_pension__premium_ledger": 2,
         "raw/employer__contributions": 1, "raw/employer__establishments": 0,
     }
     incremental = _marts(landed)

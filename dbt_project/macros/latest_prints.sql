@@ -2,11 +2,15 @@
     The latest print of each record. Operational extracts reprint a record in full whenever
     it changes; the latest print (by `order_by`) is its current state.
 
-    For an incremental model (delete+insert on `keys`): a run re-decides only the records it
-    touched, those printed in a load that arrived since the last run and those whose latest
-    print came from a load that has since been superseded (a re-delivered file). Work is in
-    proportion to what is new. Pair it with the post-hook `delete_withdrawn_prints`, which
-    drops a record whose every print was withdrawn by a re-delivery.
+    As an incremental model (delete+insert on `keys`), a run re-decides only the records it
+    touched, in proportion to what is new:
+    * a record printed in a load that arrived since the last run: its new prints compete
+      with the print this table already holds (every older print already lost to that one);
+    * a record whose held print came from a load that has since been superseded (a
+      re-delivered file): all its current prints compete again. Only then is the history of
+      prints scanned, and only for those records.
+    Pair it with the post-hook `delete_withdrawn_prints`, which drops a record whose every
+    print was withdrawn by a re-delivery.
 -#}
 {% macro latest_prints(prints, keys, order_by) %}
 {%- set key_list = keys | join(', ') -%}
@@ -17,30 +21,40 @@ with prints as (
 ),
 
 {% if is_incremental() %}
+{#- Constants, so the raw scan prunes old row groups instead of reading the whole history. -#}
+{%- set since = run_query('select coalesce(max(_load_id), 0) from ' ~ this).columns[0].values()[0] if execute else 0 -%}
+{%- set stale = run_query(
+        'select count(*) from ' ~ this ~ ' anti join (select distinct _load_id from ' ~ prints ~ ') using (_load_id)'
+    ).columns[0].values()[0] if execute else 0 -%}
 current_loads as (
 
     select distinct _load_id from prints
 
 ),
 
-touched as (
+new_prints as (
 
-    select {{ key_list }}
-    from prints
-    where _load_id > (select coalesce(max(_load_id), 0) from {{ this }})
-
-    union
-
-    select {{ key_list }}
-    from {{ this }}
-    anti join current_loads using (_load_id)
+    select * from prints where _load_id > {{ since }}
 
 ),
 
 candidates as (
 
+    select * from new_prints
+
+    union all by name
+
+    select * from {{ this }}
+    semi join current_loads using (_load_id)
+    semi join (select distinct {{ key_list }} from new_prints) using ({{ key_list }})
+
+    {%- if stale > 0 %}
+
+    union all by name
+
     select * from prints
-    semi join touched using ({{ key_list }})
+    semi join (select {{ key_list }} from {{ this }} anti join current_loads using (_load_id)) using ({{ key_list }})
+    {%- endif %}
 
 ),
 {% else %}
