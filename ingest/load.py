@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -324,6 +325,18 @@ def _load_bulk(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, files: list[La
     return [load for _, load in loads]
 
 
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Commit what the block wrote, or roll all of it back."""
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
 BULK_BATCH_BYTES = 1 << 30  # text per bulk scan: bounds the temp table under DuckDB's memory limit
 
 
@@ -397,17 +410,11 @@ def load_source(
         pending = [f for path in batch if (f := landing_file(path, read(path))) is not None]
         bulk = [f for f in pending if not f.decoded.rejects and header_problem(spec, f.decoded.header) is None]
         try:
+            loads = []
             if bulk:
-                con.execute("begin transaction")
-                try:
+                with _transaction(con):
                     loads = _load_bulk(con, spec, bulk, run_id)
-                    con.execute("commit")
-                except BaseException:
-                    con.execute("rollback")
-                    raise
                 summary.loaded.extend(loads)
-            else:
-                loads = []
             in_bulk = {load.file_name for load in loads}
             for file in pending:
                 if file.path.name in in_bulk:
@@ -417,13 +424,8 @@ def load_source(
                     file = LandingFile(file.path, file.mtime_ns, decode_file(file.path, spec.encoding, scratch_dir),
                                        file.version, file.previous_load_id)
                 try:
-                    con.execute("begin transaction")
-                    try:
+                    with _transaction(con):
                         summary.loaded.append(_load_exact(con, spec, file, run_id))
-                        con.execute("commit")
-                    except BaseException:
-                        con.execute("rollback")
-                        raise
                 except MalformedFileError as err:
                     failures.append(err)
                     loaded_shas.discard(file.decoded.sha256)
