@@ -1,7 +1,8 @@
 """Load new landing files into the working database's ``raw`` schema.
 
 Guarantees, per file:
-* one transaction: its raw rows, its rejects and its manifest entry commit together or not at all;
+* one transaction: its raw rows, its rejects and its manifest entry commit together or not at
+  all (clean files of a bulk batch share theirs; a file with bad lines has its own);
 * rows read = rows loaded + rows rejected, recorded in ``raw.load_manifest``;
 * the same bytes are never loaded twice (keyed on sha256); a changed file under a known
   name is loaded as a new version and supersedes the old one (raw keeps both; staging reads
@@ -12,6 +13,10 @@ Row-level problems (field count, unparseable value, failed row rule, undecodable
 the row to ``raw.rejects`` with its reason. File-level problems (missing or wrong header)
 raise ``MalformedFileError`` naming the file, line and reason; that file is rolled back, the
 other files still load, and ``IngestError`` reports every failed file at the end.
+
+Two paths, one result: the bulk path reads a batch of files in one DuckDB CSV scan (fast,
+for files whose every line is a valid row); the exact path reads one file line by line and
+explains every bad line. A file the bulk path cannot vouch for goes the exact way.
 """
 
 from __future__ import annotations
