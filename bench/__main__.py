@@ -30,6 +30,7 @@ import duckdb
 from ingest.config import DBT_PROJECT_DIR, WarehousePaths
 from ingest.generate import deliver_next_night, generate_all
 from ingest.load import current_view_ddl, load_source
+from ingest.parse import sql_str, text_columns_sql
 from ingest.readers import decode_lines
 from ingest.specs import (
     CALL_CENTER,
@@ -57,11 +58,9 @@ def _fresh(path: Path) -> None:
 
 def _bare_read(con: duckdb.DuckDBPyConnection, table: str, files: str, spec: ExtractSpec) -> None:
     """DuckDB alone: read_csv with the extract's columns given explicitly (no sniffing), as text."""
-    columns = "{" + ", ".join(f"'{c.name}': 'VARCHAR'" for c in spec.columns) + "}"
-    delimiter = spec.delimiter.replace("\t", "\\t")
     con.execute(
-        f"create or replace table {table} as select * from read_csv('{files}', header = true, columns = {columns}, "
-        f"delim = E'{delimiter}', auto_detect = false)"
+        f"create or replace table {table} as select * from read_csv('{files}', header = true, "
+        f"columns = {text_columns_sql(spec)}, delim = {sql_str(spec.delimiter)}, auto_detect = false)"
     )
 
 

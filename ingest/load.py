@@ -39,6 +39,7 @@ from ingest.parse import (
     parse_sql,
     redacted,
     sql_str,
+    text_columns_sql,
 )
 from ingest.readers import DecodedFile, decode_file, fingerprint, is_utf8
 from ingest.specs import ExtractSpec
@@ -278,10 +279,9 @@ def _load_bulk(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, files: list[La
     it (DuckDB preserves insertion order), so rowid is the position.
     Runs inside the caller's transaction; returns the loads it recorded.
     """
-    columns = "{" + ", ".join(f"'{c.name}': 'VARCHAR'" for c in spec.columns) + "}"
     con.execute(
         f"""create or replace temp table _texts as
-            select file_index, * from read_csv(?, columns = {columns}, header = true, delim = {sql_str(spec.delimiter)},
+            select file_index, * from read_csv(?, columns = {text_columns_sql(spec)}, header = true, delim = {sql_str(spec.delimiter)},
                 quote = '', escape = '', auto_detect = false, strict_mode = true, null_padding = false,
                 ignore_errors = true, max_line_size = 16777216)""",
         [[str(f.decoded.utf8_path) for f in files]],
@@ -292,9 +292,8 @@ def _load_bulk(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, files: list[La
             "file_index": range(len(files)),
             "load_id": range(first_id, first_id + len(files)),
             "source_file": [f.path.name for f in files],
-            "data_lines": [f.decoded.data_lines for f in files],
         },
-        schema={"file_index": pl.Int64, "load_id": pl.Int64, "source_file": pl.String, "data_lines": pl.Int64},
+        schema={"file_index": pl.Int64, "load_id": pl.Int64, "source_file": pl.String},
     )
     con.register("_batch_files", frame.to_arrow())
     con.execute(
@@ -317,9 +316,9 @@ def _load_bulk(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, files: list[La
         ).fetchall()
     )
     con.execute("drop table _texts; drop table _files")  # raw text, personal data included, goes now
-    short = [first_id + i for i, f in enumerate(files) if inserted.get(first_id + i, 0) != f.decoded.data_lines]
+    short = {first_id + i for i, f in enumerate(files) if inserted.get(first_id + i, 0) != f.decoded.data_lines}
     if short:
-        con.execute(f"delete from {RAW_SCHEMA}.{spec.raw_table} where _load_id in ({', '.join(map(str, short))})")
+        con.execute(f"delete from {RAW_SCHEMA}.{spec.raw_table} where _load_id in ({', '.join(map(str, sorted(short)))})")
     loads = [
         (file, FileLoad(first_id + i, file.path.name, file.version, file.decoded.data_lines, file.decoded.data_lines, 0))
         for i, file in enumerate(files)

@@ -22,6 +22,11 @@ def field_text(sql: str) -> str:
     return f"nullif(trim(trim({sql}), '\"'), '')"
 
 
+def text_columns_sql(spec: ExtractSpec) -> str:
+    """read_csv's ``columns`` for the spec: every field as text, typed later by ``parse_sql``."""
+    return "{" + ", ".join(f"'{c.name}': 'VARCHAR'" for c in spec.columns) + "}"
+
+
 def line_texts_sql(spec: ExtractSpec, lines_table: str) -> str:
     """Field texts of every data line of ``lines_table`` (line_number, line), split on the delimiter."""
     texts = ", ".join(f"{field_text(f'f[{i}]')} as {c.name}__text" for i, c in enumerate(spec.columns, start=1))

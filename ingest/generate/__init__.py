@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from pathlib import Path
 
@@ -46,11 +47,12 @@ def deliver_next_ledger_month(paths: WarehousePaths) -> Path:
     ledgers = sorted(paths.landing_dir("national_pension").glob("premium_ledger_*.csv"))
     last = dt.datetime.strptime(ledgers[-1].stem[-6:], "%Y%m").date()
     new = (last + dt.timedelta(days=32)).replace(day=1)
-    lines = ledgers[-1].read_bytes().decode("cp932").split("\r\n")
+    header, records = ledgers[-1].read_bytes().decode("cp932").split("\r\n", 1)
     month = f"R{new.year - 2018:02d}.{new.month:02d}"  # 令和 (the demo period is all 令和)
-    reprinted = [lines[0]] + [",".join([*line.split(",")[:3], month, *line.split(",")[4:]]) for line in lines[1:] if line]
+    # the fourth field (処理年月) of every record, in one pass at C speed
+    reprinted = re.sub(r"^((?:[^,\r\n]*,){3})[^,\r\n]*", rf"\g<1>{month}", records, flags=re.MULTILINE)
     target = ledgers[-1].with_name(f"premium_ledger_{new:%Y%m}.csv")
-    target.write_bytes(("\r\n".join(reprinted) + "\r\n").encode("cp932"))
+    target.write_bytes(f"{header}\r\n{reprinted}".encode("cp932"))
     return target
 
 
