@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -279,11 +280,12 @@ def _load_bulk(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, files: list[La
     it (DuckDB preserves insertion order), so rowid is the position.
     Runs inside the caller's transaction; returns the loads it recorded.
     """
+    scan = (
+        f"read_csv(?, columns = {text_columns_sql(spec)}, header = true, delim = {sql_str(spec.delimiter)}, quote = '', "
+        "escape = '', auto_detect = false, strict_mode = true, null_padding = false, ignore_errors = true, max_line_size = 16777216)"
+    )
     con.execute(
-        f"""create or replace temp table _texts as
-            select file_index, * from read_csv(?, columns = {text_columns_sql(spec)}, header = true, delim = {sql_str(spec.delimiter)},
-                quote = '', escape = '', auto_detect = false, strict_mode = true, null_padding = false,
-                ignore_errors = true, max_line_size = 16777216)""",
+        f"create or replace temp table _texts as {column_texts_sql(spec, scan, keep='file_index')}",
         [[str(f.decoded.utf8_path) for f in files]],
     )
     first_id = _next_load_id(con)
@@ -303,11 +305,11 @@ def _load_bulk(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, files: list[La
     )
     con.unregister("_batch_files")
     names = ", ".join(c.name for c in spec.columns)
-    rows = column_texts_sql(spec, "(select file_index, rowid as _position, * exclude (file_index) from _texts)", keep="file_index, _position")
+    parsed = parse_sql(spec, "select rowid as _position, * from _texts", materialized=False)
     con.execute(
         f"""insert into {RAW_SCHEMA}.{spec.raw_table} ({names}, _load_id, _source_file, _line_number)
             select {names}, f.load_id, f.source_file, p._position - f.first_position + 2
-            from ({parse_sql(spec, rows)}) p join _files f using (file_index)
+            from ({parsed}) p join _files f using (file_index)
             where len(p._reasons) = 0"""
     )
     inserted = dict(
@@ -341,7 +343,49 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("commit")
 
 
+def _discard_copy(path: Path, decoded: DecodedFile) -> None:
+    """Delete a decoded UTF-8 copy (raw text, personal data included); never the landing file."""
+    if decoded.utf8_path != path:
+        decoded.utf8_path.unlink(missing_ok=True)
+
+
+def _load_batch(
+    con: duckdb.DuckDBPyConnection, spec: ExtractSpec, pending: list[LandingFile], run_id: str | None, summary: LoadSummary, scratch_dir: Path
+) -> list[tuple[LandingFile, MalformedFileError]]:
+    """Load a batch of new files: the clean ones in one bulk transaction, the others one by one
+    on the exact path. Returns the files that could not be loaded, with why."""
+    failures: list[tuple[LandingFile, MalformedFileError]] = []
+    try:
+        loads = []
+        bulk = [f for f in pending if not f.decoded.rejects and header_problem(spec, f.decoded.header) is None]
+        if bulk:
+            with _transaction(con):
+                loads = _load_bulk(con, spec, bulk, run_id)
+            summary.loaded.extend(loads)
+        in_bulk = {load.file_name for load in loads}
+        for file in pending:
+            if file.path.name in in_bulk:
+                continue
+            # the exact path decodes strictly, so a UTF-8 file DuckDB could not read is explained too
+            if is_utf8(spec.encoding):
+                file = LandingFile(file.path, file.mtime_ns, decode_file(file.path, spec.encoding, scratch_dir),
+                                   file.version, file.previous_load_id)
+            try:
+                with _transaction(con):
+                    summary.loaded.append(_load_exact(con, spec, file, run_id))
+            except MalformedFileError as err:
+                failures.append((file, err))
+                log.error("%s", err)
+            finally:
+                _discard_copy(file.path, file.decoded)
+    finally:
+        for file in pending:
+            _discard_copy(file.path, file.decoded)
+    return failures
+
+
 BULK_BATCH_BYTES = 1 << 30  # text per bulk scan: bounds the temp table under DuckDB's memory limit
+READ_THREADS = 2  # files hashed and transcoded at once
 
 
 def _batches(files: list[Path], limit: int = BULK_BATCH_BYTES) -> list[list[Path]]:
@@ -402,6 +446,7 @@ def load_source(
     def landing_file(path: Path, decoded: DecodedFile) -> LandingFile | None:
         if decoded.sha256 in loaded_shas:
             summary.skipped_unchanged.append(path.name)
+            _discard_copy(path, decoded)
             return None
         loaded_shas.add(decoded.sha256)
         version, previous = current.get(path.name, (0, None))[:2]
@@ -410,40 +455,29 @@ def load_source(
     def read(path: Path) -> DecodedFile:
         return fingerprint(path) if utf8 else decode_file(path, spec.encoding, scratch_dir)
 
-    for batch in _batches(candidates):
-        pending = [f for path in batch if (f := landing_file(path, read(path))) is not None]
-        bulk = [f for f in pending if not f.decoded.rejects and header_problem(spec, f.decoded.header) is None]
-        try:
-            loads = []
-            if bulk:
-                with _transaction(con):
-                    loads = _load_bulk(con, spec, bulk, run_id)
-                summary.loaded.extend(loads)
-            in_bulk = {load.file_name for load in loads}
-            for file in pending:
-                if file.path.name in in_bulk:
-                    continue
-                # the exact path decodes strictly, so a UTF-8 file DuckDB could not read is explained too
-                if utf8:
-                    file = LandingFile(file.path, file.mtime_ns, decode_file(file.path, spec.encoding, scratch_dir),
-                                       file.version, file.previous_load_id)
-                try:
-                    with _transaction(con):
-                        summary.loaded.append(_load_exact(con, spec, file, run_id))
-                except MalformedFileError as err:
-                    failures.append(err)
-                    loaded_shas.discard(file.decoded.sha256)
-                    log.error("%s", err)
-                finally:
-                    if file.decoded.utf8_path != file.path:
-                        file.decoded.utf8_path.unlink(missing_ok=True)
-        finally:
-            for file in pending:
-                if file.decoded.utf8_path != file.path:
-                    file.decoded.utf8_path.unlink(missing_ok=True)
-        done += len(batch)
-        if progress is not None:
-            progress(done, len(files), batch[-1].name)
+    # Files are hashed and transcoded in threads (hashlib, file I/O and iconv run outside the
+    # GIL), one batch ahead, so the next batch decodes while DuckDB loads this one.
+    batches = _batches(candidates)
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        def read_ahead(number: int) -> list[tuple[Path, Future[DecodedFile]]]:
+            return [(path, pool.submit(read, path)) for path in batches[number]] if number < len(batches) else []
+
+        ahead = read_ahead(0)
+        for number, batch in enumerate(batches, start=1):
+            reads, ahead = ahead, read_ahead(number)
+            try:
+                pending = [f for path, future in reads if (f := landing_file(path, future.result())) is not None]
+                for file, error in _load_batch(con, spec, pending, run_id, summary, scratch_dir):
+                    failures.append(error)
+                    loaded_shas.discard(file.decoded.sha256)  # the same bytes may come again, fixed or not
+            except BaseException:
+                for path, future in reads + ahead:  # no decoded copy is left behind in scratch
+                    if not future.cancel() and future.exception() is None:
+                        _discard_copy(path, future.result())
+                raise
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(files), batch[-1].name)
     for load in summary.loaded:
         log.info("loaded %s v%d: %d read, %d loaded, %d rejected", load.file_name, load.file_version,
                  load.rows_read, load.rows_loaded, load.rows_rejected)

@@ -1,16 +1,24 @@
 """Strict decoding of landing files.
 
 DuckDB reads UTF-8 only, and its ``encodings`` extension cannot be installed here, so every
-file is decoded in Python with the source's codec in strict mode. A byte sequence that is
-invalid in the codec never becomes a silently mangled row: the line holding it is blanked
-in the UTF-8 copy handed to DuckDB (line numbers stay aligned) and reported as a reject.
-Decoding runs at C speed over the whole file; Python only loops over the bad lines.
+file is decoded with the source's codec in strict mode. A byte sequence that is invalid in the
+codec never becomes a silently mangled row: the line holding it is blanked in the UTF-8 copy
+handed to DuckDB (line numbers stay aligned) and reported as a reject.
+
+A clean file is transcoded by ``iconv`` where its mapping is identical to Python's codec
+(``tests/test_readers.py`` checks every CP932 code): about three times faster than Python's
+decode-and-re-encode, and in its own process, so files decode in parallel with hashing and
+with each other. Any file iconv refuses is decoded by Python, which explains every bad line.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,10 +93,35 @@ def decode_lines(data: bytes, encoding: str) -> tuple[str, list[DecodeReject]]:
             pos = line_end - 1 if line_end > line_start and data[line_end - 1 : line_end] == b"\r" else line_end
 
 
+# Python codec -> the iconv name that maps every code exactly as Python does (tested).
+ICONV_NAMES = {"cp932": "CP932"}
+
+
+def _iconv(path: Path, encoding: str, scratch_dir: Path) -> tuple[subprocess.Popen, Path] | None:
+    """Start transcoding ``path`` to a UTF-8 copy; None when iconv cannot stand in for the codec."""
+    name, iconv = ICONV_NAMES.get(codecs.lookup(encoding).name), shutil.which("iconv")
+    if name is None or iconv is None:
+        return None
+    fd, copy = tempfile.mkstemp(dir=scratch_dir, prefix=f"{path.name}.", suffix=".utf8")
+    with os.fdopen(fd, "wb") as out:
+        return subprocess.Popen([iconv, "-f", name, "-t", "UTF-8", str(path)], stdout=out, stderr=subprocess.DEVNULL), Path(copy)
+
+
 def decode_file(path: Path, encoding: str, scratch_dir: Path) -> DecodedFile:
-    data = path.read_bytes()
+    transcoding = None
+    if not is_utf8(encoding):
+        scratch_dir.mkdir(parents=True, exist_ok=True)
+        transcoding = _iconv(path, encoding, scratch_dir)
+    data = path.read_bytes()  # hashed while iconv runs
     sha256 = hashlib.sha256(data).hexdigest()
-    if is_utf8(encoding):
+    if transcoding is not None:
+        process, copy = transcoding
+        if process.wait() == 0:
+            with copy.open("rb") as f:
+                header = _first_line(f.read(65536).decode("utf-8", errors="replace"))
+            return DecodedFile(sha256, len(data), copy, (), count_data_lines(data), header)
+        copy.unlink()
+    elif is_utf8(encoding):
         try:
             text = data.decode("utf-8")
             return DecodedFile(sha256, len(data), path, (), count_data_lines(data), _first_line(text[:65536]))
@@ -97,5 +130,5 @@ def decode_file(path: Path, encoding: str, scratch_dir: Path) -> DecodedFile:
     text, rejects = decode_lines(data, encoding)
     scratch_dir.mkdir(parents=True, exist_ok=True)
     copy = scratch_dir / f"{path.name}.{sha256[:12]}.utf8"
-    copy.write_text(text, encoding="utf-8")
+    copy.write_bytes(text.encode("utf-8"))  # far faster than write_text's incremental encoder
     return DecodedFile(sha256, len(data), copy, tuple(rejects), count_data_lines(data), _first_line(text[:65536]))

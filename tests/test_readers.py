@@ -1,4 +1,10 @@
-from ingest.readers import decode_file, decode_lines
+import hashlib
+import shutil
+import subprocess
+
+import pytest
+
+from ingest.readers import ICONV_NAMES, decode_file, decode_lines
 
 
 def test_invalid_cp932_byte_rejects_only_its_line():
@@ -26,3 +32,60 @@ def test_valid_utf8_file_is_read_in_place(tmp_path):
     decoded = decode_file(path, "utf-8", tmp_path / "scratch")
     assert decoded.utf8_path == path and decoded.rejects == ()
     assert not (tmp_path / "scratch").exists()
+
+
+def _cp932_codes() -> list[bytes]:
+    """Every single-byte code and every lead/trail pair the CP932 byte grammar allows."""
+    singles = [bytes([b]) for b in range(0x100)]
+    leads = [*range(0x81, 0xA0), *range(0xE0, 0xFD)]
+    return singles + [bytes([lead, trail]) for lead in leads for trail in range(0x40, 0xFD)]
+
+
+def _python_cp932(code: bytes) -> str | None:
+    try:
+        return code.decode("cp932")
+    except UnicodeDecodeError:
+        return None
+
+
+@pytest.mark.skipif(shutil.which("iconv") is None, reason="no iconv: decode_file uses Python's codec alone")
+def test_iconv_maps_every_cp932_code_exactly_as_python(tmp_path):
+    """decode_file hands clean CP932 files to iconv: it must agree with Python's strict codec on every code."""
+    codes = [c for c in _cp932_codes() if c not in (b"\n", b"\r")]
+    valid = [c for c in codes if _python_cp932(c) is not None]
+    invalid = [c for c in codes if _python_cp932(c) is None]
+    # Python decodes five single bytes iconv refuses; decode_file then falls back to Python (below)
+    refused_by_iconv = [b"\x80", b"\xa0", b"\xfd", b"\xfe", b"\xff"]
+    mapped = [c for c in valid if c not in refused_by_iconv]
+    table = b"\n".join(mapped)
+    out = subprocess.run(["iconv", "-f", ICONV_NAMES["cp932"], "-t", "UTF-8"], input=table, capture_output=True, check=True).stdout
+    assert out.decode("utf-8") == table.decode("cp932")
+    assert len(mapped) > 9000
+    for code in refused_by_iconv + invalid[:: max(1, len(invalid) // 200)]:
+        line = b"\n" + code + b"\n"  # a line feed is never a trail byte
+        refused = subprocess.run(["iconv", "-f", ICONV_NAMES["cp932"], "-t", "UTF-8"], input=line, capture_output=True, check=False)
+        assert refused.returncode != 0, code.hex()
+        if code not in refused_by_iconv:
+            with pytest.raises(UnicodeDecodeError):
+                line.decode("cp932")
+
+
+def test_cp932_file_iconv_refuses_is_decoded_by_python(tmp_path):
+    """0xA0 is valid CP932 to Python but not to iconv: the copy must still be Python's decoding."""
+    path = tmp_path / "ledger.csv"
+    data = "番号,区分\n１,令和\n".encode("cp932") + b"2,\xa0\n"
+    path.write_bytes(data)
+    decoded = decode_file(path, "cp932", tmp_path / "scratch")
+    assert decoded.rejects == () and decoded.data_lines == 2 and decoded.header == "番号,区分"
+    assert decoded.utf8_path.read_text(encoding="utf-8") == data.decode("cp932")
+    assert list((tmp_path / "scratch").iterdir()) == [decoded.utf8_path]  # iconv's partial copy is gone
+
+
+def test_cp932_file_is_transcoded_with_its_hash_and_line_count(tmp_path):
+    path = tmp_path / "ledger.csv"
+    data = "基礎年金番号,処理年月\n１２００－８９３８２５,令和２年３月\n0100-044768,H31.04".encode("cp932")
+    path.write_bytes(data)
+    decoded = decode_file(path, "cp932", tmp_path / "scratch")
+    assert decoded.utf8_path.read_bytes() == data.decode("cp932").encode("utf-8")
+    assert (decoded.sha256, decoded.size_bytes, decoded.data_lines) == (hashlib.sha256(data).hexdigest(), len(data), 2)
+    assert decoded.header == "基礎年金番号,処理年月"
