@@ -85,3 +85,40 @@ def test_wareki_fiscal_year(con, text, expected):
 
 def test_halfwidth(con):
     assert con.execute("select halfwidth('１２３４－５６７８９０　Ｒ０２．０４')").fetchone()[0] == "1234-567890 R02.04"
+
+
+def test_halfwidth_leaves_ascii_alone(con):
+    assert con.execute("select halfwidth('R02.04 1,234'), halfwidth(NULL)").fetchone() == ("R02.04 1,234", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1,234,567", 1234567),
+        ("1234567", 1234567),
+        ("0", 0),
+        ("１，２３４", 1234),
+        ("▲12,345", -12345),
+        ("△5", -5),
+        ("-7", -7),
+        (" 12 ", 12),
+        ("　１２　", 12),
+        ("▲１，０００", -1000),
+        # not amounts
+        ("1,23", None),
+        ("12,345,67", None),
+        ("1234,567", None),
+        ("1.5", None),
+        ("+5", None),
+        ("▲", None),
+        ("--1", None),
+        ("1-", None),
+        ("1 2", None),
+        ("abc", None),
+        ("99999999999999999999", None),  # beyond BIGINT
+        ("", None),
+        (None, None),
+    ],
+)
+def test_yen_amount(con, text, expected):
+    assert con.execute("select yen_amount(?)", [text]).fetchone()[0] == expected
