@@ -49,16 +49,29 @@ def _first_line(text: str) -> str:
     return text.split("\n", 1)[0].rstrip("\r").lstrip("\ufeff")
 
 
+def _scan(path: Path) -> tuple[str, int, int, bytes]:
+    """sha256, size, data lines and first line (bytes) of a file, read in chunks: memory stays flat."""
+    sha256, size, newlines, head, last = hashlib.sha256(), 0, 0, b"", b""
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 23):
+            if not size:
+                head = chunk[:65536].split(b"\n", 1)[0]
+            sha256.update(chunk)
+            newlines += chunk.count(b"\n")
+            size += len(chunk)
+            last = chunk[-1:]
+    lines = newlines + (0 if last in (b"\n", b"") else 1)
+    return sha256.hexdigest(), size, max(lines - 1, 0), head
+
+
 def fingerprint(path: Path) -> DecodedFile:
     """Hash, size, line count and header of a UTF-8 file, without decoding it.
 
     The bulk loader lets DuckDB validate the UTF-8 itself: a file it cannot read line for line
     falls back to the exact path, which decodes strictly with ``decode_file``.
     """
-    data = path.read_bytes()
-    end = data.find(b"\n")
-    header = _first_line(data[: end if end >= 0 else len(data)].decode("utf-8", errors="replace"))
-    return DecodedFile(hashlib.sha256(data).hexdigest(), len(data), path, (), count_data_lines(data), header)
+    sha256, size, data_lines, head = _scan(path)
+    return DecodedFile(sha256, size, path, (), data_lines, _first_line(head.decode("utf-8", errors="replace")))
 
 
 def is_utf8(encoding: str) -> bool:
@@ -108,20 +121,20 @@ def _iconv(path: Path, encoding: str, scratch_dir: Path) -> tuple[subprocess.Pop
 
 
 def decode_file(path: Path, encoding: str, scratch_dir: Path) -> DecodedFile:
-    transcoding = None
+    """Decode strictly; the UTF-8 text DuckDB reads is the file itself or a copy in ``scratch_dir``."""
     if not is_utf8(encoding):
         scratch_dir.mkdir(parents=True, exist_ok=True)
-        transcoding = _iconv(path, encoding, scratch_dir)
-    data = path.read_bytes()  # hashed while iconv runs
+        if transcoding := _iconv(path, encoding, scratch_dir):
+            sha256, size, data_lines, _ = _scan(path)  # while iconv runs
+            process, copy = transcoding
+            if process.wait() == 0:
+                with copy.open("rb") as f:
+                    header = _first_line(f.read(65536).decode("utf-8", errors="replace"))
+                return DecodedFile(sha256, size, copy, (), data_lines, header)
+            copy.unlink()  # iconv refused a byte: Python decodes the file and explains every bad line
+    data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    if transcoding is not None:
-        process, copy = transcoding
-        if process.wait() == 0:
-            with copy.open("rb") as f:
-                header = _first_line(f.read(65536).decode("utf-8", errors="replace"))
-            return DecodedFile(sha256, len(data), copy, (), count_data_lines(data), header)
-        copy.unlink()
-    elif is_utf8(encoding):
+    if is_utf8(encoding):
         try:
             text = data.decode("utf-8")
             return DecodedFile(sha256, len(data), path, (), count_data_lines(data), _first_line(text[:65536]))

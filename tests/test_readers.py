@@ -4,7 +4,13 @@ import subprocess
 
 import pytest
 
-from ingest.readers import ICONV_NAMES, decode_file, decode_lines
+from ingest.readers import (
+    ICONV_NAMES,
+    count_data_lines,
+    decode_file,
+    decode_lines,
+    fingerprint,
+)
 
 
 def test_invalid_cp932_byte_rejects_only_its_line():
@@ -89,3 +95,13 @@ def test_cp932_file_is_transcoded_with_its_hash_and_line_count(tmp_path):
     assert decoded.utf8_path.read_bytes() == data.decode("cp932").encode("utf-8")
     assert (decoded.sha256, decoded.size_bytes, decoded.data_lines) == (hashlib.sha256(data).hexdigest(), len(data), 2)
     assert decoded.header == "基礎年金番号,処理年月"
+
+
+@pytest.mark.parametrize("data", [b"", b"h", b"h\n", b"h\r\n1\r\n2", b"h\n1\n2\n", b"\xef\xbb\xbfh,i\n" + b"1,2\n" * 3_000_000])
+def test_fingerprint_reads_in_chunks_what_a_whole_read_sees(tmp_path, data):
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    print_ = fingerprint(path)
+    assert (print_.sha256, print_.size_bytes) == (hashlib.sha256(data).hexdigest(), len(data))
+    assert print_.data_lines == count_data_lines(data)
+    assert print_.header == (data.split(b"\n", 1)[0].decode().rstrip("\r").lstrip("\ufeff") if data else "")
