@@ -5,6 +5,7 @@ import polars as pl
 
 from ingest.generate.call_center import Figures
 from ingest.generate.national_pension import Figures as NpFigures
+from orchestration.rebuilds import REBUILD_TAG
 from tests.conftest import SCALE, query
 
 CONTRACT = {
@@ -122,7 +123,7 @@ def _assert_payment_rate_published(landed):
     assert statuses == {"match": 53}
 
 
-def test_second_night_loads_only_the_new_file(landed, run_nightly):
+def test_second_night_loads_only_the_new_file_and_rebuilds_only_its_kpi(landed, run_nightly, defs, instance):
     assert run_nightly().success
     landing = landed.landing_dir("call_center")
     # A new day arrives (November is outside the report's window, so figures still reconcile).
@@ -132,12 +133,27 @@ def test_second_night_loads_only_the_new_file(landed, run_nightly):
     )
     second = run_nightly()
     assert second.success
-    [ingest] = [e for e in second.get_asset_materialization_events() if e.asset_key.to_user_string() == "raw/call_center__calls"]
-    metadata = ingest.materialization.metadata
-    assert metadata["files_loaded"].value == 1
-    assert metadata["files_unchanged"].value == len(list(landing.glob("cdr_*.csv"))) - 1
+    metadata = {e.asset_key.to_user_string(): e.materialization.metadata for e in second.get_asset_materialization_events()}
+    assert metadata["raw/call_center__calls"]["files_loaded"].value == 1
+    assert metadata["raw/call_center__calls"]["files_unchanged"].value == len(list(landing.glob("cdr_*.csv"))) - 1
     november = _published(landed, "select sum(calls_offered) from marts.call_center_monthly where month = date '2020-11-01'")[0][0]
     assert november == template.count("\n") - 1
+
+    # Only the call center had anything new: the other KPIs' tables stand, unbuilt...
+    assert "rebuilt" not in metadata["marts/call_center_monthly"]
+    for mart in ("marts/np_payment_rate", "marts/employer_collection", "intermediate/int_national_pension__latest_prints"):
+        assert metadata[mart]["rebuilt"].value is False
+        assert metadata[mart]["dagster/row_count"].value > 0
+    evaluated = {(e.asset_key.to_user_string(), e.check_name) for e in second.get_asset_check_evaluations()}
+    tested = {asset.split("/")[1].split("__")[0] for asset, _ in evaluated if asset.startswith(("staging/", "intermediate/"))}
+    assert tested == {"stg_call_center", "int_call_center"}  # only the rebuilt KPI's dbt tests ran
+    # ...but every KPI's expectations and reconciliation ran, and every KPI published
+    assert {("marts/np_payment_rate", "gx_np_payment_rate"), ("marts/employer_reconciliation", "published_figures_reproduced")} <= evaluated
+    assert {f"published/{kpi}" for kpi in ("call_center", "national_pension", "employer")} <= set(metadata)
+
+    forced = defs.resolve_job_def("nightly_refresh").execute_in_process(instance=instance, tags={REBUILD_TAG: "true"})
+    assert forced.success
+    assert not [e for e in forced.get_asset_materialization_events() if "rebuilt" in e.materialization.metadata]
 
 
 def test_a_new_monthly_ledger_supersedes_earlier_prints(landed, run_nightly):

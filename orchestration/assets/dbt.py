@@ -1,9 +1,14 @@
-"""dbt models, seeds and tests: one @dbt_assets step per KPI, so each KPI is gated on its own."""
+"""dbt models, seeds and tests: one @dbt_assets step per KPI, so each KPI is gated on its own.
+
+A KPI whose inputs have not changed since its last good build is not rebuilt (see
+orchestration.rebuilds); its checks and publication still run.
+"""
 
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +17,12 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from ingest.config import DBT_PROJECT_DIR
 from orchestration.kpis import Kpi
+from orchestration.rebuilds import (
+    REBUILD_TAG,
+    inputs_sha256,
+    last_good_build,
+    record_good_build,
+)
 from orchestration.resources import WarehouseResource, dbt_resource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -43,6 +54,28 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return f"{kpi}_{dbt_resource_props['schema']}"
 
 
+def _with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, events: list) -> Iterator:
+    """The events, each output with its table's row count.
+
+    dbt holds the working database while it runs, so row counts are read once it exits, and
+    before anything is yielded: no connection stays open across a yield.
+    """
+    keys = {e.output_name: context.asset_key_for_output(e.output_name) for e in events if isinstance(e, dg.Output)}
+    with warehouse.working(read_only=True) as con:
+        rows = {name: con.execute(f'select count(*) from "{k.path[0]}"."{k.path[1]}"').fetchall()[0][0] for name, k in keys.items()}
+    for event in events:
+        if isinstance(event, dg.Output):
+            event = event.with_metadata({**event.metadata, "dagster/row_count": rows[event.output_name]})
+        yield event
+
+
+def _standing(context: dg.AssetExecutionContext) -> list[dg.Output]:
+    """Outputs reporting the selected tables as they stand, upstream first (Dagster's rule for multi-assets)."""
+    selected, deps = context.selected_asset_keys, context.assets_def.asset_deps
+    order = TopologicalSorter({key: deps.get(key, set()) & selected for key in selected}).static_order()
+    return [dg.Output(None, context.assets_def.get_output_name_for_asset_key(key), metadata={"rebuilt": False}) for key in order]
+
+
 def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=dbt_project.manifest_path,
@@ -52,17 +85,18 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
         project=dbt_project,
     )
     def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        invocation = dbt.cli(["build", "--vars", warehouse.dbt_vars()], context=context, raise_on_error=False)
-        # dbt holds the working database while it runs, so row counts are read once it exits,
-        # and before anything is yielded: no connection stays open across a yield.
-        events = list(invocation.stream())
-        keys = {e.output_name: context.asset_key_for_output(e.output_name) for e in events if isinstance(e, dg.Output)}
         with warehouse.working(read_only=True) as con:
-            rows = {name: con.execute(f'select count(*) from "{k.path[0]}"."{k.path[1]}"').fetchall()[0][0] for name, k in keys.items()}
-        for event in events:
-            if isinstance(event, dg.Output):
-                event = event.with_metadata({**event.metadata, "dagster/row_count": rows[event.output_name]})
-            yield event
+            inputs = inputs_sha256(con, kpi, DBT_PROJECT_DIR, warehouse.dbt_vars())
+            unchanged = inputs is not None and inputs == last_good_build(con, kpi)
+        if unchanged and context.run.tags.get(REBUILD_TAG) != "true":
+            context.log.info(
+                f"{kpi.name}: no new loads and no project change since its last good dbt build; its tables stand "
+                f"(tag the run {REBUILD_TAG}=true to build anyway)"
+            )
+            yield from _with_row_counts(context, warehouse, _standing(context))
+            return
+        invocation = dbt.cli(["build", "--vars", warehouse.dbt_vars()], context=context, raise_on_error=False)
+        yield from _with_row_counts(context, warehouse, list(invocation.stream()))
         # Each invocation gets its own target folder (a few MB); once the events are streamed
         # and any error read from its dbt.log, nothing needs it, so it goes rather than piling up.
         # Its partial-parse state is kept first: dagster-dbt seeds the next invocation with it,
@@ -72,5 +106,8 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
         shutil.rmtree(invocation.target_path, ignore_errors=True)
         if error is not None:
             raise error
+        if inputs is not None and not context.is_subset:
+            with warehouse.working() as con:
+                record_good_build(con, kpi, inputs, context.run_id)
 
     return _dbt

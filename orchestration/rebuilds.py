@@ -1,0 +1,78 @@
+"""When a KPI's dbt build can be skipped: nothing its models read has changed since its last good build.
+
+What a KPI's dbt build reads: the current loads of its sources (a load never changes; a
+corrected re-delivery is a new load), the dbt project's files and the dbt vars. After a dbt
+build of the whole KPI succeeds, the fingerprint of those inputs is recorded in the working
+database. A later run with the same fingerprint would build the same tables and pass the
+same tests, so it reports the KPI's tables as standing instead; the checks and the
+publication downstream run as on any night. Employer data arrives monthly, so most nights
+its models have nothing to do (26 s at national scale).
+
+A run tagged ``warehouse/rebuild=true`` always builds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+
+from orchestration.kpis import Kpi
+
+REBUILD_TAG = "warehouse/rebuild"
+
+_BUILDS_DDL = """
+create schema if not exists pipeline;
+create table if not exists pipeline.dbt_builds (
+    kpi varchar primary key,
+    inputs_sha256 varchar not null,
+    run_id varchar not null,
+    built_at timestamptz not null
+)"""
+
+
+def _project_sha256(project_dir: Path) -> str:
+    """Every file of the dbt project that can change what a build writes or what its tests say.
+
+    Read from the files themselves rather than from the parsed manifest, which may be older.
+    """
+    files = [project_dir / name for name in ("dbt_project.yml", "profiles.yml", "packages.yml")]
+    files += sorted(p for folder in ("models", "macros", "seeds", "tests", "snapshots") for p in (project_dir / folder).rglob("*"))
+    digest = hashlib.sha256()
+    for path in files:
+        if path.is_file():
+            digest.update(f"{path.relative_to(project_dir)}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
+    ).fetchall()[0][0] > 0
+
+
+def inputs_sha256(con: duckdb.DuckDBPyConnection, kpi: Kpi, project_dir: Path, dbt_vars: str) -> str | None:
+    """Fingerprint of what the KPI's dbt build reads; None before anything was ever loaded."""
+    if not _table_exists(con, "raw", "load_manifest"):
+        return None
+    loads = con.execute(
+        """select source, load_id from raw.load_manifest
+           where list_contains(?, source) and superseded_by_load_id is null order by all""",
+        [sorted({spec.source for spec in kpi.sources})],
+    ).fetchall()
+    return hashlib.sha256(json.dumps([loads, _project_sha256(project_dir), dbt_vars]).encode()).hexdigest()
+
+
+def last_good_build(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> str | None:
+    """The inputs fingerprint of the KPI's last successful build of all its dbt assets."""
+    if not _table_exists(con, "pipeline", "dbt_builds"):
+        return None
+    rows = con.execute("select inputs_sha256 from pipeline.dbt_builds where kpi = ?", [kpi.name]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def record_good_build(con: duckdb.DuckDBPyConnection, kpi: Kpi, inputs: str, run_id: str) -> None:
+    con.execute(_BUILDS_DDL)
+    con.execute("insert or replace into pipeline.dbt_builds values (?, ?, ?, now())", [kpi.name, inputs, run_id])
