@@ -2,7 +2,7 @@
 
 Both paths hand ``parse_sql`` a relation of field texts (``<column>__text``, trimmed, blank =
 NULL) plus ``n_fields``; it adds one typed column per spec column and ``_reasons``, the list
-of everything wrong with the row (empty = valid), or only ``_valid`` where nothing needs explaining. The exact path gets its texts by splitting
+of everything wrong with the row (empty = valid). The exact path gets its texts by splitting
 physical lines; the bulk path gets them from DuckDB's CSV reader.
 """
 
@@ -45,7 +45,7 @@ def column_texts_sql(spec: ExtractSpec, relation: str, keep: str) -> str:
 
 
 def _problems(spec: ExtractSpec) -> list[tuple[str, str]]:
-    """(condition, reason) of everything that can be wrong with a row; each condition is never NULL."""
+    """(condition, reason) of everything that can be wrong with a row."""
     n = len(spec.columns)
     problems = [(f"n_fields <> {n}", f"'expected {n} fields, found ' || n_fields")]
     for c in spec.columns:

@@ -40,9 +40,13 @@ class DecodedFile:
     header: str = ""  # the first line, decoded, without BOM or line terminator
 
 
+def _data_lines(newlines: int, last_byte: bytes) -> int:
+    """Physical lines after the header: a last line without a terminator counts."""
+    return max(newlines + (0 if last_byte in (b"\n", b"") else 1) - 1, 0)
+
+
 def count_data_lines(data: bytes) -> int:
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    return max(lines - 1, 0)
+    return _data_lines(data.count(b"\n"), data[-1:])
 
 
 def _first_line(text: str) -> str:
@@ -60,8 +64,7 @@ def _scan(path: Path) -> tuple[str, int, int, bytes]:
             newlines += chunk.count(b"\n")
             size += len(chunk)
             last = chunk[-1:]
-    lines = newlines + (0 if last in (b"\n", b"") else 1)
-    return sha256.hexdigest(), size, max(lines - 1, 0), head
+    return sha256.hexdigest(), size, _data_lines(newlines, last), head
 
 
 def fingerprint(path: Path) -> DecodedFile:

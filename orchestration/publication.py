@@ -26,6 +26,7 @@ import duckdb
 import polars as pl
 
 from ingest.config import WarehousePaths
+from orchestration.catalog import table_exists
 
 LOG_SCHEMA = pl.Schema(
     {
@@ -71,10 +72,7 @@ def _version_name(kpi: str, now: dt.datetime) -> str:
 
 def _previous_log(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     con.execute("create schema if not exists publication")
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'publication' and table_name = 'log'"
-    ).fetchone()[0]
-    if not exists:
+    if not table_exists(con, "publication", "log"):
         return pl.DataFrame(schema=LOG_SCHEMA)
     return pl.from_arrow(con.execute("select * from publication.log").to_arrow_table()).cast(LOG_SCHEMA)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.catalog import table_exists
 from orchestration.kpis import Kpi
 
 REBUILD_TAG = "warehouse/rebuild"
@@ -47,15 +48,9 @@ def _project_sha256(project_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
-    ).fetchall()[0][0] > 0
-
-
 def inputs_sha256(con: duckdb.DuckDBPyConnection, kpi: Kpi, project_dir: Path, dbt_vars: str) -> str | None:
     """Fingerprint of what the KPI's dbt build reads; None before anything was ever loaded."""
-    if not _table_exists(con, "raw", "load_manifest"):
+    if not table_exists(con, "raw", "load_manifest"):
         return None
     loads = con.execute(
         """select source, load_id from raw.load_manifest
@@ -67,7 +62,7 @@ def inputs_sha256(con: duckdb.DuckDBPyConnection, kpi: Kpi, project_dir: Path, d
 
 def last_good_build(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> str | None:
     """The inputs fingerprint of the KPI's last successful build of all its dbt assets."""
-    if not _table_exists(con, "pipeline", "dbt_builds"):
+    if not table_exists(con, "pipeline", "dbt_builds"):
         return None
     rows = con.execute("select inputs_sha256 from pipeline.dbt_builds where kpi = ?", [kpi.name]).fetchall()
     return rows[0][0] if rows else None
