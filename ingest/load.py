@@ -260,9 +260,11 @@ def _load_exact(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, file: Landing
         )
         con.unregister("_decode_rejects")
 
-    loaded, rejected = con.execute(
-        "select count(*) filter (len(_reasons) = 0), count(*) filter (len(_reasons) > 0) from _parsed"
+    loaded, rejected, distinct_lines = con.execute(
+        "select count(*) filter (len(_reasons) = 0), count(*) filter (len(_reasons) > 0), count(distinct line_number) from _parsed"
     ).fetchall()[0]
+    if loaded + rejected != distinct_lines:  # one row per line, or the parse SQL is wrong: nothing commits
+        raise RuntimeError(f"{path}: the parse produced {loaded + rejected} rows for {distinct_lines} lines")
     rejected += len(decoded.rejects)
     load = FileLoad(load_id, path.name, file.version, loaded + rejected, loaded, rejected)
     _record_loads(con, spec, [(file, load)], run_id)
@@ -284,8 +286,9 @@ def _load_bulk(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, files: list[La
         f"read_csv(?, columns = {text_columns_sql(spec)}, header = true, delim = {sql_str(spec.delimiter)}, quote = '', "
         "escape = '', auto_detect = false, strict_mode = true, null_padding = false, ignore_errors = true, max_line_size = 16777216)"
     )
+    trim = not all(f.decoded.plain_fields for f in files)
     con.execute(
-        f"create or replace temp table _texts as {column_texts_sql(spec, scan, keep='file_index')}",
+        f"create or replace temp table _texts as {column_texts_sql(spec, scan, keep='file_index', trim=trim)}",
         [[str(f.decoded.utf8_path) for f in files]],
     )
     first_id = _next_load_id(con)

@@ -38,9 +38,13 @@ def line_texts_sql(spec: ExtractSpec, lines_table: str) -> str:
           from {lines_table} where line_number > 1 and line <> '')"""
 
 
-def column_texts_sql(spec: ExtractSpec, relation: str, keep: str) -> str:
-    """Field texts of a relation with one VARCHAR column per spec column (its reader checked the field count)."""
-    texts = ", ".join(f"{field_text(c.name)} as {c.name}__text" for c in spec.columns)
+def column_texts_sql(spec: ExtractSpec, relation: str, keep: str, trim: bool = True) -> str:
+    """Field texts of a relation with one VARCHAR column per spec column (its reader checked the field count).
+
+    ``trim=False`` when no field holds a blank or a quote: the reader's texts (empty = NULL)
+    already are the field texts, and skipping the tests saves a third of the scan.
+    """
+    texts = ", ".join(f"{field_text(c.name) if trim else c.name} as {c.name}__text" for c in spec.columns)
     return f"select {keep}, {len(spec.columns)} as n_fields, {texts} from {relation}"
 
 

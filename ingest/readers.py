@@ -38,6 +38,15 @@ class DecodedFile:
     rejects: tuple[DecodeReject, ...]
     data_lines: int = 0  # physical lines after the header (a last line without a terminator counts)
     header: str = ""  # the first line, decoded, without BOM or line terminator
+    # No blank and no double quote anywhere in the text: no field has anything to trim, so
+    # the bulk loader can take the reader's field texts as they are (see ingest.parse.field_text).
+    plain_fields: bool = False
+
+
+def _plain(data: bytes | str) -> bool:
+    """Whether ``data`` (UTF-8 or CP932 bytes, whose ASCII bytes are never part of another character, or text) has no blank or quote."""
+    blank, quote = (b" ", b'"') if isinstance(data, bytes) else (" ", '"')
+    return blank not in data and quote not in data
 
 
 def _data_lines(newlines: int, last_byte: bytes) -> int:
@@ -53,18 +62,19 @@ def _first_line(text: str) -> str:
     return text.split("\n", 1)[0].rstrip("\r").lstrip("\ufeff")
 
 
-def _scan(path: Path) -> tuple[str, int, int, bytes]:
-    """sha256, size, data lines and first line (bytes) of a file, read in chunks: memory stays flat."""
-    sha256, size, newlines, head, last = hashlib.sha256(), 0, 0, b"", b""
+def _scan(path: Path) -> tuple[str, int, int, bytes, bool]:
+    """sha256, size, data lines, first line (bytes) and plainness of a file, read in chunks: memory stays flat."""
+    sha256, size, newlines, head, last, plain = hashlib.sha256(), 0, 0, b"", b"", True
     with path.open("rb") as f:
         while chunk := f.read(1 << 23):
             if not size:
                 head = chunk[:65536].split(b"\n", 1)[0]
             sha256.update(chunk)
             newlines += chunk.count(b"\n")
+            plain = plain and _plain(chunk)
             size += len(chunk)
             last = chunk[-1:]
-    return sha256.hexdigest(), size, _data_lines(newlines, last), head
+    return sha256.hexdigest(), size, _data_lines(newlines, last), head, plain
 
 
 def fingerprint(path: Path) -> DecodedFile:
@@ -73,8 +83,8 @@ def fingerprint(path: Path) -> DecodedFile:
     The bulk loader lets DuckDB validate the UTF-8 itself: a file it cannot read line for line
     falls back to the exact path, which decodes strictly with ``decode_file``.
     """
-    sha256, size, data_lines, head = _scan(path)
-    return DecodedFile(sha256, size, path, (), data_lines, _first_line(head.decode("utf-8", errors="replace")))
+    sha256, size, data_lines, head, plain = _scan(path)
+    return DecodedFile(sha256, size, path, (), data_lines, _first_line(head.decode("utf-8", errors="replace")), plain)
 
 
 def is_utf8(encoding: str) -> bool:
@@ -109,7 +119,9 @@ def decode_lines(data: bytes, encoding: str) -> tuple[str, list[DecodeReject]]:
             pos = line_end - 1 if line_end > line_start and data[line_end - 1 : line_end] == b"\r" else line_end
 
 
-# Python codec -> the iconv name that maps every code exactly as Python does (tested).
+# Python codec -> the iconv name that maps every code exactly as Python does (tested). Each
+# is ASCII-compatible with no ASCII byte inside a double-byte character (CP932's second bytes
+# are 0x40-0xFC), so its files are checked for blanks and quotes before transcoding.
 ICONV_NAMES = {"cp932": "CP932"}
 
 
@@ -128,23 +140,23 @@ def decode_file(path: Path, encoding: str, scratch_dir: Path) -> DecodedFile:
     if not is_utf8(encoding):
         scratch_dir.mkdir(parents=True, exist_ok=True)
         if transcoding := _iconv(path, encoding, scratch_dir):
-            sha256, size, data_lines, _ = _scan(path)  # while iconv runs
+            sha256, size, data_lines, _, plain = _scan(path)  # while iconv runs
             process, copy = transcoding
             if process.wait() == 0:
                 with copy.open("rb") as f:
                     header = _first_line(f.read(65536).decode("utf-8", errors="replace"))
-                return DecodedFile(sha256, size, copy, (), data_lines, header)
+                return DecodedFile(sha256, size, copy, (), data_lines, header, plain)
             copy.unlink()  # iconv refused a byte: Python decodes the file and explains every bad line
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     if is_utf8(encoding):
         try:
             text = data.decode("utf-8")
-            return DecodedFile(sha256, len(data), path, (), count_data_lines(data), _first_line(text[:65536]))
+            return DecodedFile(sha256, len(data), path, (), count_data_lines(data), _first_line(text[:65536]), _plain(data))
         except UnicodeDecodeError:
             pass
     text, rejects = decode_lines(data, encoding)
     scratch_dir.mkdir(parents=True, exist_ok=True)
     copy = scratch_dir / f"{path.name}.{sha256[:12]}.utf8"
     copy.write_bytes(text.encode("utf-8"))  # far faster than write_text's incremental encoder
-    return DecodedFile(sha256, len(data), copy, tuple(rejects), count_data_lines(data), _first_line(text[:65536]))
+    return DecodedFile(sha256, len(data), copy, tuple(rejects), count_data_lines(data), _first_line(text[:65536]), _plain(text))

@@ -173,3 +173,20 @@ def test_unchanged_name_size_and_mtime_are_not_read_again(landing, paths):
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
     again = _load(paths)
     assert again.loaded == [] and again.skipped_unchanged == [path.name]
+
+
+@pytest.mark.parametrize("with_plain_file", [True, False])
+def test_blanks_and_quotes_around_fields_are_removed_on_the_bulk_path(landing, paths, with_plain_file):
+    """A batch of plain files skips trimming; a batch with one padded file trims every field."""
+    padded = _write(landing / "cdr_20200402.csv", [
+        HEADER,
+        GOOD[0].replace("C1,", " C7 ,"),
+        GOOD[1].replace("C2,", '"C8",').replace(",30,", ", 30 ,"),
+    ])  # every untrimmed text would pass validation too: only trimming tells them apart
+    if with_plain_file:
+        _write(landing / "cdr_20200401.csv", [HEADER, *GOOD])
+    summary = _load(paths)
+    assert summary.rows_rejected == 0
+    assert _query(paths, f"select call_id, wait_seconds, disconnect_reason from raw.call_center__calls where _source_file = '{padded.name}' order by 1") == [
+        ("C7", 60, "agent_release"), ("C8", 30, "caller_abandoned"),
+    ]

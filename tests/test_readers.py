@@ -105,3 +105,26 @@ def test_fingerprint_reads_in_chunks_what_a_whole_read_sees(tmp_path, data):
     assert (print_.sha256, print_.size_bytes) == (hashlib.sha256(data).hexdigest(), len(data))
     assert print_.data_lines == count_data_lines(data)
     assert print_.header == (data.split(b"\n", 1)[0].decode().rstrip("\r").lstrip("\ufeff") if data else "")
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("番号,氏名\n1,年金\n", True),
+        ("番号,氏名\n1, 年金\n", False),  # a blank to trim
+        ('番号,氏名\n1,"年金"\n', False),  # quotes to strip
+        ("番号,氏名\n1,年金\u3000\n", True),  # the ideographic space is text, not a blank to trim
+    ],
+)
+def test_files_without_blanks_or_quotes_are_marked_plain_on_every_path(tmp_path, text, plain):
+    """Plain files skip the bulk loader's trimming, so plainness must be exact on every decode path."""
+    utf8 = tmp_path / "u.csv"
+    utf8.write_bytes(text.encode("utf-8"))
+    cp932 = tmp_path / "c.csv"
+    cp932.write_bytes(text.encode("cp932"))
+    refused = tmp_path / "r.csv"  # an invalid sequence: iconv refuses it, Python decodes and rejects its line
+    refused.write_bytes(text.encode("cp932") + b"2,\x82\xff\n")
+    decoded = [fingerprint(utf8), decode_file(utf8, "utf-8", tmp_path / "s"), decode_file(cp932, "cp932", tmp_path / "s"),
+               decode_file(refused, "cp932", tmp_path / "s")]
+    assert decoded[3].rejects  # it did take the Python path
+    assert [d.plain_fields for d in decoded] == [plain] * 4
