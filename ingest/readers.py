@@ -44,7 +44,10 @@ class DecodedFile:
 
 
 def _plain(data: bytes | str) -> bool:
-    """Whether ``data`` (UTF-8 or CP932 bytes, whose ASCII bytes are never part of another character, or text) has no blank or quote."""
+    """Whether ``data`` has no blank and no double quote.
+
+    Bytes must be UTF-8 or CP932, where an ASCII byte is never part of another character.
+    """
     blank, quote = (b" ", b'"') if isinstance(data, bytes) else (" ", '"')
     return blank not in data and quote not in data
 

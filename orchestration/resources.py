@@ -67,7 +67,8 @@ class OwnDbtCliResource(DbtCliResource):
 
     That dbt's version is the installed dbt-core's, so it is read from the package metadata:
     DbtCliResource would otherwise run `dbt --version`, a second interpreter start-up (1.5 s),
-    before every dbt step of every run.
+    in every process that runs a dbt step (once a run in process, once a step under the
+    multiprocess executor). `tests/test_definitions.py` checks the overridden member still exists.
     """
 
     @cached_property
