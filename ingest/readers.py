@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,41 +44,38 @@ class DecodedFile:
     plain_fields: bool = False
 
 
-def _plain(data: bytes | str) -> bool:
+def _plain(data: bytes) -> bool:
     """Whether ``data`` has no blank and no double quote.
 
-    Bytes must be UTF-8 or CP932, where an ASCII byte is never part of another character.
+    Exact for UTF-8 and CP932 text, where an ASCII byte is never part of another character.
     """
-    blank, quote = (b" ", b'"') if isinstance(data, bytes) else (" ", '"')
-    return blank not in data and quote not in data
-
-
-def _data_lines(newlines: int, last_byte: bytes) -> int:
-    """Physical lines after the header: a last line without a terminator counts."""
-    return max(newlines + (0 if last_byte in (b"\n", b"") else 1) - 1, 0)
-
-
-def count_data_lines(data: bytes) -> int:
-    return _data_lines(data.count(b"\n"), data[-1:])
+    return b" " not in data and b'"' not in data
 
 
 def _first_line(text: str) -> str:
     return text.split("\n", 1)[0].rstrip("\r").lstrip("\ufeff")
 
 
-def _scan(path: Path) -> tuple[str, int, int, bytes, bool]:
-    """sha256, size, data lines, first line (bytes) and plainness of a file, read in chunks: memory stays flat."""
+def _fingerprint(chunks: Iterable[bytes]) -> tuple[str, int, int, bytes, bool]:
+    """sha256, size, data lines (a last line without a terminator counts), first line (bytes)
+    and plainness of the bytes ``chunks`` yield, in order."""
     sha256, size, newlines, head, last, plain = hashlib.sha256(), 0, 0, b"", b"", True
+    for chunk in chunks:
+        if not size:
+            head = chunk[:65536].split(b"\n", 1)[0]
+        sha256.update(chunk)
+        newlines += chunk.count(b"\n")
+        plain = plain and _plain(chunk)
+        size += len(chunk)
+        last = chunk[-1:]
+    data_lines = max(newlines + (0 if last in (b"\n", b"") else 1) - 1, 0)
+    return sha256.hexdigest(), size, data_lines, head, plain
+
+
+def _scan(path: Path) -> tuple[str, int, int, bytes, bool]:
+    """``_fingerprint`` of a file, read in chunks: memory stays flat."""
     with path.open("rb") as f:
-        while chunk := f.read(1 << 23):
-            if not size:
-                head = chunk[:65536].split(b"\n", 1)[0]
-            sha256.update(chunk)
-            newlines += chunk.count(b"\n")
-            plain = plain and _plain(chunk)
-            size += len(chunk)
-            last = chunk[-1:]
-    return sha256.hexdigest(), size, _data_lines(newlines, last), head, plain
+        return _fingerprint(iter(lambda: f.read(1 << 23), b""))
 
 
 def fingerprint(path: Path) -> DecodedFile:
@@ -151,15 +149,15 @@ def decode_file(path: Path, encoding: str, scratch_dir: Path) -> DecodedFile:
                 return DecodedFile(sha256, size, copy, (), data_lines, header, plain)
             copy.unlink()  # iconv refused a byte: Python decodes the file and explains every bad line
     data = path.read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
+    sha256, size, data_lines, _, plain = _fingerprint([data])
     if is_utf8(encoding):
         try:
             text = data.decode("utf-8")
-            return DecodedFile(sha256, len(data), path, (), count_data_lines(data), _first_line(text[:65536]), _plain(data))
+            return DecodedFile(sha256, size, path, (), data_lines, _first_line(text[:65536]), plain)
         except UnicodeDecodeError:
             pass
     text, rejects = decode_lines(data, encoding)
     scratch_dir.mkdir(parents=True, exist_ok=True)
     copy = scratch_dir / f"{path.name}.{sha256[:12]}.utf8"
     copy.write_bytes(text.encode("utf-8"))  # far faster than write_text's incremental encoder
-    return DecodedFile(sha256, len(data), copy, tuple(rejects), count_data_lines(data), _first_line(text[:65536]), _plain(text))
+    return DecodedFile(sha256, size, copy, tuple(rejects), data_lines, _first_line(text[:65536]), plain)
