@@ -1,12 +1,14 @@
 # Two commands do everything on a fresh machine:
 #   make demo   set up, generate the demo extracts, run nightly_refresh once, print a summary
 #   make test   set up and run the full test suite
-# Configuration: see .env (every variable can be overridden from the environment).
+# Configuration: defaults.env; any variable set in the environment (or on the command line) wins.
 
-include .env
-export WAREHOUSE_DATA_DIR WAREHOUSE_SCALE WAREHOUSE_SEED WAREHOUSE_DUCKDB_MEMORY_LIMIT
-# One project-local Dagster instance, shared by `make demo` and `make ui`.
-export DAGSTER_HOME := $(CURDIR)/data/dagster_home
+# `VAR ?= default` for each line of defaults.env: a value from the environment is kept.
+SETTINGS := $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' defaults.env)
+$(foreach setting,$(SETTINGS),$(eval $(setting) ?= $(shell sed -n 's/^$(setting)=//p' defaults.env)))
+export $(SETTINGS)
+# One project-local Dagster instance, shared by `make demo` and `make ui`, inside the data directory.
+export DAGSTER_HOME ?= $(abspath $(WAREHOUSE_DATA_DIR))/dagster_home
 
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +16,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup demo test ui clean
+.PHONY: setup demo test ui clean config
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,5 +41,8 @@ test: setup
 ui: setup
 	$(BIN)/dagster dev
 
+config:  ## the settings every command here runs with
+	@for name in $(SETTINGS) DAGSTER_HOME; do printenv "$$name" | sed "s/^/$$name=/"; done
+
 clean:
-	rm -rf data dbt_project/target dbt_project/logs
+	rm -rf "$(WAREHOUSE_DATA_DIR)" dbt_project/target dbt_project/logs

@@ -1,17 +1,26 @@
-"""Japanese operational formats as DuckDB SQL macros: full-width digits and wareki dates.
+"""Japanese operational formats as DuckDB SQL macros: full-width digits, wareki dates, yen amounts.
 
 Every source that prints these formats parses them with these macros (spec columns name
-them in their ``parse`` templates), so the rules live in one place and run vectorised:
+them in their ``parse`` templates), so the rules live in one place and run vectorised.
+
+Each macro accepts exactly the styles the source systems print and returns NULL for
+anything else, so a value is never read with a changed meaning. A style made of digits
+alone is fixed-width (R02.04.30, R020430): a truncated ``R01.10.1`` is a reject, not the
+1st of October. A style whose parts carry a terminator (年, 月, 日, 年度) may drop leading
+zeros, since truncation would cut its terminator too (令和２年９月１ is a reject).
 
 * ``halfwidth(s)``: full-width digits, letters used in era abbreviations, and punctuation
-  (０-９, Ｍ Ｔ Ｓ Ｈ Ｒ, －．／ and the ideographic space) become ASCII.
-* ``wareki_date(s)``: 令和2年4月30日, 令和元年5月1日, R02.04.30, R2/4/30, R020430, H31.04.30 ->
-  DATE. NULL when the text is not such a date, when the date does not exist (R02.02.30), or
-  when it falls outside its era (平成31年5月1日 or 令和元年4月30日 never existed).
-* ``wareki_month(s)``: the same without a day (令和2年9月, R02.09, R0209) -> first of the month.
-* ``wareki_fiscal_year(s)``: 令和2年度, R02, R2年度, H29 -> the Gregorian year the fiscal
-  year starts in (令和2年度 = 2020).
-* ``yen_amount(s)``: 1,234,567 / 1234567 / １，２３４ / ▲12,345 (negative) -> BIGINT.
+  (０-９, Ｍ Ｔ Ｓ Ｈ Ｒ, －．／，and the ideographic space) become ASCII.
+* ``wareki_date(s)``: R02.04.30, R020430, 令和2年4月30日, 令和元年5月1日, H31.04.30 -> DATE.
+  NULL when the text is not such a date, when the date does not exist (R02.02.30), or when it
+  falls outside its era (平成31年5月1日 or 令和元年4月30日 never existed).
+* ``wareki_month(s)``: R02.09, R0209, 令和2年9月 -> first of the month.
+* ``wareki_fiscal_year(s)``: R02, H29, R2年度, 令和2年度, 令和元年度 -> the Gregorian year the
+  fiscal year starts in (令和2年度 = 2020).
+* ``yen_amount(s)``: 1,234,567 / 1234567 / １，２３４ / ▲12,345 (▲, △ or - marks a negative)
+  -> BIGINT, for the columns that may be negative (an adjustment).
+* ``yen_amount_unsigned(s)``: the same without a sign, for amounts that cannot be negative
+  (determined, received, written off, deferred): ▲212,873 there is a reject.
 """
 
 from __future__ import annotations
@@ -27,14 +36,26 @@ ERAS = {
     "令和": ("R", 2018, "2019-05-01", "9999-12-31"),
 }
 
-_ERA = "(" + "|".join([*ERAS, *(abbr for abbr, *_ in ERAS.values())]) + ")"
-# One pattern, two shapes: fixed width (R020430, R0209) or separated (令和2年4月30日, R02.04.30,
-# R2/4/30, 令和2年9月, R02.09). Exactly one shape's groups are non-empty, so y = cy || sy.
-_DATE = rf"^{_ERA}(?:(\d{{2}})(\d{{2}})(\d{{2}})?|(\d{{1,2}})[.年/](\d{{1,2}})(?:月|[.月/](\d{{1,2}})日?)?)$"
-_FISCAL_YEAR = rf"^{_ERA}(\d{{1,2}})(?:年度)?$"
+_ABBR = "([" + "".join(abbr for abbr, *_ in ERAS.values()) + "])"
+_KANJI = "(" + "|".join(ERAS) + ")"
+_KANJI_YEAR = r"(元|\d{1,2})"
+# Each shape has its own groups; exactly one shape matches, so a part is the concatenation of
+# its groups across shapes (era = abbreviated era || kanji era, and so on).
+_DATE = (
+    rf"^(?:{_ABBR}(?:(\d{{2}})(\d{{2}})(\d{{2}})|(\d{{2}})\.(\d{{2}})\.(\d{{2}}))"
+    rf"|{_KANJI}{_KANJI_YEAR}年(\d{{1,2}})月(\d{{1,2}})日)$"
+)
+_DATE_GROUPS = ["ea", "fy", "fm", "fd", "dy", "dm", "dd", "ek", "ky", "km", "kd"]
+_MONTH = rf"^(?:{_ABBR}(?:(\d{{2}})(\d{{2}})|(\d{{2}})\.(\d{{2}}))|{_KANJI}{_KANJI_YEAR}年(\d{{1,2}})月)$"
+_MONTH_GROUPS = ["ea", "fy", "fm", "dy", "dm", "ek", "ky", "km"]
+_FISCAL_YEAR = rf"^(?:{_ABBR}(?:(\d{{2}})|(\d{{1,2}})年度)|{_KANJI}{_KANJI_YEAR}年度)$"
+_FISCAL_YEAR_GROUPS = ["ea", "fy", "sy", "ek", "ky"]
 
 _FULLWIDTH = "０１２３４５６７８９ＭＴＳＨＲ－．／，　"
 _HALFWIDTH = "0123456789MTSHR-./, "
+
+# Amounts as printed: plain digits or groups of three, no leading zero.
+_DIGITS = r"(0|[1-9]\d*|[1-9]\d{0,2}(,\d{3})+)"
 
 
 def _era_lookup(name: str, values: dict[str, str]) -> str:
@@ -52,38 +73,45 @@ create or replace temp macro halfwidth(s) as
 {_era_lookup("_era_start", {era: f"date '{start}'" for era, (_, _, start, _) in ERAS.items()})}
 {_era_lookup("_era_end", {era: f"date '{end}'" for era, (_, _, _, end) in ERAS.items()})}
 
-create or replace temp macro _wareki_normalised(s) as replace(trim(halfwidth(s)), '元', '1');
+-- 元 (first year) is written only with an era name in kanji.
+create or replace temp macro _era_year(y) as case when y = '元' then 1 else try_cast(y as integer) end;
 
--- Macros are expanded textually, so the regex runs once per value and its groups are bound
--- to a lambda parameter (p) rather than re-evaluated for every reference.
-create or replace temp macro _wareki(s, want_day) as list_transform(
-    [regexp_extract(_wareki_normalised(s), '{_DATE}', ['era', 'cy', 'cm', 'cd', 'sy', 'sm', 'sd'])],
-    lambda p: list_transform(
-        [{{'day': p.cd || p.sd,
-           'value': try(make_date(_era_base(p.era) + try_cast(p.cy || p.sy as integer), try_cast(p.cm || p.sm as integer),
-                                  coalesce(try_cast(nullif(p.cd || p.sd, '') as integer), 1)))}}],
-        lambda d: case when (d.day <> '') = want_day and try_cast(p.cy || p.sy as integer) >= 1
-                        and d.value between _era_start(p.era) and _era_end(p.era) then d.value end
-    )[1]
+-- A wareki day, month or fiscal year in the era's range, else NULL. Macros are expanded
+-- textually, so each regex runs once per value and its groups are bound to a lambda parameter.
+create or replace temp macro _in_era(era, y, value) as
+    case when y >= 1 and value between _era_start(era) and _era_end(era) then value end;
+
+create or replace temp macro wareki_date(s) as list_transform(
+    [regexp_extract(trim(halfwidth(s)), '{_DATE}', {_DATE_GROUPS})],
+    lambda p: _in_era(p.ea || p.ek, _era_year(p.fy || p.dy || p.ky),
+                      try(make_date(_era_base(p.ea || p.ek) + _era_year(p.fy || p.dy || p.ky),
+                                    try_cast(p.fm || p.dm || p.km as integer), try_cast(p.fd || p.dd || p.kd as integer))))
 )[1];
 
-create or replace temp macro wareki_date(s) as _wareki(s, true);
-
--- Yen amounts as printed: 1,234,567 / 1234567 / full-width digits; ▲ (or △ or -) marks a negative.
--- Once the format is checked, ▲ and △ read as a minus sign and the cast ignores surrounding blanks.
-create or replace temp macro yen_amount(s) as
-    case when regexp_full_match(halfwidth(s), ' *[▲△-]?(\d{{1,3}}(,\d{{3}})+|\d+) *')
-         then try_cast(replace(replace(replace(halfwidth(s), ',', ''), '▲', '-'), '△', '-') as bigint) end;
-create or replace temp macro wareki_month(s) as _wareki(s, false);
+create or replace temp macro wareki_month(s) as list_transform(
+    [regexp_extract(trim(halfwidth(s)), '{_MONTH}', {_MONTH_GROUPS})],
+    lambda p: _in_era(p.ea || p.ek, _era_year(p.fy || p.dy || p.ky),
+                      try(make_date(_era_base(p.ea || p.ek) + _era_year(p.fy || p.dy || p.ky),
+                                    try_cast(p.fm || p.dm || p.km as integer), 1)))
+)[1];
 
 -- The fiscal year must start inside its era: 平成31年度 = 令和元年度 = 2019, 平成32年度 is invalid.
 create or replace temp macro wareki_fiscal_year(s) as list_transform(
-    [regexp_extract(_wareki_normalised(s), '{_FISCAL_YEAR}', ['era', 'y'])],
-    lambda p: case when try_cast(p.y as integer) >= 1
-                    and make_date(_era_base(p.era) + try_cast(p.y as integer), 4, 1)
-                        between date_trunc('year', _era_start(p.era)) and _era_end(p.era)
-                   then _era_base(p.era) + try_cast(p.y as integer) end
+    [regexp_extract(trim(halfwidth(s)), '{_FISCAL_YEAR}', {_FISCAL_YEAR_GROUPS})],
+    lambda p: list_transform(
+        [{{'era': p.ea || p.ek, 'y': _era_year(p.fy || p.sy || p.ky)}}],
+        lambda f: case when f.y >= 1
+                        and make_date(_era_base(f.era) + f.y, 4, 1) between date_trunc('year', _era_start(f.era)) and _era_end(f.era)
+                       then _era_base(f.era) + f.y end
+    )[1]
 )[1];
+
+-- Once the format is checked, ▲ and △ read as a minus sign and the cast ignores surrounding blanks.
+create or replace temp macro yen_amount(s) as
+    case when regexp_full_match(halfwidth(s), ' *[▲△-]?{_DIGITS} *')
+         then try_cast(replace(replace(replace(halfwidth(s), ',', ''), '▲', '-'), '△', '-') as bigint) end;
+create or replace temp macro yen_amount_unsigned(s) as
+    case when regexp_full_match(halfwidth(s), ' *{_DIGITS} *') then try_cast(replace(halfwidth(s), ',', '') as bigint) end;
 """
 
 

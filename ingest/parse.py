@@ -48,6 +48,26 @@ def column_texts_sql(spec: ExtractSpec, relation: str, keep: str, trim: bool = T
     return f"select {keep}, {len(spec.columns)} as n_fields, {texts} from {relation}"
 
 
+QUOTED_CHARACTERS = 40  # of a field's text in a reason
+
+
+def _quoted(spec: ExtractSpec, c: Column) -> str:
+    """SQL for the text a reason quotes for a field that does not parse.
+
+    Personal data is never quoted. Nor is any text of a line that does not split into the
+    spec's fields: its texts are shifted, so a column's text may be another column's value (a
+    basic pension number among them).
+    """
+    if c.sensitive:
+        return "'personal data'"
+    text = f"{c.name}__text"
+    return (
+        f"case when n_fields = {len(spec.columns)} then "
+        f"case when length({text}) > {QUOTED_CHARACTERS} then left({text}, {QUOTED_CHARACTERS}) || '…' else {text} end "
+        "else 'the field' end"
+    )
+
+
 def _problems(spec: ExtractSpec) -> list[tuple[str, str]]:
     """(condition, reason) of everything that can be wrong with a row."""
     n = len(spec.columns)
@@ -55,8 +75,7 @@ def _problems(spec: ExtractSpec) -> list[tuple[str, str]]:
     for c in spec.columns:
         if c.required:
             problems.append((f"{c.name}__text is null", f"'{c.name}: missing value'"))
-        quoted = "'personal data'" if c.sensitive else f"{c.name}__text"
-        problems.append((f"{c.name}__text is not null and {c.name} is null", f"'{c.name}: cannot parse ' || {quoted} || ' as {c.type}'"))
+        problems.append((f"{c.name}__text is not null and {c.name} is null", f"'{c.name}: cannot parse ' || {_quoted(spec, c)} || ' as {c.type}'"))
     for rule in spec.rules:
         problems.append((f"not coalesce(({rule.condition}), true)", sql_str(rule.reason)))
     return problems

@@ -11,6 +11,10 @@ The key comes from, in order:
 2. the key file ``<data dir>/secrets/pseudonym.key``, created on first use with 32 random
    bytes (hex) and mode 0600. Keep it: a new key gives everyone a new ``person_key``.
 
+Every load records the id of the key it used (``key_id``: a keyed hash that reveals nothing
+of the key), and a load under any other key is refused. Once a source has loads, a missing
+key file is an error to restore from backup, never a reason to create a new key.
+
 HMAC is computed in DuckDB SQL (two sha256 over byte strings), so it runs vectorised:
 HMAC(K, m) = H((K' xor opad) || H((K' xor ipad) || m)), K' = K zero-padded to 64 bytes.
 """
@@ -18,6 +22,7 @@ HMAC(K, m) = H((K' xor opad) || H((K' xor ipad) || m)), K' = K zero-padded to 64
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -35,12 +40,27 @@ def key_file(data_dir: Path) -> Path:
     return data_dir / "secrets" / "pseudonym.key"
 
 
-def load_key(data_dir: Path, environ: dict[str, str] | None = None) -> bytes:
-    """The pseudonymisation key: from the environment, else the key file (created 0600 on first use)."""
+def key_id(key: bytes) -> str:
+    """A stable id of ``key`` for the manifest: 64 bits of HMAC-SHA256(key, a fixed label), nothing of the key itself."""
+    return hmac.new(key, b"pension-warehouse pseudonym key id", hashlib.sha256).hexdigest()[:16]
+
+
+def load_key(data_dir: Path, environ: dict[str, str] | None = None, create: bool = True) -> bytes:
+    """The pseudonymisation key: from the environment, else the key file (created 0600 on first use).
+
+    ``create=False`` (the source already has loads): a missing key file is an error, since a
+    new key would give every person a second ``person_key``.
+    """
     environ = os.environ if environ is None else environ
     if environ.get(KEY_ENV_VAR):
         return environ[KEY_ENV_VAR].encode("utf-8")
     path = key_file(data_dir)
+    if not path.exists() and not create:
+        raise FileNotFoundError(
+            f"{path}: the pseudonymisation key file is missing, and extracts were already loaded under a key. "
+            f"Restore the key file (mode 0600) or set {KEY_ENV_VAR} from your backup; a new key would give every "
+            "person a second person_key, so none is created."
+        )
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:

@@ -7,6 +7,7 @@ from orchestration.assets.ingest import build_ingest_asset
 from orchestration.assets.publish import build_publish_asset
 from orchestration.checks.great_expectations import build_gx_check
 from orchestration.checks.reconciliation import build_reconciliation_check
+from orchestration.dead_runs import dead_run_reaper
 from orchestration.jobs import nightly_refresh
 from orchestration.kpis import KPIS
 from orchestration.resources import dbt_resource, warehouse_from_env
@@ -33,6 +34,7 @@ defs = dg.Definitions(
     asset_checks=asset_checks,
     jobs=[nightly_refresh],
     schedules=[nightly_refresh_schedule],
+    sensors=[dead_run_reaper],
     resources={"warehouse": warehouse_from_env(), "dbt": dbt_resource()},
     # One process, one step at a time: the working DuckDB file has exactly one writer.
     executor=dg.in_process_executor,

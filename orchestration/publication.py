@@ -10,8 +10,12 @@ of every mart and a log row per mart. Publishing a KPI:
 3. atomically repoints the ``published/warehouse.duckdb`` symlink (``os.replace``).
 
 Analysts' read-only connections keep reading the version they opened; nothing here ever
-writes to, or even opens, a published file after it is finished. Old versions beyond
-``keep`` are deleted (an open reader on Linux keeps its file until it closes).
+writes to, or even opens, a published file after it is finished. A finished version is made
+read-only (mode 0444) before it is published, so an analyst's default read-write connection
+fails at once ("Permission denied") instead of writing into it and locking every other reader
+out. Old versions beyond ``keep`` are deleted (an open reader on Linux keeps its file until it
+closes). What a killed publication left (a ``.building`` file, a half-made link) goes at the
+next one.
 """
 
 from __future__ import annotations
@@ -105,6 +109,22 @@ def _point_symlink(link: Path, target: Path) -> None:
     os.replace(temporary, link)  # atomic: readers see the old or the new version, never neither
 
 
+PUBLISHED_MODE = 0o444
+
+
+def last_published_at(con: duckdb.DuckDBPyConnection, kpi: str) -> dt.datetime | None:
+    """When the KPI last published (from the working database's record), or None if it never did."""
+    if not table_exists(con, "publication", "log"):
+        return None
+    return con.execute("select max(published_at) from publication.log where kpi = ?", [kpi]).fetchall()[0][0]
+
+
+def _sweep(paths: WarehousePaths, versions: Path) -> None:
+    """Remove what an interrupted publication left: the version it was building, the link it was making."""
+    for leftover in [*versions.glob("*.building"), *versions.glob("*.building.wal"), *paths.published_dir.glob(".*.duckdb.*")]:
+        leftover.unlink(missing_ok=True)
+
+
 def _prune(versions: Path, keep: int, current: Path) -> None:
     files = sorted(versions.glob("warehouse_*.duckdb"))
     for old in files[:-keep] if keep > 0 else []:
@@ -128,6 +148,7 @@ def publish(
     now = dt.datetime.now(dt.UTC)
     versions = paths.published_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
+    _sweep(paths, versions)
     final = versions / _version_name(kpi, now)
     building = final.with_name(final.name + ".building")
 
@@ -165,6 +186,7 @@ def publish(
         building.unlink(missing_ok=True)
         raise
 
+    os.chmod(building, PUBLISHED_MODE)
     os.replace(building, final)
     _point_symlink(paths.published_db, final)
     _prune(versions, keep, final)

@@ -19,10 +19,12 @@ from pathlib import Path
 
 import duckdb
 
+from ingest import raw_schema
 from orchestration.catalog import table_exists
 from orchestration.kpis import Kpi
+from orchestration.tags import REBUILD_TAG
 
-REBUILD_TAG = "warehouse/rebuild"
+__all__ = ["REBUILD_TAG", "inputs_sha256", "last_good_build", "record_good_build"]
 
 _BUILDS_DDL = """
 create schema if not exists pipeline;
@@ -50,13 +52,9 @@ def _project_sha256(project_dir: Path) -> str:
 
 def inputs_sha256(con: duckdb.DuckDBPyConnection, kpi: Kpi, project_dir: Path, dbt_vars: str) -> str | None:
     """Fingerprint of what the KPI's dbt build reads; None before anything was ever loaded."""
-    if not table_exists(con, "raw", "load_manifest"):
+    if not raw_schema.has_manifest(con):
         return None
-    loads = con.execute(
-        """select source, load_id from raw.load_manifest
-           where list_contains(?, source) and superseded_by_load_id is null order by all""",
-        [sorted({spec.source for spec in kpi.sources})],
-    ).fetchall()
+    loads = raw_schema.current_loads(con, sorted({spec.source for spec in kpi.sources}))
     return hashlib.sha256(json.dumps([loads, _project_sha256(project_dir), dbt_vars]).encode()).hexdigest()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,9 @@ class WarehouseResource(dg.ConfigurableResource):
     scale: str = "1.0"
     duckdb_memory_limit: str = "8GB"
     published_versions_kept: int = 5
+    # A landing file is taken once its size and modification time have not changed for this
+    # long (a file still being copied in is not loaded half-written).
+    settle_seconds: str = "60"
 
     @property
     def paths(self) -> WarehousePaths:
@@ -41,14 +45,26 @@ class WarehouseResource(dg.ConfigurableResource):
         path = self.paths.working_db
         path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": self.duckdb_memory_limit})
+        if not read_only:
+            # Holding the only read-write connection, nobody else has the file open: what a
+            # killed process spilled to DuckDB's temp folder (raw text, personal data
+            # included) is a leftover, and goes before anything is spilled anew.
+            shutil.rmtree(Path(f"{path}.tmp"), ignore_errors=True)
         try:
             yield con
         finally:
             con.close()
 
-    def pseudonym_key(self) -> bytes:
-        """WAREHOUSE_PSEUDONYM_KEY, else the 0600 key file under the data directory (see ingest.pseudonym)."""
-        return pseudonym.load_key(self.paths.data_dir)
+    @property
+    def settle_seconds_value(self) -> float:
+        return float(self.settle_seconds)
+
+    def pseudonym_key(self, create: bool = True) -> bytes:
+        """WAREHOUSE_PSEUDONYM_KEY, else the 0600 key file under the data directory (see ingest.pseudonym).
+
+        ``create=False`` once data exists: a missing key file is then an error, not a new key.
+        """
+        return pseudonym.load_key(self.paths.data_dir, create=create)
 
     def dbt_vars(self) -> str:
         return json.dumps({"working_db": str(self.paths.working_db), "scale": self.scale_value})
@@ -59,11 +75,12 @@ def warehouse_from_env() -> WarehouseResource:
         data_dir=dg.EnvVar("WAREHOUSE_DATA_DIR"),
         scale=dg.EnvVar("WAREHOUSE_SCALE"),
         duckdb_memory_limit=dg.EnvVar("WAREHOUSE_DUCKDB_MEMORY_LIMIT"),
+        settle_seconds=dg.EnvVar("WAREHOUSE_SETTLE_SECONDS"),
     )
 
 
 class OwnDbtCliResource(DbtCliResource):
-    """dbt run by the interpreter running Dagster (so an unactivated venv still works).
+    """dbt of the environment running Dagster (so an unactivated venv still works).
 
     That dbt's version is the installed dbt-core's, so it is read from the package metadata:
     DbtCliResource would otherwise run `dbt --version`, a second interpreter start-up (1.5 s),
@@ -77,8 +94,9 @@ class OwnDbtCliResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
+    """dbt from this interpreter's environment, as ``warehouse-dbt``: it dies with the step that runs it."""
     return OwnDbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=str(Path(sys.executable).with_name("dbt")),
+        dbt_executable=str(Path(sys.executable).with_name("warehouse-dbt")),
     )

@@ -48,6 +48,7 @@ def paths(tmp_path, monkeypatch) -> WarehousePaths:
     monkeypatch.setenv("WAREHOUSE_SCALE", str(SCALE))
     monkeypatch.setenv("WAREHOUSE_SEED", str(SEED))
     monkeypatch.setenv("WAREHOUSE_DUCKDB_MEMORY_LIMIT", "2GB")
+    monkeypatch.setenv("WAREHOUSE_SETTLE_SECONDS", "0")  # test files are written whole
     monkeypatch.delenv("WAREHOUSE_PSEUDONYM_KEY", raising=False)  # each test gets its own key file
     return WarehousePaths(data_dir)
 

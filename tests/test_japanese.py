@@ -23,7 +23,6 @@ def con():
         ("令和元年5月1日", dt.date(2019, 5, 1)),
         ("R02.04.30", dt.date(2020, 4, 30)),
         ("Ｒ０２．０４．３０", dt.date(2020, 4, 30)),
-        ("R2/4/30", dt.date(2020, 4, 30)),
         ("R020430", dt.date(2020, 4, 30)),
         (" R020430 ", dt.date(2020, 4, 30)),
         ("H31.04.30", dt.date(2019, 4, 30)),
@@ -41,6 +40,19 @@ def con():
         ("R2430", None),
         ("", None),
         (None, None),
+        # truncated or loosely printed: a digits-only style is fixed-width, a kanji style keeps its terminators
+        ("R01.10.1", None),  # R01.10.1x cut short, not 1 October
+        ("R2/4/30", None),  # no source prints slashes, and R2/4/3 would be a cut R2/4/30
+        ("R2.4.30", None),
+        ("R0204301", None),
+        ("R02.0430", None),
+        ("令和２年９月１", None),  # 令和２年９月１０日 cut short
+        ("令和２年９月１０", None),
+        ("R元.10.01", None),  # 元 only with the era name
+        ("令和2年4月30日x", None),
+        ("R02.04.30\x00", None),
+        ("R02. 04.30", None),
+        ("令和01年5月1日", dt.date(2019, 5, 1)),
     ],
 )
 def test_wareki_date(con, text, expected):
@@ -57,6 +69,11 @@ def test_wareki_date(con, text, expected):
         ("H31.04", dt.date(2019, 4, 1)),
         ("R02.13", None),
         ("R02.09.30", None),  # a date, not a month
+        ("R02.9", None),  # truncated
+        ("R029", None),
+        ("令和２年９", None),
+        ("令和元年5月", dt.date(2019, 5, 1)),
+        ("令和元年4月", None),  # 令和 began in May
     ],
 )
 def test_wareki_month(con, text, expected):
@@ -77,6 +94,11 @@ def test_wareki_month(con, text, expected):
         ("昭和64年度", None),
         ("R0", None),
         ("2020", None),
+        ("R2", None),  # digits only: fixed width
+        ("R020", None),
+        ("令和２年", None),  # a calendar year, not a fiscal year
+        ("令和2", None),
+        ("R元年度", None),
     ],
 )
 def test_wareki_fiscal_year(con, text, expected):
@@ -118,7 +140,31 @@ def test_halfwidth_leaves_ascii_alone(con):
         ("99999999999999999999", None),  # beyond BIGINT
         ("", None),
         (None, None),
+        ("0,123", None),  # no leading zero
+        ("0123", None),
+        ("1e3", None),
+        ("0x10", None),
+        ("1_000", None),
     ],
 )
 def test_yen_amount(con, text, expected):
     assert con.execute("select yen_amount(?)", [text]).fetchone()[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1,234,567", 1234567),
+        ("１，２３４", 1234),
+        ("0", 0),
+        (" 12 ", 12),
+        # a sign is a reject: received, written-off and deferred amounts are never negative
+        ("▲212,873", None),
+        ("△5", None),
+        ("-212,873", None),
+        ("+5", None),
+        ("1.5", None),
+    ],
+)
+def test_yen_amount_unsigned(con, text, expected):
+    assert con.execute("select yen_amount_unsigned(?)", [text]).fetchone()[0] == expected

@@ -5,7 +5,7 @@ import shutil
 import duckdb
 import pytest
 
-from ingest.load import IngestError, load_source
+from ingest.load import load_source
 from ingest.specs import CALL_CENTER
 from tests.conftest import query
 
@@ -107,29 +107,34 @@ def test_invalid_utf8_byte_rejects_the_line_and_loads_the_rest(landing, paths):
     assert line == 3 and "invalid utf-8 byte sequence ff" in reason and "\\xff" in raw
 
 
-def test_malformed_file_fails_clearly_and_leaves_nothing_half_loaded(landing, paths):
+def test_malformed_file_is_quarantined_and_leaves_nothing_half_loaded(landing, paths):
     good = _write(landing / "cdr_20200401.csv", [HEADER, *GOOD])
     bad = _write(landing / "cdr_20200402.csv", ["id;dial;when", *GOOD])
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (good, bad)}
-    with pytest.raises(IngestError) as err:
-        _load(paths)
-    message = str(err.value)
-    assert "cdr_20200402.csv: line 1: header does not match the call_center spec" in message
-    assert err.value.summary.rows_loaded == 2  # the good file committed
+    summary = _load(paths)  # a refused file does not fail the load: the good one beside it commits
+    [refusal] = summary.refused
+    assert (refusal.file_name, refusal.line_number) == ("cdr_20200402.csv", 1)
+    assert refusal.reason.startswith("header does not match the call_center spec")
+    assert summary.rows_loaded == 2
     assert _query(paths, "select distinct _source_file from raw.call_center__calls") == [("cdr_20200401.csv",)]
     assert _query(paths, "select file_name from raw.load_manifest") == [("cdr_20200401.csv",)]
     assert _query(paths, "select count(*) from raw.rejects") == [(0,)]
+    assert _query(paths, "select file_name, line_number, resolved_at is null from raw.quarantine") == [("cdr_20200402.csv", 1, True)]
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (good, bad)} == before
-    # Fixed and re-delivered, the file loads on the next run.
+    # Refused again the next night, it stays one open entry; fixed and re-delivered, it loads and is released.
+    assert [r.file_name for r in _load(paths).refused] == ["cdr_20200402.csv"]
+    assert _query(paths, "select count(*) from raw.quarantine") == [(1,)]
     _write(bad, [HEADER, GOOD[0].replace("C1", "C8")])
-    assert _load(paths).rows_loaded == 1
+    fixed = _load(paths)
+    assert fixed.rows_loaded == 1 and fixed.refused == []
+    assert _query(paths, "select file_name, resolved_at is not null from raw.quarantine") == [("cdr_20200402.csv", True)]
 
 
-def test_empty_file_is_malformed(landing, paths):
+def test_empty_file_is_quarantined(landing, paths):
     (landing / "cdr_20200403.csv").parent.mkdir(parents=True, exist_ok=True)
     (landing / "cdr_20200403.csv").write_bytes(b"")
-    with pytest.raises(IngestError, match=r"cdr_20200403.csv: line 1: empty file"):
-        _load(paths)
+    [refusal] = _load(paths).refused
+    assert (refusal.file_name, refusal.line_number, refusal.reason) == ("cdr_20200403.csv", 1, "empty file: expected a header line")
 
 
 def _call_ids_by_line(path):

@@ -83,7 +83,9 @@ def test_cp932_file_iconv_refuses_is_decoded_by_python(tmp_path):
     decoded = decode_file(path, "cp932", tmp_path / "scratch")
     assert decoded.rejects == () and decoded.data_lines == 2 and decoded.header == "番号,区分"
     assert decoded.utf8_path.read_text(encoding="utf-8") == data.decode("cp932")
-    assert list((tmp_path / "scratch").iterdir()) == [decoded.utf8_path]  # iconv's partial copy is gone
+    assert list((tmp_path / "scratch").iterdir()) == []  # iconv's partial copy is gone, and the copy has no name
+    decoded.close()
+    assert not decoded.utf8_path.exists()
 
 
 def test_cp932_file_is_transcoded_with_its_hash_and_line_count(tmp_path):

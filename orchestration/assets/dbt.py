@@ -41,6 +41,18 @@ def _keep_partial_parse(invocation_target: Path) -> None:
         os.replace(staged, invocation_target.parent / state.name)  # atomic: steps may run in parallel
 
 
+_LIVE_STATUSES = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+
+
+def _sweep_dead_invocations(context: dg.AssetExecutionContext, target: Path) -> None:
+    """Remove the invocation folders (``<op>-<run id[:7]>-<uuid>``) that runs no longer in progress left
+    behind: a killed step never reached its own clean-up."""
+    live = {record.dagster_run.run_id[:7] for record in context.instance.get_run_records(dg.RunsFilter(statuses=_LIVE_STATUSES))}
+    for folder in target.glob("*_dbt-*-*"):
+        if folder.is_dir() and folder.name.rsplit("-", 2)[-2] not in live:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 class WarehouseTranslator(DagsterDbtTranslator):
     """Keys dbt nodes by schema (marts/call_center_monthly); sources map to ingest assets via meta."""
 
@@ -95,6 +107,7 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
             )
             yield from _with_row_counts(context, warehouse, _standing(context))
             return
+        _sweep_dead_invocations(context, dbt_project.target_path)
         invocation = dbt.cli(["build", "--vars", warehouse.dbt_vars()], context=context, raise_on_error=False)
         yield from _with_row_counts(context, warehouse, list(invocation.stream()))
         # Each invocation gets its own target folder (a few MB); once the events are streamed

@@ -1,0 +1,39 @@
+"""dbt, tied to the process that starts it: the kernel ends it when that process dies, kill -9 included.
+
+dagster-dbt runs dbt as a subprocess of the step. Without this, a killed run's ``dbt build``
+keeps writing the working database unsupervised (80-120 s at national scale), and the next
+run finds the file locked or half-written. ``warehouse-dbt`` (installed by pyproject.toml)
+asks Linux for ``PR_SET_PDEATHSIG`` and then runs dbt's own entry point in the same process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent() -> None:
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: dbt runs as plain dbt would
+        return
+    if os.getppid() != parent:  # the parent died before the request took hold
+        sys.exit("warehouse-dbt: the process that started dbt is gone; not starting")
+
+
+def main() -> int:
+    _die_with_parent()
+    from dbt.cli.main import cli
+
+    sys.argv[0] = "dbt"
+    return cli()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
