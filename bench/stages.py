@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.update(
         WAREHOUSE_DATA_DIR=str(args.data_dir.resolve()), WAREHOUSE_SCALE=str(args.scale),
-        WAREHOUSE_DUCKDB_MEMORY_LIMIT=args.memory_limit,
+        WAREHOUSE_DUCKDB_MEMORY_LIMIT=args.memory_limit, WAREHOUSE_SETTLE_SECONDS="0",
     )
     from orchestration.definitions import defs  # reads the environment at import
 

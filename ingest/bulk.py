@@ -18,9 +18,17 @@ from ingest.parse import column_texts_sql, parse_sql, sql_str, text_columns_sql
 from ingest.specs import ExtractSpec
 
 
-def eligible(file: LandingFile) -> bool:
-    """Whether the bulk reader can vouch for the file: valid in its encoding, one line-end convention, complete."""
-    return not file.decoded.rejects and file.decoded.endings.uniform and file.decoded.endings.terminated
+def eligible(spec: ExtractSpec, file: LandingFile) -> bool:
+    """Whether the bulk reader can vouch for the file: valid in its encoding, one line-end convention,
+    complete, and exactly the spec's delimiters on every line (DuckDB's reader would ignore a trailing one)."""
+    decoded = file.decoded
+    lines = decoded.data_lines + 1  # with the header
+    return (
+        not decoded.rejects
+        and decoded.endings.uniform
+        and decoded.endings.terminated
+        and decoded.delimiters.get(spec.delimiter) == (len(spec.columns) - 1) * lines
+    )
 
 
 def load_bulk(

@@ -118,7 +118,8 @@ def scan(spec: ExtractSpec, landing_dir: Path, landing_root: Path, settle_second
                 result.refused.append(Refusal(name, "a symbolic link out of the landing folder: links are followed only within it"))
                 continue
         if not entry.is_file():  # follows a link within landing
-            result.refused.append(Refusal(name, "not a regular file"))
+            kind = "a directory: a landing folder holds extract files only" if entry.is_dir() else "not a regular file"
+            result.refused.append(Refusal(name, kind))
             continue
         stat = entry.stat()
         age = now - stat.st_mtime

@@ -182,7 +182,7 @@ class _Loader:
 
     def load_batch(self, pending: list[LandingFile]) -> None:
         """The bulk-eligible files in one transaction, the others (and any the bulk path gave back) one by one."""
-        bulk = [f for f in pending if eligible(f)]
+        bulk = [f for f in pending if eligible(self.spec, f)]
         loaded: set[str] = set()
         if bulk:
             try:
@@ -243,6 +243,8 @@ def load_source(
     found = scan(spec, landing_dir, landing_root or landing_dir.parent, settle_seconds)
     summary.waiting.extend(found.waiting)
     summary.refused.extend(found.refused)
+    for refusal in found.refused:
+        log.warning("%s: %s (quarantined)", refusal.file_name, refusal.reason)
     loader = _Loader(con, spec, scratch_dir, run_id, key_id, summary)
     candidates = []
     for delivery in found.deliveries:

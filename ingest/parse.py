@@ -17,11 +17,17 @@ def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _unquoted(sql: str) -> str:
+    """The text inside one pair of double quotes that wraps the whole field; anything else as it is
+    (an unbalanced quote stays, and fails the field's grammar)."""
+    return f"""case when length({sql}) >= 2 and starts_with({sql}, '"') and ends_with({sql}, '"') then {sql}[2:-2] else {sql} end"""
+
+
 def field_text(sql: str) -> str:
-    """A field as the spec sees it: surrounding blanks and double quotes removed, empty = NULL."""
+    """A field as the spec sees it: surrounding blanks and one pair of wrapping double quotes removed, empty = NULL."""
     # trim() costs ten times a contains() test (it copies every string), and almost no field
     # has a blank or a quote to remove, so only those that could are trimmed.
-    return f"""nullif(case when contains({sql}, ' ') or contains({sql}, '"') then trim(trim({sql}), '"') else {sql} end, '')"""
+    return f"""nullif(case when contains({sql}, ' ') or contains({sql}, '"') then {_unquoted(f"trim({sql})")} else {sql} end, '')"""
 
 
 def text_columns_sql(spec: ExtractSpec) -> str:

@@ -19,7 +19,7 @@ from ingest.specs import ExtractSpec
 
 RAW_SCHEMA = "raw"
 
-_MANIFEST_DDL = f"""
+MANIFEST_DDL = f"""
 create schema if not exists {RAW_SCHEMA};
 create table if not exists {RAW_SCHEMA}.load_manifest (
     load_id bigint primary key,
@@ -86,7 +86,7 @@ semi join {RAW_SCHEMA}.load_manifest m on t._load_id = m.load_id and m.supersede
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> None:
-    con.execute(_MANIFEST_DDL)
+    con.execute(MANIFEST_DDL)
     con.execute(raw_table_ddl(spec))
     con.execute(current_view_ddl(spec))
     # loads recorded before the manifest named their entity: the file name says it

@@ -94,6 +94,7 @@ class DecodedFile:
     # the bulk loader can take the reader's field texts as they are (see ingest.parse.field_text).
     plain_fields: bool = False
     endings: LineEndings = LineEndings()
+    delimiters: dict[str, int] = field(default_factory=dict, compare=False)  # ',' and '\t' in the whole file
     head: bytes = b""  # the first line's bytes as delivered (to name a wrong encoding); never logged
     copy: ScratchCopy | None = field(default=None, compare=False)
 
@@ -101,6 +102,11 @@ class DecodedFile:
         """Free the decoded copy (raw text, personal data included); never touches the landing file."""
         if self.copy is not None:
             self.copy.close()
+
+
+# Delimiters counted in every file: as in blanks and quotes, an ASCII byte is never part of
+# another character in UTF-8 or CP932, so the counts are exact.
+DELIMITERS = (",", "\t")
 
 
 def _plain(data: bytes) -> bool:
@@ -123,12 +129,14 @@ class _Scan:
     head: bytes
     plain: bool
     endings: LineEndings
+    delimiters: dict[str, int]
 
 
 def _fingerprint(chunks: Iterable[bytes]) -> _Scan:
     """sha256, size, data lines (a last line without a terminator counts), first line (bytes),
     plainness and line endings of the bytes ``chunks`` yield, in order."""
     sha256, size, lf, crlf, cr, head, last, plain = hashlib.sha256(), 0, 0, 0, 0, b"", b"", True
+    delimiters = dict.fromkeys(DELIMITERS, 0)
     for chunk in chunks:
         if not size:
             head = chunk[:65536].split(b"\n", 1)[0]
@@ -137,10 +145,13 @@ def _fingerprint(chunks: Iterable[bytes]) -> _Scan:
         cr += chunk.count(b"\r")
         crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")  # a CRLF split across chunks
         plain = plain and _plain(chunk)
+        for delimiter in delimiters:
+            delimiters[delimiter] += chunk.count(delimiter.encode())
         size += len(chunk)
         last = chunk[-1:]
     data_lines = max(lf + (0 if last in (b"\n", b"") else 1) - 1, 0)
-    return _Scan(sha256.hexdigest(), size, data_lines, head, plain, LineEndings(lf, crlf, cr, last in (b"\n", b"")))
+    endings = LineEndings(lf, crlf, cr, last in (b"\n", b""))
+    return _Scan(sha256.hexdigest(), size, data_lines, head, plain, endings, delimiters)
 
 
 def _scan(path: Path) -> _Scan:
@@ -151,7 +162,7 @@ def _scan(path: Path) -> _Scan:
 
 def _decoded(scan: _Scan, utf8_path: Path, header: str, rejects=(), copy: ScratchCopy | None = None) -> DecodedFile:
     return DecodedFile(scan.sha256, scan.size, utf8_path, tuple(rejects), scan.data_lines, header, scan.plain,
-                       scan.endings, scan.head, copy)
+                       scan.endings, scan.delimiters, scan.head, copy)
 
 
 def fingerprint(path: Path) -> DecodedFile:

@@ -51,7 +51,7 @@ class Volume:
     previous version, a new file with the median of comparable earlier files.
     """
 
-    redelivery_floor: float = 0.5  # a new version keeps at least this share of the rows of the one it replaces
+    redelivery_floor: float = 0.25  # a new version keeps at least this share of the rows of the one it replaces
     new_file_floor: float | None = None  # share of the comparable median a new file reaches; None: deltas vary too much
     same_weekday: bool = False  # daily extracts: compare with the same day of the week (Saturdays are small)
     history: int = 8  # comparable earlier files the median is taken over
@@ -195,7 +195,9 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
     rules=(
         RowRule(
             "payment recorded for a month that is not due",
-            " and ".join(f"(paid_on_{n} is null or status_{n} in {f.sql_list(DUE_STATUS_CODES)})" for n, _ in PREMIUM_MONTHS),
+            # a blank status with a date is not a due month either (NULL in (...) would pass the rule)
+            " and ".join(f"(paid_on_{n} is null or coalesce(status_{n} in {f.sql_list(DUE_STATUS_CODES)}, false))"
+                         for n, _ in PREMIUM_MONTHS),
         ),
         RowRule(
             "payment dated after the processing month",
@@ -205,7 +207,7 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
     ),
     redact=NUMBER_PATTERN,
     # A month's file holds only the records that changed (a few hundred to a full reprint at the
-    # year's close), so a new month has no floor; a re-delivery keeps at least half its rows.
+    # year's close), so a new month has no floor; a re-delivery keeps at least a quarter of its rows.
     volume=Volume(),
 )
 

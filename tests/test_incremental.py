@@ -44,8 +44,9 @@ def test_incremental_night_equals_full_rebuild(landed, run_nightly, monkeypatch,
     _redeliver_without_last_lines(landed.landing_dir("national_pension") / "premium_ledger_202010.csv", 300)
     _redeliver_without_last_lines(landed.landing_dir("employer") / "contributions_202008.tsv", 200)
     # and a late copy of an earlier month: its prints must lose where a later print is held
-    # (FY2019 records paid after the March close were printed as of the close and again later)
-    late = landed.landing_dir("national_pension") / "premium_ledger_202003_late.csv"
+    # (FY2019 records paid after the March close were printed as of the close and again later).
+    # Delivered under a month the history lacks: names follow premium_ledger_YYYYMM.csv.
+    late = landed.landing_dir("national_pension") / "premium_ledger_201703.csv"
     shutil.copy(landed.landing_dir("national_pension") / "premium_ledger_202003.csv", late)
     _redeliver_without_last_lines(late, 1)
     second = run_nightly()

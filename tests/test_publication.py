@@ -62,12 +62,11 @@ def test_failing_dbt_test_refuses_publication(landed, run_nightly):
     first = run_nightly()
     assert first.success
     before = _fingerprint(landed)
-    extra = landed.landing_dir("call_center") / "cdr_20201102.csv"
-    extra.write_text(
-        "call_id,dial,received_at,answered,answered_at,wait_seconds,talk_seconds,disconnect_reason\n"
-        "X1,mystery_line,2020-11-02T10:00:00+09:00,false,,10,0,caller_abandoned\n",
-        encoding="utf-8",
-    )
+    # A day of a usual size (its volume passes), one of whose calls reached a dial nobody declared.
+    landing = landed.landing_dir("call_center")
+    day = (landing / "cdr_20201026.csv").read_text(encoding="utf-8").replace("2020-10-26", "2020-11-02").replace("CC20201026", "CC20201102")
+    extra = landing / "cdr_20201102.csv"
+    extra.write_text(day + "X1,mystery_line,2020-11-02T10:00:00+09:00,false,,10,0,caller_abandoned\n", encoding="utf-8")
     result = run_nightly()
     assert not result.success
     assert not _check(

@@ -3,7 +3,7 @@
 import duckdb
 import pytest
 
-from ingest.load import MANIFEST_DDL
+from ingest.raw_schema import MANIFEST_DDL
 from orchestration.kpis import CALL_CENTER_KPI, EMPLOYER_KPI
 from orchestration.rebuilds import inputs_sha256, last_good_build, record_good_build
 
@@ -18,7 +18,9 @@ def project(tmp_path):
 
 def _load(con, load_id, source, superseded_by=None):
     con.execute(
-        "insert into raw.load_manifest values (?, ?, 'f', 'p', 1, 1, 'sha', 1, 1, 0, null, now(), ?, 0)",
+        """insert into raw.load_manifest (load_id, source, file_name, file_path, file_version, size_bytes, sha256, rows_read,
+                                         rows_loaded, rows_rejected, run_id, loaded_at, superseded_by_load_id, mtime_ns)
+           values (?, ?, 'f', 'p', 1, 1, 'sha', 1, 1, 0, null, now(), ?, 0)""",
         [load_id, source, superseded_by],
     )
 

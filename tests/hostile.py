@@ -1,0 +1,210 @@
+"""Polluted variants of each extract, generated from the demo's own files, and the checks every variant must pass.
+
+The families follow the Pollock CSV benchmark (file structure: header, preamble, delimiter,
+line ends, truncation, duplicates, column count; row structure: separators, quotes, NUL,
+field length) plus encoding pollutions (invalid CP932, lone lead bytes, byte-order marks, a
+file in another encoding) and Japanese-format pollutions (full-width digits, signs, ▲, huge
+numbers, decimals in codes, truncated dates, blanks).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ingest.load import LoadSummary, load_source
+from ingest.specs import ExtractSpec
+
+KEY = b"hostile-test-key"
+# A basic pension number as printed (half- or full-width, hyphen optional), not inside a longer token.
+NUMBER = r"(^|[^0-9A-Za-z０-９])[0-9０-９]{4}[-－]?[0-9０-９]{6}($|[^0-9A-Za-z０-９])"
+_FULLWIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
+
+
+@dataclass(frozen=True)
+class Extract:
+    """Clean lines of one extract, decoded, with how the source prints them."""
+
+    spec: ExtractSpec
+    header: str
+    lines: tuple[str, ...]
+    newline: str
+    bom: bool
+
+    def encode(self, lines: list[str] | tuple[str, ...], header: str | None = None, newline: str | None = None) -> bytes:
+        newline = self.newline if newline is None else newline
+        text = newline.join([self.header if header is None else header, *lines]) + newline
+        return (codecs.BOM_UTF8 if self.bom else b"") + text.encode(self.spec.encoding.replace("-sig", ""))
+
+    @property
+    def numbers(self) -> list[str]:
+        """The basic pension numbers of these lines in every printed form (for a spec without any: none)."""
+        if not self.spec.has_personal_data:
+            return []
+        out = set()
+        for line in self.lines:
+            number = line.split(self.spec.delimiter)[0]
+            ascii_number = number.translate(str.maketrans("０１２３４５６７８９－", "0123456789-"))
+            out |= {number, ascii_number, ascii_number.replace("-", ""), ascii_number.translate(_FULLWIDTH)}
+        return sorted(out)
+
+
+def covering_lines(spec: ExtractSpec, lines: list[str], first: int = 8) -> tuple[str, ...]:
+    """The first lines, plus for every column the first line where it is not blank."""
+    chosen = list(lines[:first])
+    for i in range(len(spec.columns)):
+        line = next((line for line in lines if len(f := line.split(spec.delimiter)) > i and f[i].strip()), None)
+        if line is not None and line not in chosen:
+            chosen.append(line)
+    return tuple(chosen)
+
+
+def extract_from(spec: ExtractSpec, files: list[Path]) -> Extract:
+    """An Extract of covering lines taken from demo files (all printed alike)."""
+    raw = files[0].read_bytes()
+    newline = "\r\n" if b"\r\n" in raw else "\n"
+    bom = raw.startswith(codecs.BOM_UTF8)
+    lines: list[str] = []
+    for path in files:
+        text = path.read_bytes().decode(spec.encoding)
+        lines += text.split(newline)[1:-1]
+    return Extract(spec, spec.delimiter.join(spec.header), covering_lines(spec, lines), newline, bom)
+
+
+@dataclass
+class Loaded:
+    summary: LoadSummary
+    rows: dict[str, dict[int, tuple]]  # file -> line number -> typed values of the spec's columns
+    rejects: list[tuple]  # (file, line, reason, raw_line)
+    manifest: list[tuple]  # (file, rows_read, rows_loaded, rows_rejected)
+    database: Path
+
+
+def load(data_dir: Path, spec: ExtractSpec, files: dict[str, bytes | Callable[[Path], None]]) -> Loaded:
+    """Deliver ``files`` (bytes, or a function making the entry) to a fresh landing folder and load them."""
+    landing = data_dir / "landing" / spec.source
+    landing.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        if callable(content):
+            content(landing / name)
+        else:
+            (landing / name).write_bytes(content)
+    database = data_dir / "working" / "warehouse.duckdb"
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(database)) as con:
+        summary = load_source(con, spec, landing, data_dir / "scratch", "hostile", pseudonym_key=KEY, landing_root=landing.parent)
+        names = ", ".join(c.name for c in spec.columns)
+        rows: dict[str, dict[int, tuple]] = {}
+        for source_file, line, *values in con.execute(
+            f"select _source_file, _line_number, {names} from raw.{spec.raw_table}__current"
+        ).fetchall():
+            rows.setdefault(source_file, {})[line] = tuple(values)
+        rejects = con.execute("select source_file, line_number, reason, raw_line from raw.rejects").fetchall()
+        manifest = con.execute("select file_name, rows_read, rows_loaded, rows_rejected from raw.load_manifest").fetchall()
+    return Loaded(summary, rows, rejects, manifest, database)
+
+
+def numbers_in_text(text: str, numbers: list[str], by_shape: bool = True) -> list[str]:
+    """Personal numbers found in ``text``: each of the delivered ones, and (``by_shape``) anything shaped like one."""
+    found = [m.group(0) for m in re.finditer(NUMBER, text)] if by_shape else []
+    return found + [n for n in numbers if n and n in text]
+
+
+def numbers_in_files(root: Path, numbers: list[str], skip: tuple[str, ...] = ("landing",)) -> list[str]:
+    """Files under ``root`` (outside ``skip``) whose bytes hold a delivered number in UTF-8 or CP932."""
+    needles = {form for n in numbers for form in (n.encode("utf-8"), n.encode("cp932"))}
+    hits = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink() and path.relative_to(root).parts[0] not in skip:
+            data = path.read_bytes()
+            if any(needle in data for needle in needles):
+                hits.append(str(path.relative_to(root)))
+    return hits
+
+
+def numbers_in_database(database: Path, numbers: list[str], by_shape: bool = True) -> list[str]:
+    """'schema.table.column' of every text column of a DuckDB file holding a number (by shape or a delivered one)."""
+    found = []
+    with duckdb.connect(str(database), read_only=True) as con:
+        columns = con.execute(
+            """select table_schema, table_name, column_name from information_schema.columns
+               where data_type = 'VARCHAR' and table_catalog = current_database()"""
+        ).fetchall()
+        for schema, table, column in columns:
+            ref = f'"{schema}"."{table}"."{column}"'
+            pattern = "|".join(re.escape(n) for n in numbers) or "^$x"
+            hits = con.execute(
+                f'select count(*) from "{schema}"."{table}" where regexp_matches({ref}, ?) or regexp_matches({ref}, ?)',
+                [NUMBER if by_shape else "^$x", pattern],
+            ).fetchone()[0]
+            if hits:
+                found.append(f"{schema}.{table}.{column}")
+    return found
+
+
+def contained(rows: list[tuple], clean: list[tuple]) -> bool:
+    """Every row is one of the clean rows (a duplicated line is the same row twice): nothing loaded with a changed meaning."""
+    return set(rows) <= set(clean)
+
+
+# ---- field mutations: one field of one clean line changed ----------------------------------------
+
+FIELD_MUTATIONS: dict[str, Callable[[str], str]] = {
+    "nul": lambda v: v + "\x00",
+    "control": lambda v: v[:1] + "\x07" + v[1:],
+    "carriage_return": lambda v: v + "\r",
+    "trailing_letter": lambda v: v + "x",
+    "decimal": lambda v: v + ".5",
+    "decimal_zero": lambda v: v + ".0",
+    "exponent": lambda v: v + "e1",
+    "hex": lambda v: "0x" + v,
+    "underscore": lambda v: v[:1] + "_" + v[1:],
+    "plus": lambda v: "+" + v,
+    "minus": lambda v: "-" + v,
+    "triangle": lambda v: "▲" + v,
+    "huge": lambda v: "9" * 25,
+    "truncated": lambda v: v[:-1],
+    "doubled": lambda v: v + v,
+    "fullwidth": lambda v: v.translate(_FULLWIDTH),
+    "padded": lambda v: "  " + v + " ",
+    "ideographic_space": lambda v: "\u3000" + v + "\u3000",
+    "inner_blank": lambda v: v[:1] + " " + v[1:],
+    "quoted": lambda v: '"' + v + '"',
+    "yes": lambda v: "yes",
+    "one": lambda v: "1",
+    "long": lambda v: v + "7" * 100_000,
+}
+
+
+def mutated_lines(extract: Extract) -> tuple[list[str], list[tuple[int, int, str]]]:
+    """One line per (column, mutation) with the field not blank: the lines and, for each, (its clean
+    line's index, the column changed, the field's new text)."""
+    lines, origins = [], []
+    delimiter = extract.spec.delimiter
+    for column in range(len(extract.spec.columns)):
+        for base_index, base in enumerate(extract.lines):
+            fields = base.split(delimiter)
+            if fields[column].strip():
+                break
+        else:
+            continue
+        for mutate in FIELD_MUTATIONS.values():
+            fields = base.split(delimiter)
+            fields[column] = mutate(fields[column])
+            lines.append(delimiter.join(fields))
+            origins.append((base_index, column, fields[column]))
+    return lines, origins
+
+
+def faithful(loaded: tuple, clean: tuple, column: int, text: str) -> bool:
+    """A mutated line's row means what its text says: the clean row, or (the mutation made another valid
+    value) the changed field read literally: an identifier or a number exactly as printed."""
+    if loaded == clean:
+        return True
+    others_equal = all(a == b for i, (a, b) in enumerate(zip(loaded, clean)) if i != column)
+    return others_equal and str(loaded[column]) == text.strip(" ").strip('"')

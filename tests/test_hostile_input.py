@@ -1,0 +1,296 @@
+"""Hostile input: polluted variants of every extract, delivered beside good files.
+
+For every variant the suite asserts that rows read = loaded + rejected, that every reject has
+a reason and no personal data, that no personal number reaches a database, a log or a file
+left on disk, that no value is loaded with a changed meaning, and that the good file beside
+the bad one loads. ``test_nightly_with_hostile_deliveries`` runs the real job on them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from ingest.specs import CALL_CENTER, EMPLOYER_CONTRIBUTIONS, EMPLOYER_ESTABLISHMENTS, NATIONAL_PENSION_LEDGER, ExtractSpec
+from tests import hostile
+
+
+@pytest.fixture(scope="module")
+def extracts(generated_call_center, generated_national_pension, generated_employer) -> dict[str, hostile.Extract]:
+    """Clean lines of each extract, taken from the demo's files (the ledger from three months: all three date styles)."""
+    ledger = sorted(generated_national_pension.glob("premium_ledger_2020*.csv"))[3:6]
+    return {
+        "call_center": hostile.extract_from(CALL_CENTER, [generated_call_center / "cdr_20200401.csv"]),
+        "ledger": hostile.extract_from(NATIONAL_PENSION_LEDGER, ledger),
+        "establishments": hostile.extract_from(EMPLOYER_ESTABLISHMENTS, [generated_employer / "establishments_202009.csv"]),
+        "contributions": hostile.extract_from(EMPLOYER_CONTRIBUTIONS, [generated_employer / "contributions_202009.tsv"]),
+    }
+
+
+def _name(spec: ExtractSpec, period: str) -> str:
+    return spec.file_name.replace("YYYYMMDD", period).replace("YYYYMM", period[:6])
+
+
+def _assert_no_personal_data(loaded: hostile.Loaded, extract: hostile.Extract, data_dir: Path, log_text: str) -> None:
+    numbers, shape = extract.numbers, extract.spec.has_personal_data  # 10-digit codes elsewhere are not personal
+
+    def found(text: str) -> list[str]:
+        return hostile.numbers_in_text(text, numbers, by_shape=shape)
+
+    for _, line, reason, raw_line in loaded.rejects:
+        assert reason, f"line {line} rejected without a reason"
+        assert not found(reason), reason
+        assert not found(raw_line or ""), f"line {line}: raw_line keeps a number"
+    for refusal in loaded.summary.refused:
+        assert refusal.reason and not found(refusal.reason), refusal
+    assert not found(log_text)
+    assert hostile.numbers_in_database(loaded.database, numbers, by_shape=shape) == []
+    assert hostile.numbers_in_files(data_dir, numbers, skip=("landing", "working")) == []
+    assert not any((data_dir / "scratch").iterdir()) if (data_dir / "scratch").exists() else True
+
+
+def _assert_balanced(loaded: hostile.Loaded) -> None:
+    for name, read, rows_loaded, rejected in loaded.manifest:
+        assert read == rows_loaded + rejected, name
+        assert len(loaded.rows.get(name, {})) == rows_loaded, name
+        assert sum(1 for f, *_ in loaded.rejects if f == name) == rejected, name
+
+
+# ---- domain pollutions: one field of one line at a time -------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["call_center", "ledger", "establishments", "contributions"])
+def test_no_field_is_loaded_with_a_changed_meaning(extracts, which, tmp_path, caplog):
+    extract = extracts[which]
+    spec = extract.spec
+    clean = hostile.load(tmp_path / "clean", spec, {_name(spec, "20200401"): extract.encode(extract.lines)})
+    [clean_rows] = clean.rows.values()
+    assert len(clean_rows) == len(extract.lines) and not clean.rejects  # the clean lines are all valid
+    lines, origins = hostile.mutated_lines(extract)
+    assert len(lines) > 8 * len(spec.columns)
+
+    caplog.set_level(logging.INFO)
+    data_dir = tmp_path / "polluted"
+    beside = _name(spec, "20200502")
+    loaded = hostile.load(data_dir, spec, {_name(spec, "20200401"): extract.encode(lines), beside: extract.encode(extract.lines)})
+    _assert_balanced(loaded)
+    _assert_no_personal_data(loaded, extract, data_dir, caplog.text)
+    assert len(loaded.rows[beside]) == len(extract.lines)  # the good file beside loads whole
+    polluted = loaded.rows.get(_name(spec, "20200401"), {})
+    rejected = {line for _, line, *_ in loaded.rejects}
+    for number, (origin, column, text) in enumerate(origins, start=2):
+        assert (number in polluted) != (number in rejected), f"line {number} neither loaded nor rejected, or both"
+        if number in polluted:  # loaded only when it means what its text says
+            assert hostile.faithful(polluted[number], clean_rows[origin + 2], column, text), f"line {number}: {lines[number - 2][:120]!r}"
+    # a decimal, a sign, an exponent, hex, NUL, a doubled or cut value never passes in any field
+    assert len(rejected) >= len(origins) // 2
+    assert all(len(reason) < 2000 for _, _, reason, _ in loaded.rejects)  # a 100 kB field is not quoted whole
+
+
+@pytest.mark.parametrize(
+    ("which", "column", "text"),
+    [
+        ("contributions", "collected_yen", "▲212,873"),  # received amounts are never negative
+        ("contributions", "collected_yen", "-212,873"),
+        ("contributions", "deferred_yen", "▲1,000"),
+        ("contributions", "determined_yen", "△5"),
+        ("ledger", "prefecture_code", "1.5"),  # once loaded as '02'
+        ("ledger", "prefecture_code", "0x0D"),  # once loaded as '13'
+        ("ledger", "prefecture_code", "1"),  # codes are fixed-width
+        ("ledger", "paid_on_apr", "R01.10.1"),  # a cut R01.10.1x, once read as 1 October
+        ("ledger", "paid_on_apr", "令和２年９月１"),  # a cut 令和２年９月１０日
+        ("ledger", "status_apr", "1.0"),
+        ("call_center", "wait_seconds", "41.6"),  # once 42
+        ("call_center", "wait_seconds", "4.2e1"),
+        ("call_center", "wait_seconds", "0x2A"),
+        ("call_center", "wait_seconds", "2_49"),
+        ("call_center", "answered", "yes"),
+        ("call_center", "answered", "1"),
+        ("call_center", "call_id", "CC20200401-00\x0000001"),
+        ("call_center", "received_at", "2020-04-01T9:00:00+09:00"),
+    ],
+)
+def test_values_once_read_with_a_changed_meaning_are_rejected(extracts, which, column, text, tmp_path):
+    extract = extracts[which]
+    spec = extract.spec
+    index = [c.name for c in spec.columns].index(column)
+    fields = next(line for line in extract.lines if line.split(spec.delimiter)[index].strip()).split(spec.delimiter)
+    fields[index] = text
+    loaded = hostile.load(tmp_path, spec, {_name(spec, "20200401"): extract.encode([spec.delimiter.join(fields)])})
+    [(_, line, reason, _)] = loaded.rejects
+    assert line == 2 and reason.startswith(f"{column}: cannot parse") or column in reason, reason
+    assert loaded.rows == {}
+
+
+# ---- file and row structure, encodings ------------------------------------------------------------
+
+
+def _cut(data: bytes, share: float) -> bytes:
+    """The first ``share`` of the bytes, cut inside a line (a file still being written)."""
+    cut = int(len(data) * share)
+    while data[cut - 1 : cut] in (b"\n", b"\r"):
+        cut -= 1
+    return data[:cut]
+
+
+def _variants(extract: hostile.Extract) -> dict[str, tuple[bytes, str]]:
+    """name -> (file bytes, what must happen: 'load', 'load+rejects' or 'quarantine:<reason fragment>')."""
+    spec, lines, header, nl = extract.spec, list(extract.lines), extract.header, extract.newline
+    d = spec.delimiter
+    other = "\n" if nl == "\r\n" else "\r\n"
+    enc = spec.encoding.replace("-sig", "")
+    encoded = extract.encode(lines)
+    variants = {
+        "no_header": (extract.encode(lines[1:], header=lines[0]), "quarantine:header does not match"),
+        "preamble": (extract.encode(lines, header="収納台帳 出力日 令和2年10月1日" + nl + header), "quarantine:header does not match"),
+        "wrong_delimiter": (extract.encode([ln.replace(d, ";") for ln in lines], header=header.replace(d, ";")),
+                            "quarantine:header does not match"),
+        "missing_column": (extract.encode([ln.rsplit(d, 1)[0] for ln in lines], header=header.rsplit(d, 1)[0]),
+                           "quarantine:header does not match"),
+        "extra_column": (extract.encode([ln + d + "x" for ln in lines], header=header + d + "備考"), "quarantine:header does not match"),
+        "empty": (b"", "quarantine:empty file"),
+        "blank_first_line": (nl.encode() + encoded, "quarantine:line 1 is blank"),
+        "header_only": (extract.encode([]), "load:none"),
+        "cr_only": (extract.encode(lines, newline="\r"), "quarantine:carriage return only"),
+        "cut_mid_line": (_cut(encoded, 0.38), "quarantine:no line terminator"),
+        "no_final_newline": (encoded.rstrip(b"\r\n"), "quarantine:no line terminator"),
+        # mixed line ends: each line still reads, on the exact path
+        "ends_with_crlf_crlf": (extract.encode(lines, newline="\n").rstrip(b"\n") + b"\r\n\r\n", "load"),
+        "one_line_ends_otherwise": (encoded.replace(nl.encode(), other.encode(), 2).replace(other.encode(), nl.encode(), 1), "load"),
+        "blank_lines": (extract.encode(lines[:2] + ["", ""] + lines[2:]), "load"),
+        "duplicate_rows": (extract.encode(lines + lines[:3]), "load"),
+        "extra_separator": (extract.encode([lines[0] + d] + lines[1:]), "load+rejects"),
+        "missing_separator": (extract.encode([lines[0].replace(d, "", 1)] + lines[1:]), "load+rejects"),
+        "unbalanced_quote": (extract.encode(['"' + lines[0]] + lines[1:]), "load+rejects"),
+        "nul_byte": (extract.encode([lines[0][:5] + "\x00" + lines[0][5:]] + lines[1:]), "load+rejects"),
+        "long_line": (extract.encode([lines[0] + "9" * 2_000_000] + lines[1:]), "load+rejects"),
+        "line_over_16_mib": (extract.encode([lines[0] + "9" * (17 << 20)] + lines[1:]), "quarantine:longer than 16 MiB"),
+        "utf16": (("\ufeff" + nl.join([header, *lines]) + nl).encode("utf-16-le"), "quarantine:UTF-16"),
+    }
+    if enc == "cp932":
+        variants |= {
+            "invalid_cp932": (encoded.replace(nl.encode(), b"\x82\xff" + nl.encode(), 2).replace(b"\x82\xff", b"", 1), "load+rejects"),
+            "lone_lead_byte": (encoded.replace(nl.encode(), b"\x82" + nl.encode(), 2).replace(b"\x82" + nl.encode(), nl.encode(), 1),
+                               "load+rejects"),
+            "utf8_bom": (codecs.BOM_UTF8 + (nl.join([header, *lines]) + nl).encode("utf-8"), "quarantine:UTF-8 with a byte-order mark"),
+            "utf8": ((nl.join([header, *lines]) + nl).encode("utf-8"), "quarantine:the file is UTF-8"),
+        }
+    else:
+        variants |= {
+            "invalid_utf8": (encoded.replace(nl.encode(), b"\xff" + nl.encode(), 2).replace(b"\xff", b"", 1), "load+rejects"),
+        }
+        if any(ord(ch) > 127 for ch in header):
+            variants["cp932"] = ((nl.join([header, *lines]) + nl).encode("cp932"), "quarantine:the file is CP932")
+    return variants
+
+
+def _variant_cases():
+    names = set()
+    for which in ("call_center", "ledger", "establishments", "contributions"):
+        for variant in (
+            "no_header", "preamble", "wrong_delimiter", "missing_column", "extra_column", "empty", "blank_first_line",
+            "header_only", "cr_only", "cut_mid_line", "no_final_newline", "ends_with_crlf_crlf", "one_line_ends_otherwise",
+            "blank_lines", "duplicate_rows", "extra_separator", "missing_separator", "unbalanced_quote", "nul_byte",
+            "long_line", "line_over_16_mib", "utf16", "invalid_cp932", "lone_lead_byte", "utf8_bom", "utf8", "invalid_utf8",
+            "cp932",
+        ):
+            names.add((which, variant))
+    return sorted(names)
+
+
+@pytest.mark.parametrize(("which", "variant"), _variant_cases())
+def test_polluted_file_beside_a_good_one(extracts, which, variant, tmp_path, caplog):
+    extract = extracts[which]
+    variants = _variants(extract)
+    if variant not in variants:
+        pytest.skip(f"{variant} does not apply to {which}")
+    data, expected = variants[variant]
+    spec = extract.spec
+    bad, good = _name(spec, "20200401"), _name(spec, "20200502")
+    caplog.set_level(logging.INFO)
+    data_dir = tmp_path / "data"
+    loaded = hostile.load(data_dir, spec, {bad: data, good: extract.encode(extract.lines)})
+
+    assert len(loaded.rows[good]) == len(extract.lines), "the good file beside must load whole"
+    _assert_balanced(loaded)
+    _assert_no_personal_data(loaded, extract, data_dir, caplog.text)
+    clean = hostile.load(tmp_path / "clean", spec, {good: extract.encode(extract.lines)}).rows[good]
+    refused = {r.file_name: r for r in loaded.summary.refused}
+    if expected.startswith("quarantine:"):
+        assert bad in refused, f"{variant}: expected a quarantine"
+        assert expected.split(":", 1)[1] in refused[bad].reason, refused[bad].reason
+        assert refused[bad].line_number is not None
+        assert bad not in loaded.rows
+    else:
+        assert bad not in refused, refused.get(bad)
+        rows = list(loaded.rows.get(bad, {}).values())
+        assert hostile.contained(rows, list(clean.values())), f"{variant}: a row was loaded with a changed meaning"
+        rejected = [r for r in loaded.rejects if r[0] == bad]
+        if expected == "load:none":
+            assert not rejected and rows == []
+        elif expected == "load":
+            assert not rejected and len(rows) >= len(extract.lines) - 1, (variant, rejected[:3])
+        else:
+            assert rejected and len(rows) >= len(extract.lines) - 2, variant
+
+
+# ---- landing entries that are not deliveries --------------------------------------------------------
+
+
+def test_every_landing_entry_is_accounted_for(extracts, tmp_path, caplog):
+    extract = extracts["call_center"]
+    good = extract.encode(extract.lines)
+    outside = tmp_path / "outside.csv"
+    outside.write_bytes(good)  # a link out of landing is refused even when it points at a valid extract
+    entries = {
+        "cdr_20200401.csv": good,
+        "cdr_20200402.CSV": good,
+        "CDR_20200403.csv": good,
+        "cdr_20200404.csv.gz": good,
+        "cdr_2020045.csv": good,
+        "cdr_20200231.csv": good,
+        "notes.txt": b"hello",
+        "cdr_20200406.csv": lambda p: p.symlink_to("/etc/passwd"),
+        "cdr_20200407.csv": lambda p: p.symlink_to(outside),
+        "cdr_20200408.csv": lambda p: p.symlink_to(p.parent / "missing.csv"),
+        "cdr_20200409.csv": lambda p: p.mkdir(),
+        "cdr_20200410.csv": lambda p: p.symlink_to(p.parent / "cdr_20200401.csv"),  # inside landing: followed
+        ".cdr_20200411.csv.part": good,
+    }
+    caplog.set_level(logging.INFO)
+    loaded = hostile.load(tmp_path / "data", CALL_CENTER, entries)
+    reasons = {r.file_name: r.reason for r in loaded.summary.refused}
+    assert reasons == {
+        "cdr_20200402.CSV": "the name differs in case from cdr_YYYYMMDD.csv",
+        "CDR_20200403.csv": "the name differs in case from cdr_YYYYMMDD.csv",
+        "cdr_20200404.csv.gz": "a compressed extract: deliver cdr_20200404.csv uncompressed",
+        "cdr_2020045.csv": "the name does not follow cdr_YYYYMMDD.csv",
+        "cdr_20200231.csv": "the name follows cdr_YYYYMMDD.csv but names no real date",
+        "notes.txt": "not an extract of call_center: expected cdr_YYYYMMDD.csv",
+        "cdr_20200406.csv": "a symbolic link out of the landing folder: links are followed only within it",
+        "cdr_20200407.csv": "a symbolic link out of the landing folder: links are followed only within it",
+        "cdr_20200408.csv": "a symbolic link to nothing",
+        "cdr_20200409.csv": "a directory: a landing folder holds extract files only",
+    }
+    assert any(w.startswith(".cdr_20200411.csv.part") for w in loaded.summary.waiting)
+    assert loaded.summary.duplicates == ["cdr_20200410.csv: the bytes of cdr_20200401.csv, already current"]
+    assert set(loaded.rows) == {"cdr_20200401.csv"}
+    assert "root:" not in caplog.text and all("root:" not in r for r in reasons.values())  # /etc/passwd never read
+    for name in reasons:
+        assert name in caplog.text  # every refusal is logged
+    # the quarantine holds them until they are fixed or removed
+    import duckdb
+
+    with duckdb.connect(str(loaded.database), read_only=True) as con:
+        assert con.execute("select count(*) from raw.quarantine where resolved_at is null").fetchone()[0] == len(reasons)
+    for name in ("notes.txt", "cdr_20200402.CSV"):
+        os.unlink(tmp_path / "data" / "landing" / "call_center" / name)
+    again = hostile.load(tmp_path / "data", CALL_CENTER, {})
+    assert {r.file_name for r in again.summary.refused} == set(reasons) - {"notes.txt", "cdr_20200402.CSV"}
+    with duckdb.connect(str(again.database), read_only=True) as con:
+        open_entries = {n for (n,) in con.execute("select file_name from raw.quarantine where resolved_at is null").fetchall()}
+    assert open_entries == set(reasons) - {"notes.txt", "cdr_20200402.CSV"}
