@@ -208,3 +208,18 @@ def faithful(loaded: tuple, clean: tuple, column: int, text: str) -> bool:
         return True
     others_equal = all(a == b for i, (a, b) in enumerate(zip(loaded, clean)) if i != column)
     return others_equal and str(loaded[column]) == text.strip(" ").strip('"')
+
+
+def delivered_numbers(ledger_landing: Path, per_file: int = 100) -> list[str]:
+    """Basic pension numbers of the first records of every delivered ledger, in every printed form."""
+    from ingest.specs import NATIONAL_PENSION_LEDGER
+
+    lines: list[str] = []
+    for path in sorted(ledger_landing.glob("premium_ledger_*.csv")):
+        lines += path.read_bytes().decode("cp932", errors="replace").split("\r\n")[1 : per_file + 1]
+    return Extract(NATIONAL_PENSION_LEDGER, "", tuple(line for line in lines if line), "\r\n", False).numbers
+
+
+def empty(directory: Path) -> bool:
+    """The folder holds nothing (or does not exist)."""
+    return not directory.exists() or not any(directory.iterdir())

@@ -53,3 +53,41 @@ def test_dbt_version_comes_from_the_package_and_matches_the_executable():
     resource = dbt_resource()
     reported = subprocess.check_output([resource.dbt_executable, "--version"], text=True)
     assert f"installed: {resource._cli_version}" in reported
+
+
+def _running(pid: int) -> bool:
+    from orchestration.dead_runs import process_alive
+
+    return process_alive(pid, float("inf"))
+
+
+def test_dbt_dies_with_the_process_that_started_it(tmp_path):
+    """warehouse-dbt asks the kernel to end it with its parent: kill -9 the parent, and it goes at once."""
+    import os
+    import signal
+    import sys
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    child = (
+        "import os, time\nfrom orchestration.dbt_child import _die_with_parent\n_die_with_parent()\n"
+        f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', {child!r}])\ntime.sleep(60)"])
+    try:
+        deadline = time.monotonic() + 30
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        grandchild = int(pid_file.read_text())
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 2
+        while _running(grandchild) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _running(grandchild), "the child outlived its parent"
+    finally:
+        parent.kill()
+
+
+def test_the_dbt_resource_runs_warehouse_dbt():
+    assert dbt_resource().dbt_executable.endswith("/warehouse-dbt")

@@ -180,3 +180,59 @@ def test_failing_collection_check_holds_back_only_the_employer_marts(landed, run
     sql = "select * from marts.employer_collection order by as_of, insurance_name_ja"
     assert query(landed.published_db, sql) == query(before[0], sql)
     assert hashlib.sha256(before[0].read_bytes()).hexdigest() == before[1]
+
+
+def _open_as_analyst(path, read_only: bool) -> str:
+    """Open ``path`` as an analyst would: as a user that owns the file but is not root (root ignores
+    file modes), the strictest case: the pipeline's own user."""
+    import os
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child drops to another user, then opens the file
+        os.close(read)
+        try:
+            if os.getuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+            con = duckdb.connect(str(path), read_only=read_only)
+            con.execute("create table if not exists marts.scribble as select 1" if not read_only else "select 1")
+            message = "opened"
+        except Exception as err:  # noqa: BLE001 - the message is the result
+            message = f"{type(err).__name__}: {err}"
+        os.write(write, message.encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as f:
+        return f.read().decode()
+
+
+def test_published_versions_are_read_only_files(paths, working):
+    import os
+
+    publish(working, paths, "a", ["alpha"], {}, "run1")
+    version = paths.published_db.resolve()
+    assert version.stat().st_mode & 0o777 == 0o444
+    if os.getuid() == 0:  # the analyst below runs as nobody: let nobody own the version, as its pipeline would
+        os.chown(version, 65534, 65534)
+    for parent in version.parents:  # the analyst must be able to reach the file
+        if parent == parent.parent:
+            break
+        parent.chmod(parent.stat().st_mode | 0o005)
+    # A default (read-write) connection fails at once instead of writing into the immutable version
+    outcome = _open_as_analyst(paths.published_db, read_only=False)
+    assert outcome.startswith("IOException") and "Permission denied" in outcome, outcome
+    # ... so read-only readers are never locked out by one
+    assert _open_as_analyst(paths.published_db, read_only=True) == "opened"
+    assert query(paths.published_db, "select count(*) from information_schema.tables where table_name = 'scribble'") == [(0,)]
+
+
+def test_an_interrupted_publication_leaves_nothing_the_next_one_keeps(paths, working):
+    versions = paths.published_dir / "versions"
+    versions.mkdir(parents=True)
+    (versions / "warehouse_20200101T000000000000_a.duckdb.building").write_bytes(b"half")
+    (paths.published_dir / ".warehouse.duckdb.0123abcd").symlink_to("versions/nowhere")
+    publish(working, paths, "a", ["alpha"], {}, "run1")
+    assert [p.name for p in versions.iterdir()] == [paths.published_db.resolve().name]
+    assert sorted(p.name for p in paths.published_dir.iterdir()) == ["versions", "warehouse.duckdb"]

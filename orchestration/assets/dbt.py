@@ -51,6 +51,7 @@ def _sweep_dead_invocations(context: dg.AssetExecutionContext, target: Path) -> 
     for folder in target.glob("*_dbt-*-*"):
         if folder.is_dir() and folder.name.rsplit("-", 2)[-2] not in live:
             shutil.rmtree(folder, ignore_errors=True)
+            context.log.info(f"removed {folder.name}, left by a run that ended without cleaning up")
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -107,7 +108,7 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
             )
             yield from _with_row_counts(context, warehouse, _standing(context))
             return
-        _sweep_dead_invocations(context, dbt_project.target_path)
+        _sweep_dead_invocations(context, Path(dbt_project.project_dir) / dbt_project.target_path)
         invocation = dbt.cli(["build", "--vars", warehouse.dbt_vars()], context=context, raise_on_error=False)
         yield from _with_row_counts(context, warehouse, list(invocation.stream()))
         # Each invocation gets its own target folder (a few MB); once the events are streamed

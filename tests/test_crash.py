@@ -1,0 +1,147 @@
+"""kill -9 the nightly job during ingest and during a dbt step, with a real daemon running the queue.
+
+After each kill: no plaintext scratch, no orphan dbt process writing the working database, no
+run stuck STARTED in front of the queue; and the night that follows ends equal to a clean run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from ingest.config import REPO_ROOT, WarehousePaths
+from tests import hostile
+
+BIN = Path(sys.executable).parent
+KPI_MARTS = ("call_center_monthly", "call_center_reconciliation", "np_payment_rate", "np_insured_persons",
+             "np_payment_rate_reconciliation", "employer_collection", "delinquent_establishments", "employer_reconciliation")
+
+
+def _wait(predicate, timeout: float, what: str, poll: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def _dbt_processes(working_db: Path) -> list[int]:
+    """Pids of dbt processes working on this data directory."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if b"warehouse-dbt" in cmdline and str(working_db).encode() in cmdline:
+                pids.append(int(proc.name))
+    return pids
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _status(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRunStatus:
+    return instance.get_run_by_id(run_id).status
+
+
+def _marts(database: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {m: con.execute(f"select * from marts.{m} order by all").fetchall() for m in KPI_MARTS}
+
+
+@pytest.fixture
+def dagster_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+def _launch(env: dict) -> None:
+    subprocess.run([str(BIN / "dagster"), "job", "launch", "-m", "orchestration.definitions", "-j", "nightly_refresh"],
+                   cwd=REPO_ROOT, env=env, check=True, capture_output=True)
+
+
+def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(landed, dagster_home, tmp_path, monkeypatch):
+    env = dict(os.environ)
+    instance = dg.DagsterInstance.get()
+    numbers = hostile.delivered_numbers(landed.landing_dir("national_pension"))
+
+    # 1. An in-process run (as `make demo` runs it), killed while the ledger is being ingested.
+    code = ("import dagster as dg\nfrom orchestration.definitions import defs\n"
+            "defs.resolve_job_def('nightly_refresh').execute_in_process(instance=dg.DagsterInstance.get())\n")
+    worker = subprocess.Popen([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def ledger_ingest_started():
+        runs = instance.get_runs()
+        if not runs:
+            return None
+        steps = instance.all_logs(runs[0].run_id, of_type=dg.DagsterEventType.STEP_START)
+        return runs[0].run_id if any("national_pension" in (e.step_key or "") for e in steps) else None
+
+    dead_run = _wait(ledger_ingest_started, 120, "the ledger ingest to start")
+    time.sleep(0.5)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    assert _status(instance, dead_run) == dg.DagsterRunStatus.STARTED  # nothing reported its end
+    assert hostile.empty(landed.scratch)  # decoded copies had no name
+
+    # 2. The daemon: the dead run is failed, so the queued run behind it starts; kill it in its dbt step.
+    daemon_log = (tmp_path / "daemon.log").open("wb")
+    daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-m", "orchestration.definitions"], cwd=REPO_ROOT, env=env,
+                              stdout=daemon_log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _launch(env)
+        _wait(lambda: _status(instance, dead_run) == dg.DagsterRunStatus.FAILURE, 120, "the dead run to be failed")
+        assert "is gone" in " ".join(e.message for e in instance.all_logs(dead_run) if e.message)
+        queued = next(r.run_id for r in instance.get_runs() if r.run_id != dead_run)
+        [dbt] = _wait(lambda: _dbt_processes(landed.working_db), 240, "the queued run to reach a dbt step")
+        run_worker = _parent(dbt)
+        os.kill(run_worker, signal.SIGKILL)
+        _wait(lambda: not _dbt_processes(landed.working_db), 2, "dbt to die with its run", poll=0.05)  # no orphan writes on
+        _wait(lambda: _status(instance, queued) == dg.DagsterRunStatus.FAILURE, 120, "the killed run to be failed")
+
+        # 3. The next run cleans up and ends as a clean run would.
+        _launch(env)
+        final = next(r.run_id for r in instance.get_runs() if r.run_id not in (dead_run, queued))
+        _wait(lambda: _status(instance, final) in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE), 300, "the last run")
+        assert _status(instance, final) == dg.DagsterRunStatus.SUCCESS
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        daemon.wait(timeout=60)
+        daemon_log.close()
+
+    assert not instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+    assert not _dbt_processes(landed.working_db)
+    assert hostile.empty(landed.scratch)
+    assert hostile.empty(Path(f"{landed.working_db}.tmp"))  # DuckDB's spill of a killed process
+    assert not list((landed.published_dir / "versions").glob("*.building*"))
+    target = REPO_ROOT / "dbt_project" / "target"
+    leftovers = [p for p in target.glob("*_dbt-*") if p.name.rsplit("-", 2)[-2] in (dead_run[:7], queued[:7])]
+    assert not leftovers  # the killed runs' dbt target folders went at the next dbt step
+    assert hostile.numbers_in_files(landed.data_dir, numbers, skip=("landing", "working")) == []
+    assert hostile.numbers_in_files(dagster_home, numbers, skip=()) == []
+
+    clean = WarehousePaths(tmp_path / "clean")
+    shutil.copytree(landed.landing, clean.landing)
+    shutil.copytree(landed.data_dir / "secrets", clean.data_dir / "secrets")  # the same pseudonymisation key
+    monkeypatch.setenv("WAREHOUSE_DATA_DIR", str(clean.data_dir))
+    from orchestration.definitions import defs
+
+    with dg.instance_for_test() as clean_instance:
+        assert defs.resolve_job_def("nightly_refresh").execute_in_process(instance=clean_instance).success
+    assert _marts(landed.published_db) == _marts(clean.published_db)

@@ -1,0 +1,29 @@
+"""`make` takes every setting from the environment first, defaults.env second (README, Configuration)."""
+
+import os
+import subprocess
+
+from ingest.config import REPO_ROOT
+
+
+def _make_config(**settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WAREHOUSE_", "DAGSTER_HOME", "MAKE", "MFLAGS"))}
+    out = subprocess.run(["make", "-s", "config"], cwd=REPO_ROOT, env={**env, **settings}, capture_output=True, text=True, check=True)
+    return dict(line.split("=", 1) for line in out.stdout.splitlines())
+
+
+def test_the_environment_overrides_the_defaults():
+    defaults = _make_config()
+    assert defaults["WAREHOUSE_SCALE"] == "0.01" and defaults["WAREHOUSE_DATA_DIR"] == "data"
+    assert defaults["DAGSTER_HOME"] == str(REPO_ROOT / "data" / "dagster_home")
+    overridden = _make_config(WAREHOUSE_SCALE="0.002", WAREHOUSE_DATA_DIR="/tmp/elsewhere")
+    assert overridden["WAREHOUSE_SCALE"] == "0.002"
+    assert overridden["DAGSTER_HOME"] == "/tmp/elsewhere/dagster_home"  # the instance lives with the data it describes
+    assert overridden["WAREHOUSE_SEED"] == defaults["WAREHOUSE_SEED"]
+
+
+def test_no_dotenv_file_overrides_the_environment():
+    # Dagster loads a `.env` in the working directory *over* the environment (dagster dev, code
+    # servers), so the defaults live in defaults.env, which only fills in what is unset.
+    assert not (REPO_ROOT / ".env").exists()
+    assert (REPO_ROOT / "defaults.env").exists()
