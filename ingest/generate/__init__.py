@@ -33,12 +33,17 @@ def generate_all(paths: WarehousePaths, scale: float, seed: int) -> None:
 
 
 def deliver_next_day(paths: WarehousePaths) -> Path:
-    """A new day of calls: the last delivered day's calls, moved to the following day."""
+    """A new day of calls: the next open day (the center is closed on Sundays), with the calls of
+    the last delivered day of the same weekday moved to it, so its volume is that of its weekday."""
     days = sorted(paths.landing_dir("call_center").glob("cdr_*.csv"))
-    last = dt.datetime.strptime(days[-1].stem[4:], "%Y%m%d").date()
-    new = last + dt.timedelta(days=1)
-    text = days[-1].read_text(encoding="utf-8")
-    target = days[-1].with_name(f"cdr_{new:%Y%m%d}.csv")
+    date = lambda path: dt.datetime.strptime(path.stem[4:], "%Y%m%d").date()  # noqa: E731
+    new = date(days[-1]) + dt.timedelta(days=1)
+    if new.weekday() == 6:
+        new += dt.timedelta(days=1)
+    template = next(p for p in reversed(days) if date(p).weekday() == new.weekday())
+    last = date(template)
+    text = template.read_text(encoding="utf-8")
+    target = template.with_name(f"cdr_{new:%Y%m%d}.csv")
     target.write_text(text.replace(f"{last:%Y%m%d}", f"{new:%Y%m%d}").replace(last.isoformat(), new.isoformat()), encoding="utf-8")
     return target
 
