@@ -41,7 +41,7 @@ class WarehousePaths:
 
     @property
     def scratch(self) -> Path:
-        """Temporary files of the loader (transcoded copies); safe to delete between runs."""
+        """Where the loader's decoded copies live: anonymous files (no name, freed when the process ends), so it stays empty."""
         return self.data_dir / "scratch"
 
     def landing_dir(self, source: str) -> Path:

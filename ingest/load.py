@@ -295,7 +295,8 @@ def _record_quarantine(con, spec: ExtractSpec, landing_dir: Path, found, summary
     """This run's refusals go to raw.quarantine; entries this spec answers for that are no longer refused are resolved."""
     present = [p.name for p in landing_dir.iterdir()] if landing_dir.is_dir() else []
     still_open = [name for name, *_ in raw_schema.open_quarantine(con, spec.source)]
-    names = sorted({n for n in present + still_open if found.answers_for(spec, n)})
+    waiting = {entry.split(": ", 1)[0] for entry in summary.waiting}  # judged again once they settle
+    names = sorted({n for n in present + still_open if found.answers_for(spec, n)} - waiting)
     refused = pl.DataFrame(
         [(r.file_name, r.reason, r.line_number, r.size_bytes, r.sha256) for r in summary.refused],
         schema={"file_name": pl.String, "reason": pl.String, "line_number": pl.Int64, "size_bytes": pl.Int64, "sha256": pl.String},

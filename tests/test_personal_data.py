@@ -3,43 +3,15 @@
 import duckdb
 import pytest
 
-from ingest.readers import decode_lines
+from tests import hostile
 from tests.conftest import query
 
-# A number as printed: 4 + 6 digits, half- or full-width, hyphen optional, not part of a
-# longer alphanumeric token (a 32-hex person_key may contain ten digits in a row by chance).
-NUMBER = r"(^|[^0-9A-Za-z０-９])[0-9０-９]{4}[-－]?[0-9０-９]{6}($|[^0-9A-Za-z０-９])"
-
-
-def numbers_found(database, sample_numbers: list[str]) -> list[str]:
-    """'schema.table.column' of every text column holding a number (by pattern or a known value)."""
-    found = []
-    with duckdb.connect(str(database), read_only=True) as con:
-        columns = con.execute(
-            """select table_schema, table_name, column_name from information_schema.columns
-               where data_type = 'VARCHAR' and table_catalog = current_database()"""
-        ).fetchall()
-        for schema, table, column in columns:
-            ref = f'"{schema}"."{table}"."{column}"'
-            hits = con.execute(
-                f'select count(*) from "{schema}"."{table}" where regexp_matches({ref}, ?) or regexp_matches({ref}, ?)',
-                [NUMBER, "|".join(sample_numbers)],
-            ).fetchone()[0]
-            if hits:
-                found.append(f"{schema}.{table}.{column}")
-    return found
+numbers_found = hostile.numbers_in_database  # every text column of a DuckDB file, by shape and by the delivered numbers
 
 
 def _numbers_in_landing(landing) -> list[str]:
     """Basic pension numbers as delivered, in every printed form (a sample from each file)."""
-    out = set()
-    for path in sorted(landing.glob("premium_ledger_*.csv")):
-        text, _ = decode_lines(path.read_bytes(), "cp932")
-        for line in text.splitlines()[1:4]:
-            number = line.split(",")[0]
-            ascii_number = number.translate(str.maketrans("０１２３４５６７８９－", "0123456789-"))
-            out |= {number, ascii_number, ascii_number.replace("-", "")}
-    return sorted(out)
+    return hostile.delivered_numbers(landing, per_file=3)
 
 
 def test_the_scan_detects_a_planted_number(tmp_path):
