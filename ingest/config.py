@@ -16,6 +16,12 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+
+
+def seed_csv(name: str, seeds_dir: Path = SEEDS_DIR) -> Path:
+    """A dbt seed's file: each lies in the folder of the KPI it belongs to (seeds/<kpi>/<name>.csv)."""
+    [path] = seeds_dir.glob(f"*/{name}.csv")
+    return path
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
 

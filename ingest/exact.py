@@ -111,7 +111,8 @@ def load_exact(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, file: LandingF
             line = f"replace({line}, coalesce({c.name}__text, '{REDACTED}'), '{REDACTED}')"
     con.execute(
         f"""insert into {raw_schema.RAW_SCHEMA}.rejects
-            select ?, ?, ?, line_number, {redacted(spec, "array_to_string(_reasons, '; ')")}, {redacted(spec, line)}
+            select ?, ?, ?, line_number, {redacted(spec, "array_to_string(_reasons, '; ')")}, {redacted(spec, line)},
+                   _reason_kinds
             from _parsed where len(_reasons) > 0""",
         [load_id, spec.source, path.name],
     )
@@ -121,11 +122,12 @@ def load_exact(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, file: LandingF
                 "line_number": [r.line_number for r in decoded.rejects],
                 "reason": [r.reason for r in decoded.rejects],
                 "raw_line": [masked_line(spec, r.raw_line) for r in decoded.rejects],
+                "reason_kinds": [[r.kind] for r in decoded.rejects],
             }
         )
         con.register("_decode_rejects", frame.to_arrow())
         con.execute(
-            f"insert into {raw_schema.RAW_SCHEMA}.rejects select ?, ?, ?, line_number, reason, raw_line from _decode_rejects",
+            f"insert into {raw_schema.RAW_SCHEMA}.rejects select ?, ?, ?, line_number, reason, raw_line, reason_kinds from _decode_rejects",
             [load_id, spec.source, path.name],
         )
         con.unregister("_decode_rejects")

@@ -74,16 +74,24 @@ def _quoted(spec: ExtractSpec, c: Column) -> str:
     )
 
 
-def _problems(spec: ExtractSpec) -> list[tuple[str, str]]:
-    """(condition, reason) of everything that can be wrong with a row."""
+def _problems(spec: ExtractSpec) -> list[tuple[str, str, str]]:
+    """(condition, reason, kind) of everything that can be wrong with a row.
+
+    The reason may quote a (non-personal) field's text, for whoever fixes the file; the kind
+    never quotes anything, so it can be counted and published (``marts.load_quality``).
+    """
     n = len(spec.columns)
-    problems = [(f"n_fields <> {n}", f"'expected {n} fields, found ' || n_fields")]
+    problems = [(f"n_fields <> {n}", f"'expected {n} fields, found ' || n_fields", f"expected {n} fields")]
     for c in spec.columns:
         if c.required:
-            problems.append((f"{c.name}__text is null", f"'{c.name}: missing value'"))
-        problems.append((f"{c.name}__text is not null and {c.name} is null", f"'{c.name}: cannot parse ' || {_quoted(spec, c)} || ' as {c.type}'"))
+            problems.append((f"{c.name}__text is null", f"'{c.name}: missing value'", f"{c.name}: missing value"))
+        problems.append((
+            f"{c.name}__text is not null and {c.name} is null",
+            f"'{c.name}: cannot parse ' || {_quoted(spec, c)} || ' as {c.type}'",
+            f"{c.name}: cannot parse as {c.type}",
+        ))
     for rule in spec.rules:
-        problems.append((f"not coalesce(({rule.condition}), true)", sql_str(rule.reason)))
+        problems.append((f"not coalesce(({rule.condition}), true)", sql_str(rule.reason), rule.reason))
     return problems
 
 
@@ -114,7 +122,8 @@ _lookup_{i} as (
         f"_{c.name}.value as {c.name}" if c.parse_distinct else f"{c.parse_sql(c.name + '__text')} as {c.name}"
         for c in spec.columns
     )
-    checks = ",\n            ".join(f"case when {condition} then {reason} end" for condition, reason in _problems(spec))
+    checks = ",\n            ".join(f"case when {condition} then {reason} end" for condition, reason, _ in _problems(spec))
+    kinds = ",\n            ".join(f"case when {condition} then {sql_str(kind)} end" for condition, _, kind in _problems(spec))
     return f"""
 with texts as {"" if materialized else "not materialized "}({texts_sql}
 ),
@@ -127,7 +136,10 @@ typed as (
 select *,
     list_filter([
             {checks}
-        ], lambda r: r is not null) as _reasons
+        ], lambda r: r is not null) as _reasons,
+    list_filter([
+            {kinds}
+        ], lambda r: r is not null) as _reason_kinds
 from typed
 """
 

@@ -49,8 +49,10 @@ create table if not exists {RAW_SCHEMA}.rejects (
     source_file varchar not null,
     line_number bigint not null,
     reason varchar not null,
-    raw_line varchar
+    raw_line varchar,
+    reason_kinds varchar[]  -- what was wrong, quoting nothing: counted in marts.load_quality
 );
+alter table {RAW_SCHEMA}.rejects add column if not exists reason_kinds varchar[];
 create table if not exists {RAW_SCHEMA}.quarantine (
     source varchar not null,
     file_name varchar not null,
@@ -63,6 +65,29 @@ create table if not exists {RAW_SCHEMA}.quarantine (
     last_seen_at timestamptz not null,
     resolved_at timestamptz
 );
+"""
+
+# marts.load_quality: one row per loaded file version, what was read, loaded and rejected, and
+# why lines were rejected: each kind of reason with its count of lines, quoting nothing of a line.
+LOAD_QUALITY_SQL = f"""
+with reasons as (
+    select load_id, unnest(coalesce(reason_kinds, ['(recorded before reasons were counted by kind)'])) as reason
+    from {RAW_SCHEMA}.rejects
+),
+counted as (
+    select load_id, reason, count(*) as lines from reasons group by all
+),
+per_load as (
+    select load_id, list({{'reason': reason, 'lines': lines}} order by lines desc, reason) as reject_reasons
+    from counted group by load_id
+)
+select m.source, m.entity, m.file_name, m.file_version, m.load_id, m.loaded_at,
+       m.rows_read, m.rows_loaded, m.rows_rejected,
+       m.superseded_by_load_id is null as is_current,
+       coalesce(p.reject_reasons, []::struct(reason varchar, lines bigint)[]) as reject_reasons
+from {RAW_SCHEMA}.load_manifest m
+left join per_load p using (load_id)
+order by m.load_id
 """
 
 
@@ -118,6 +143,16 @@ def current_loads(con: duckdb.DuckDBPyConnection, sources: list[str]) -> list[tu
             where list_contains(?, source) and superseded_by_load_id is null order by all""",
         [sorted(sources)],
     ).fetchall()
+
+
+def current_file_names(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> list[str]:
+    """Names of the spec's files whose current version is loaded."""
+    rows = con.execute(
+        f"""select file_name from {RAW_SCHEMA}.load_manifest
+            where source = ? and entity = ? and superseded_by_load_id is null order by file_name""",
+        [spec.source, spec.entity],
+    ).fetchall()
+    return [name for (name,) in rows]
 
 
 def pseudonym_key_ids(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> list[str]:
@@ -215,7 +250,7 @@ def loads_frame(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> pl.DataFra
     """Every load of the spec's files, with the load each one superseded (``replaced_load_id``) and its row count."""
     return pl.from_arrow(
         con.execute(
-            f"""select m.load_id, m.file_name, m.file_version, m.rows_read, m.rows_loaded, m.loaded_at,
+            f"""select m.load_id, m.file_name, m.file_version, m.rows_read, m.rows_loaded, m.rows_rejected, m.loaded_at,
                        m.superseded_by_load_id is null as is_current, p.load_id as replaced_load_id,
                        p.rows_loaded as replaced_rows_loaded
                 from {RAW_SCHEMA}.load_manifest m

@@ -34,6 +34,7 @@ class DecodeReject:
     line_number: int
     reason: str
     raw_line: str  # the undecodable line, with bad bytes shown as \xNN escapes
+    kind: str = "undecodable bytes"  # the reason, quoting none of the line's bytes
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ def decode_lines(data: bytes, encoding: str) -> tuple[str, list[DecodeReject]]:
                 DecodeReject(
                     line_number=line_number,
                     reason=f"invalid {encoding} byte sequence {bad_bytes.hex(' ')} at byte {bad - line_start + 1} of the line",
+                    kind=f"invalid {encoding} byte sequence",
                     raw_line=data[line_start:line_end].decode(encoding, errors="backslashreplace").rstrip("\r"),
                 )
             )

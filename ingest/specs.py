@@ -58,6 +58,38 @@ class Volume:
 
 
 @dataclass(frozen=True)
+class Cadence:
+    """How often the source delivers, and how late a delivery may be before it counts as missing.
+
+    A delivery covers one period (a day, or a processing month) and is expected by the end of
+    that period plus ``grace_days``: premium_ledger_202010.csv by 2020-11-10 with 10 days' grace.
+    """
+
+    unit: str  # "day" or "month": the period one file covers, as its name's YYYYMMDD or YYYYMM says
+    grace_days: int
+
+    def __post_init__(self):
+        if self.unit not in ("day", "month"):
+            raise ValueError(f"cadence unit {self.unit!r}: day or month")
+
+    @property
+    def adjective(self) -> str:
+        return {"day": "daily", "month": "monthly"}[self.unit]
+
+    def period_end(self, period: dt.date) -> dt.date:
+        if self.unit == "day":
+            return period
+        following = (period.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        return following - dt.timedelta(days=1)
+
+    def next_period(self, period: dt.date) -> dt.date:
+        return self.period_end(period) + dt.timedelta(days=1)
+
+    def expected_by(self, period: dt.date) -> dt.date:
+        return self.period_end(period) + dt.timedelta(days=self.grace_days)
+
+
+@dataclass(frozen=True)
 class ExtractSpec:
     source: str  # landing sub-directory; raw table prefix
     entity: str
@@ -65,6 +97,7 @@ class ExtractSpec:
     encoding: str  # Python codec used for strict decoding
     columns: tuple[Column, ...]
     header: tuple[str, ...]  # header labels exactly as the source system prints them
+    cadence: Cadence  # when deliveries are expected: the ``freshness`` check
     rules: tuple[RowRule, ...] = ()
     delimiter: str = ","
     description: str = ""
@@ -75,6 +108,8 @@ class ExtractSpec:
     def __post_init__(self):
         if len(self.header) != len(self.columns):
             raise ValueError(f"{self.source}: header has {len(self.header)} labels for {len(self.columns)} columns")
+        if ("DD" in self.file_name) != (self.cadence.unit == "day"):
+            raise ValueError(f"{self.file_name}: its name's period and the {self.cadence.adjective} cadence disagree")
 
     @property
     def raw_table(self) -> str:
@@ -103,6 +138,14 @@ class ExtractSpec:
             return dt.date(int(parts["year"]), int(parts["month"]), int(parts.get("day") or 1))
         except ValueError:
             return None
+
+    def name_for(self, period: dt.date) -> str:
+        """The delivery name of a period: cdr_YYYYMMDD.csv, 2020-11-01 -> cdr_20201101.csv."""
+        return self.file_name.replace("YYYY", f"{period:%Y}").replace("MM", f"{period:%m}").replace("DD", f"{period:%d}")
+
+    def period_label(self, period: dt.date) -> str:
+        """A period as the deliveries' names print it: 202009, or 20201031."""
+        return f"{period:%Y%m%d}" if "DD" in self.file_name else f"{period:%Y%m}"
 
     @property
     def has_personal_data(self) -> bool:
@@ -144,6 +187,8 @@ CALL_CENTER = ExtractSpec(
     ),
     # Saturdays carry a fifth of a weekday's calls; a day cut to a quarter of its weekday's median is a collapse.
     volume=Volume(new_file_floor=0.25, same_weekday=True),
+    # Exported each morning for the day before; closed on Sundays, and a holiday can follow one.
+    cadence=Cadence("day", grace_days=3),
 )
 
 
@@ -209,6 +254,8 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
     # A month's file holds only the records that changed (a few hundred to a full reprint at the
     # year's close), so a new month has no floor; a re-delivery keeps at least a quarter of its rows.
     volume=Volume(),
+    # Printed once a month for the processing month; the 10 days' grace is the agency's own deadline.
+    cadence=Cadence("month", grace_days=10),
 )
 
 ESTABLISHMENT_NUMBER = f.fixed_digits(8)
@@ -238,6 +285,8 @@ EMPLOYER_ESTABLISHMENTS = ExtractSpec(
     rules=(RowRule("coverage ends before it starts", "covered_until is null or covered_until >= covered_from"),),
     # Each delivery is the full register.
     volume=Volume(new_file_floor=0.8),
+    # Printed once a month for the processing month; the 10 days' grace is the agency's own deadline.
+    cadence=Cadence("month", grace_days=10),
 )
 
 
@@ -290,6 +339,8 @@ EMPLOYER_CONTRIBUTIONS = ExtractSpec(
     ),
     # Every month reprints each open record: about the same count month after month.
     volume=Volume(new_file_floor=0.5),
+    # Printed once a month for the processing month; the 10 days' grace is the agency's own deadline.
+    cadence=Cadence("month", grace_days=10),
 )
 
 SPECS: dict[str, ExtractSpec] = {

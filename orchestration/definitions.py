@@ -13,7 +13,7 @@ from orchestration.kpis import KPIS
 from orchestration.resources import dbt_resource, warehouse_from_env
 from orchestration.schedules import nightly_refresh_schedule
 
-ingest_assets = {kpi.name: [build_ingest_asset(spec, kpi.name) for spec in kpi.sources] for kpi in KPIS}
+ingest_assets = {kpi.name: [build_ingest_asset(spec, kpi) for spec in kpi.sources] for kpi in KPIS}
 dbt_assets = {kpi.name: build_dbt_assets(kpi) for kpi in KPIS}
 # Which assets belong to which KPI: a KPI's verdict is every check on any of them.
 kpi_keys = {

@@ -23,6 +23,8 @@ class Kpi:
     marts: tuple[str, ...]  # tables of schema `marts` that analysts read
     reconciliation: str  # the mart listing every published figure with its status
     gx_suites: tuple[str, ...]  # marts validated by expectations/<mart>.json
+    owner: str  # who answers for the KPI's figures: the owner of every asset on its path, in the UI
+
 
     def mart_key(self, mart: str) -> dg.AssetKey:
         return dg.AssetKey(["marts", mart])
@@ -35,6 +37,7 @@ CALL_CENTER_KPI = Kpi(
     marts=("call_center_monthly", "call_center_reconciliation"),
     reconciliation="call_center_reconciliation",
     gx_suites=("call_center_monthly",),
+    owner="team:call-center-analytics",
 )
 
 NATIONAL_PENSION_KPI = Kpi(
@@ -44,6 +47,7 @@ NATIONAL_PENSION_KPI = Kpi(
     marts=("np_payment_rate", "np_insured_persons", "np_payment_rate_reconciliation"),
     reconciliation="np_payment_rate_reconciliation",
     gx_suites=("np_payment_rate",),
+    owner="team:national-pension-analytics",
 )
 
 EMPLOYER_KPI = Kpi(
@@ -53,6 +57,17 @@ EMPLOYER_KPI = Kpi(
     marts=("employer_collection", "delinquent_establishments", "employer_reconciliation"),
     reconciliation="employer_reconciliation",
     gx_suites=("employer_collection",),
+    owner="team:employer-analytics",
 )
 
 KPIS: tuple[Kpi, ...] = (CALL_CENTER_KPI, NATIONAL_PENSION_KPI, EMPLOYER_KPI)
+
+# The layers of the flow, as every asset's ``layer`` tag names them (dbt nodes: their schema).
+LAYERS = ("raw", "reference", "staging", "intermediate", "marts", "published")
+
+
+def asset_tags(kpi: Kpi, layer: str) -> dict[str, str]:
+    """The tags every asset carries, Python and dbt alike: filter the UI on ``kpi`` or ``layer``."""
+    if layer not in LAYERS:
+        raise ValueError(f"layer {layer!r} is not one of {LAYERS}")
+    return {"kpi": kpi.name, "layer": layer}

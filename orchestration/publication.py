@@ -1,13 +1,21 @@
 """Write-audit-publish: promote audited marts to a new, immutable published DuckDB file.
 
 The working database keeps, in schema ``publication``, the last published (audited) version
-of every mart and a log row per mart. Publishing a KPI:
+of every mart, a log row per mart (``log``: the latest state; ``published_log``: the state the
+current published file shows) and the ``load_quality`` it published. Publishing a KPI:
 
-1. builds a new file in ``published/versions/`` from the KPI's fresh marts plus the last
-   good version of every other mart (read from the working database, never from the file
-   analysts have open), with ``marts.publication_log``; checkpoints and closes it;
-2. records the new state in the working database;
-3. atomically repoints the ``published/warehouse.duckdb`` symlink (``os.replace``).
+1. compares the KPI's marts with their last published version (a fingerprint of their rows):
+   a mart whose rows did not change is not published again, and keeps its ``data_changed_at``;
+2. if nothing changed (no mart, no load, no KPI's status: held back, stale, as of) it writes
+   no file: the log row records the attempt, and the next version any KPI publishes carries it;
+3. otherwise builds a new file in ``published/versions/`` from the KPI's changed marts plus
+   the last good version of every other mart (read from the working database, never from the
+   file analysts have open), with ``marts.publication_log`` and ``marts.load_quality``;
+   checkpoints and closes it; records the new state in the working database; atomically
+   repoints the ``published/warehouse.duckdb`` symlink (``os.replace``).
+
+A stale KPI (a source overdue, see ``ingest.freshness``) keeps publishing its last good
+figures, marked ``is_stale`` with the reason; with ``stale_blocks`` staleness holds it back.
 
 Analysts' read-only connections keep reading the version they opened; nothing here ever
 writes to, or even opens, a published file after it is finished. A finished version is made
@@ -29,6 +37,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from ingest import raw_schema
 from ingest.config import WarehousePaths
 from orchestration.catalog import table_exists
 
@@ -45,8 +54,18 @@ LOG_SCHEMA = pl.Schema(
         "latest_attempt_at": pl.Datetime("us", "UTC"),
         "latest_attempt_passed": pl.Boolean,
         "latest_attempt_failures": pl.Utf8,
+        "data_as_of": pl.Date,
+        "data_changed_at": pl.Datetime("us", "UTC"),
+        "is_stale": pl.Boolean,
+        "stale_reason": pl.Utf8,
+        "content_fingerprint": pl.Utf8,
+        "last_passed_at": pl.Datetime("us", "UTC"),
     }
 )
+# What a reader of the published file sees of a mart's state: a change here is worth a new
+# version even when no figure changed (a KPI held back, gone stale, or fresh again).
+VISIBLE_STATE = ("mart", "kpi", "version_run_id", "checks_passed", "latest_attempt_passed", "latest_attempt_failures",
+                 "data_as_of", "data_changed_at", "is_stale", "stale_reason")
 
 
 @dataclass(frozen=True)
@@ -62,35 +81,68 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class KpiState:
+    """What the log says of a KPI besides its checks."""
+
+    built_at: dt.datetime | None = None  # its last dbt rebuild; None: unknown, taken as now
+    data_as_of: dt.date | None = None  # the latest day its sources cover
+    stale_reason: str | None = None  # why it is stale (a source overdue); None: fresh
+
+    @property
+    def is_stale(self) -> bool:
+        return self.stale_reason is not None
+
+
+@dataclass(frozen=True)
 class PublishResult:
-    path: Path
-    fresh: tuple[str, ...]
+    path: Path | None  # the published file after this step (None: nothing ever published)
+    fresh: tuple[str, ...]  # marts whose new rows this step published
     carried: tuple[str, ...]
     log: pl.DataFrame
     row_counts: dict[str, int] = field(default_factory=dict)
+    wrote_version: bool = True  # False: nothing had changed, no new file
 
 
 def _version_name(kpi: str, now: dt.datetime) -> str:
     return f"warehouse_{now:%Y%m%dT%H%M%S%f}_{kpi}.duckdb"
 
 
-def _previous_log(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def _stored_log(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     con.execute("create schema if not exists publication")
-    if not table_exists(con, "publication", "log"):
+    if not table_exists(con, "publication", table):
         return pl.DataFrame(schema=LOG_SCHEMA)
-    return pl.from_arrow(con.execute("select * from publication.log").to_arrow_table()).cast(LOG_SCHEMA)
+    stored = pl.from_arrow(con.execute(f"select * from publication.{table}").to_arrow_table())
+    # a log written before a column existed: the column is unknown (null) for its rows
+    missing = [pl.lit(None, dtype).alias(name) for name, dtype in LOG_SCHEMA.items() if name not in stored.columns]
+    return stored.with_columns(missing).select(LOG_SCHEMA.names()).cast(LOG_SCHEMA)
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """Of a table's rows, in any order: equal rows, equal fingerprint."""
+    count, total = con.execute(f"select count(*), coalesce(sum(hash(t)), 0)::varchar from {relation} as t").fetchall()[0]
+    return f"{count}:{total}"
 
 
 def _updated_log(
-    previous: pl.DataFrame, kpi: str, fresh: list[str], attempts: dict[str, tuple[str, Attempt]], run_id: str, now: dt.datetime
+    previous: pl.DataFrame,
+    kpi: str,
+    marts: list[str],
+    changed: dict[str, str],
+    attempts: dict[str, tuple[str, Attempt]],
+    state: KpiState,
+    run_id: str,
+    now: dt.datetime,
 ) -> pl.DataFrame:
+    """``changed``: the KPI's marts published anew, with their rows' fingerprints."""
     rows = {r["mart"]: r for r in previous.iter_rows(named=True)}
-    for mart in fresh:
-        _, attempt = attempts.get(mart, (kpi, Attempt(0)))
-        rows[mart] = {
-            "mart": mart, "kpi": kpi, "version_run_id": run_id, "built_at": now, "checks_passed": True,
-            "checks_evaluated": attempt.checks_evaluated, "published_at": now,
-        }
+    for mart in marts:
+        row = rows.setdefault(mart, {"mart": mart, "kpi": kpi, "checks_passed": False, "checks_evaluated": 0})
+        row.update(built_at=state.built_at or now, data_as_of=state.data_as_of, is_stale=state.is_stale,
+                   stale_reason=state.stale_reason)
+        if mart in changed:
+            _, attempt = attempts.get(mart, (kpi, Attempt(0)))
+            row.update(version_run_id=run_id, checks_passed=True, checks_evaluated=attempt.checks_evaluated,
+                       published_at=now, data_changed_at=now, content_fingerprint=changed[mart])
     # Record this run's verdict on every mart it checked, including marts held back.
     for mart, (mart_kpi, attempt) in attempts.items():
         row = rows.setdefault(mart, {"mart": mart, "kpi": mart_kpi, "checks_passed": False, "checks_evaluated": 0})
@@ -100,6 +152,8 @@ def _updated_log(
             latest_attempt_passed=attempt.passed,
             latest_attempt_failures="; ".join(attempt.failures) or None,
         )
+        if attempt.passed:
+            row["last_passed_at"] = now
     return pl.DataFrame(list(rows.values()), schema=LOG_SCHEMA).sort("kpi", "mart")
 
 
@@ -112,11 +166,15 @@ def _point_symlink(link: Path, target: Path) -> None:
 PUBLISHED_MODE = 0o444
 
 
-def last_published_at(con: duckdb.DuckDBPyConnection, kpi: str) -> dt.datetime | None:
-    """When the KPI last published (from the working database's record), or None if it never did."""
+def last_passed_at(con: duckdb.DuckDBPyConnection, kpi: str) -> dt.datetime | None:
+    """When the KPI last passed all its checks, or None if it never did: loads made since have
+    not been judged good yet (the volume and reject-rate checks look at those)."""
     if not table_exists(con, "publication", "log"):
         return None
-    return con.execute("select max(published_at) from publication.log where kpi = ?", [kpi]).fetchall()[0][0]
+    columns = {name for (name,) in con.execute(
+        "select column_name from duckdb_columns() where schema_name = 'publication' and table_name = 'log'").fetchall()}
+    passed = "coalesce(last_passed_at, published_at)" if "last_passed_at" in columns else "published_at"
+    return con.execute(f"select max({passed}) from publication.log where kpi = ?", [kpi]).fetchall()[0][0]
 
 
 def _sweep(paths: WarehousePaths, versions: Path) -> None:
@@ -132,16 +190,27 @@ def _prune(versions: Path, keep: int, current: Path) -> None:
             old.unlink(missing_ok=True)
 
 
+def _held_back_as_stale(attempts: dict[str, tuple[str, Attempt]], kpi: str, marts: list[str], reason: str) -> dict:
+    """This run's verdict with staleness as one more failure of each of the KPI's marts."""
+    held = dict(attempts)
+    for mart in marts:
+        mart_kpi, attempt = held.get(mart, (kpi, Attempt(0)))
+        held[mart] = (mart_kpi, Attempt(attempt.checks_evaluated, (*attempt.failures, f"stale: {reason}")))
+    return held
+
+
 def publish(
     working: duckdb.DuckDBPyConnection,
     paths: WarehousePaths,
     kpi: str,
-    fresh: list[str],
+    marts: list[str],
     attempts: dict[str, tuple[str, Attempt]],
     run_id: str,
     keep: int = 5,
+    state: KpiState = KpiState(),
+    stale_blocks: bool = False,
 ) -> PublishResult:
-    """Publish ``fresh`` marts (tables of schema marts in the ``working`` connection) of ``kpi``.
+    """Publish the ``marts`` of ``kpi`` (tables of schema marts in the ``working`` connection) that changed.
 
     ``attempts`` maps every mart this run checked to (its KPI, what the checks said).
     """
@@ -149,15 +218,40 @@ def publish(
     versions = paths.published_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
     _sweep(paths, versions)
+    working.execute(raw_schema.MANIFEST_DDL)  # marts.load_quality reads it, even before the first load
+    previous = _stored_log(working, "log")
+    if state.is_stale and stale_blocks:
+        attempts, candidates = _held_back_as_stale(attempts, kpi, marts, state.stale_reason), []
+    else:
+        candidates = marts
+    published_fingerprints = dict(previous.select("mart", "content_fingerprint").iter_rows())
+    changed = {}
+    for mart in candidates:
+        rows = fingerprint(working, f"marts.{mart}")
+        if rows != published_fingerprints.get(mart) or not table_exists(working, "publication", mart):
+            changed[mart] = rows
+    log = _updated_log(previous, kpi, marts, changed, attempts, state, run_id, now)
+    quality = fingerprint(working, f"({raw_schema.LOAD_QUALITY_SQL})")
+    quality_changed = not table_exists(working, "publication", "load_quality") or quality != fingerprint(
+        working, "publication.load_quality")
+    shown = _stored_log(working, "published_log")
+    state_changed = not log.select(VISIBLE_STATE).equals(shown.select(VISIBLE_STATE))
+    current = paths.published_db.resolve() if paths.published_db.exists() else None
+    if not (changed or quality_changed or state_changed) and current is not None:
+        working.register("publication_log_frame", log.to_arrow())
+        working.execute("create or replace table publication.log as select * from publication_log_frame")
+        working.unregister("publication_log_frame")
+        return PublishResult(current, (), tuple(sorted(published_fingerprints)), log, wrote_version=False)
+
     final = versions / _version_name(kpi, now)
     building = final.with_name(final.name + ".building")
-
+    fresh = sorted(changed)
     try:
-        log = _updated_log(_previous_log(working), kpi, fresh, attempts, run_id, now)
         previously_published = working.execute(
-            "select table_name from information_schema.tables where table_schema = 'publication' and table_name <> 'log'"
+            "select table_name from information_schema.tables where table_schema = 'publication' "
+            "and table_name not in ('log', 'published_log', 'load_quality')"
         ).fetchall()
-        carried = sorted(m for (m,) in previously_published if m not in fresh)
+        carried = sorted(m for (m,) in previously_published if m not in changed)
 
         working.execute(f"attach '{building}' as building")
         try:
@@ -168,6 +262,7 @@ def publish(
                 working.execute(f"create table building.marts.{mart} as select * from publication.{mart}")
             working.register("publication_log_frame", log.to_arrow())
             working.execute("create table building.marts.publication_log as select * from publication_log_frame")
+            working.execute(f"create table building.marts.load_quality as {raw_schema.LOAD_QUALITY_SQL}")
             row_counts = {
                 m: working.execute(f"select count(*) from building.marts.{m}").fetchone()[0] for m in [*fresh, *carried]
             }
@@ -180,6 +275,8 @@ def publish(
         for mart in fresh:
             working.execute(f"create or replace table publication.{mart} as select * from marts.{mart}")
         working.execute("create or replace table publication.log as select * from publication_log_frame")
+        working.execute("create or replace table publication.published_log as select * from publication_log_frame")
+        working.execute(f"create or replace table publication.load_quality as {raw_schema.LOAD_QUALITY_SQL}")
         working.execute("commit")
         working.unregister("publication_log_frame")
     except BaseException:

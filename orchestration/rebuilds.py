@@ -13,8 +13,10 @@ A run tagged ``warehouse/rebuild=true`` always builds.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -24,7 +26,7 @@ from orchestration.catalog import table_exists
 from orchestration.kpis import Kpi
 from orchestration.tags import REBUILD_TAG
 
-__all__ = ["REBUILD_TAG", "inputs_sha256", "last_good_build", "record_good_build"]
+__all__ = ["REBUILD_TAG", "GoodBuild", "inputs_sha256", "last_good_build", "record_good_build"]
 
 _BUILDS_DDL = """
 create schema if not exists pipeline;
@@ -58,12 +60,20 @@ def inputs_sha256(con: duckdb.DuckDBPyConnection, kpi: Kpi, project_dir: Path, d
     return hashlib.sha256(json.dumps([loads, _project_sha256(project_dir), dbt_vars]).encode()).hexdigest()
 
 
-def last_good_build(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> str | None:
-    """The inputs fingerprint of the KPI's last successful build of all its dbt assets."""
+@dataclass(frozen=True)
+class GoodBuild:
+    """The KPI's last successful build of all its dbt assets: what it read, which run, when."""
+
+    inputs_sha256: str
+    run_id: str
+    built_at: dt.datetime
+
+
+def last_good_build(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> GoodBuild | None:
     if not table_exists(con, "pipeline", "dbt_builds"):
         return None
-    rows = con.execute("select inputs_sha256 from pipeline.dbt_builds where kpi = ?", [kpi.name]).fetchall()
-    return rows[0][0] if rows else None
+    rows = con.execute("select inputs_sha256, run_id, built_at from pipeline.dbt_builds where kpi = ?", [kpi.name]).fetchall()
+    return GoodBuild(*rows[0]) if rows else None
 
 
 def record_good_build(con: duckdb.DuckDBPyConnection, kpi: Kpi, inputs: str, run_id: str) -> None:

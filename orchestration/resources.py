@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import sys
@@ -18,6 +19,14 @@ from packaging.version import Version
 
 from ingest import pseudonym
 from ingest.config import DBT_PROJECT_DIR, WarehousePaths
+from orchestration import working_lock
+
+JAPAN = dt.timezone(dt.timedelta(hours=9), "JST")
+
+# Every step retries a transient error (a disk hiccup, a lock taken between the wait and dbt's
+# own connect) twice, after 30 s then 60 s. What fails the same way again (bad data, a failing
+# test, a lock that outlasted the wait) raises dg.Failure(allow_retries=False) and is not retried.
+STEP_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -30,6 +39,14 @@ class WarehouseResource(dg.ConfigurableResource):
     # A landing file is taken once its size and modification time have not changed for this
     # long (a file still being copied in is not loaded half-written).
     settle_seconds: str = "60"
+    # The night being processed (YYYY-MM-DD): deliveries are judged against it. Blank: today in Japan.
+    business_date: str = ""
+    # A stale KPI (a source overdue) publishes its last good figures marked stale; "true" holds it back.
+    stale_blocks: str = "false"
+    # Above this share of a file's lines rejected, the source's KPI is held back (any reject warns).
+    max_reject_rate: str = "0.01"
+    # How long to wait for another process to let go of the working database before failing.
+    lock_wait_seconds: str = "600"
 
     @property
     def paths(self) -> WarehousePaths:
@@ -39,12 +56,39 @@ class WarehouseResource(dg.ConfigurableResource):
     def scale_value(self) -> float:
         return float(self.scale)
 
+    @property
+    def business_date_value(self) -> dt.date:
+        if not self.business_date.strip():
+            return dt.datetime.now(JAPAN).date()
+        try:
+            return dt.date.fromisoformat(self.business_date.strip())
+        except ValueError:
+            raise ValueError(f"WAREHOUSE_BUSINESS_DATE={self.business_date!r}: expected YYYY-MM-DD, or blank for today") from None
+
+    @property
+    def stale_blocks_value(self) -> bool:
+        return _boolean("WAREHOUSE_STALE_BLOCKS", self.stale_blocks)
+
+    @property
+    def max_reject_rate_value(self) -> float:
+        return float(self.max_reject_rate)
+
+    def connect_working(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """Open the working database, waiting (with backoff, up to ``lock_wait_seconds``) while another
+        process holds it; see ``orchestration.working_lock``."""
+        path = self.paths.working_db
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return working_lock.connect(
+            path, read_only=read_only, config={"memory_limit": self.duckdb_memory_limit},
+            wait_seconds=float(self.lock_wait_seconds), published=self.paths.published_db,
+            log=dg.get_dagster_logger().warning,
+        )
+
     @contextmanager
     def working(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the working database. Only the pipeline opens this file."""
         path = self.paths.working_db
-        path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": self.duckdb_memory_limit})
+        con = self.connect_working(read_only)
         if not read_only:
             # Holding the only read-write connection, nobody else has the file open: what a
             # killed process spilled to DuckDB's temp folder (raw text, personal data
@@ -70,12 +114,22 @@ class WarehouseResource(dg.ConfigurableResource):
         return json.dumps({"working_db": str(self.paths.working_db), "scale": self.scale_value})
 
 
+def _boolean(name: str, value: str) -> bool:
+    if value.strip().lower() not in ("true", "false"):
+        raise ValueError(f"{name}={value!r}: expected true or false")
+    return value.strip().lower() == "true"
+
+
 def warehouse_from_env() -> WarehouseResource:
     return WarehouseResource(
         data_dir=dg.EnvVar("WAREHOUSE_DATA_DIR"),
         scale=dg.EnvVar("WAREHOUSE_SCALE"),
         duckdb_memory_limit=dg.EnvVar("WAREHOUSE_DUCKDB_MEMORY_LIMIT"),
         settle_seconds=dg.EnvVar("WAREHOUSE_SETTLE_SECONDS"),
+        business_date=dg.EnvVar("WAREHOUSE_BUSINESS_DATE"),
+        stale_blocks=dg.EnvVar("WAREHOUSE_STALE_BLOCKS"),
+        max_reject_rate=dg.EnvVar("WAREHOUSE_MAX_REJECT_RATE"),
+        lock_wait_seconds=dg.EnvVar("WAREHOUSE_LOCK_WAIT_SECONDS"),
     )
 
 

@@ -5,3 +5,7 @@ REBUILD_TAG = "warehouse/rebuild"
 # Accept tonight's deliveries whatever their volume: a source that really did shrink (a
 # holiday, a purge) passes its `volume` check once, and is judged against the new level after.
 ACCEPT_VOLUME_TAG = "warehouse/accept-volume"
+# Accept the rejected lines of the deliveries not yet published: a file that really has more
+# bad lines than WAREHOUSE_MAX_REJECT_RATE allows publishes without them (its `reject_rate`
+# check passes with the acceptance recorded).
+ACCEPT_REJECTS_TAG = "warehouse/accept-rejects"

@@ -9,8 +9,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ingest.config import WarehousePaths
-from ingest.generate import call_center, employer, national_pension
+from dotenv import dotenv_values
+
+from ingest.config import REPO_ROOT, WarehousePaths
+from ingest.generate import call_center, employer, national_pension, night_after_last_extract
 
 SCALE = 0.01
 SEED = 7
@@ -44,6 +46,8 @@ def generated_employer(tmp_path_factory) -> Path:
 def paths(tmp_path, monkeypatch) -> WarehousePaths:
     """A fresh data directory, wired into the environment the Dagster resources read."""
     data_dir = tmp_path / "data"
+    for name, value in dotenv_values(REPO_ROOT / "defaults.env").items():  # every setting, as `make` exports them
+        monkeypatch.setenv(name, value or "")
     monkeypatch.setenv("WAREHOUSE_DATA_DIR", str(data_dir))
     monkeypatch.setenv("WAREHOUSE_SCALE", str(SCALE))
     monkeypatch.setenv("WAREHOUSE_SEED", str(SEED))
@@ -54,11 +58,12 @@ def paths(tmp_path, monkeypatch) -> WarehousePaths:
 
 
 @pytest.fixture
-def landed(paths, generated_call_center, generated_national_pension, generated_employer) -> WarehousePaths:
-    """``paths`` with every source's demo extracts delivered to its landing zone."""
+def landed(paths, generated_call_center, generated_national_pension, generated_employer, monkeypatch) -> WarehousePaths:
+    """``paths`` with every source's demo extracts delivered to its landing zone, on the night after the last."""
     shutil.copytree(generated_call_center, paths.landing_dir("call_center"))
     shutil.copytree(generated_national_pension, paths.landing_dir("national_pension"))
     shutil.copytree(generated_employer, paths.landing_dir("employer"))
+    monkeypatch.setenv("WAREHOUSE_BUSINESS_DATE", night_after_last_extract(paths).isoformat())
     return paths
 
 

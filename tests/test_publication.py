@@ -23,7 +23,8 @@ def _check(result, name, asset="marts/call_center_reconciliation"):
 
 
 def _assert_only_call_center_held_back(paths, before, first, second):
-    """The old file is untouched; the new one carries the old call-center marts and the new payment-rate marts."""
+    """The old file is untouched; the new one carries the old call-center marts, and records that
+    they were held back; the payment-rate marts, unchanged, keep their version and pass."""
     old_file, old_digest = before
     assert hashlib.sha256(old_file.read_bytes()).hexdigest() == old_digest
     assert paths.published_db.resolve() != old_file
@@ -32,7 +33,7 @@ def _assert_only_call_center_held_back(paths, before, first, second):
         for mart, version, passed in query(paths.published_db, "select mart, version_run_id, latest_attempt_passed from marts.publication_log")
     }
     assert log["call_center_monthly"] == (first.run_id, False)
-    assert log["np_payment_rate"] == (second.run_id, True)
+    assert log["np_payment_rate"] == (first.run_id, True)
     sql = "select * from marts.call_center_monthly order by month, dial_code"
     assert query(paths.published_db, sql) == query(old_file, sql)
 
@@ -54,8 +55,8 @@ def test_failing_reconciliation_refuses_publication_and_keeps_the_old_file(lande
     published = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "published/call_center" not in published and "published/national_pension" in published
     _assert_only_call_center_held_back(landed, before, first, result)
-    # every publish step writes one version: night 1 all KPIs, night 2 all but the call center
-    assert len(list((landed.published_dir / "versions").glob("*.duckdb"))) == 2 * len(KPIS) - 1
+    # night 1: one version per KPI; night 2: one, that records the call center held back (nothing else changed)
+    assert len(list((landed.published_dir / "versions").glob("*.duckdb"))) == len(KPIS) + 1
 
 
 def test_failing_dbt_test_refuses_publication(landed, run_nightly):
@@ -136,8 +137,59 @@ def test_a_failed_kpi_keeps_its_last_good_version_while_others_advance(paths, wo
     ]
 
 
+def _log(paths, columns="*"):
+    return _read(paths, f"select {columns} from marts.publication_log order by mart")
+
+
+def test_a_kpi_with_nothing_new_writes_no_version_and_keeps_when_its_data_changed(paths, working):
+    first = publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run1")
+    [(changed_at, version)] = _log(paths, "data_changed_at, version_run_id")
+    quiet = publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run2")
+    assert not quiet.wrote_version and quiet.path == first.path == paths.published_db.resolve()
+    assert len(list((paths.published_dir / "versions").glob("*.duckdb"))) == 1
+    # the same rows rebuilt in another order are no change either
+    working.execute("create or replace table marts.alpha as select * from (values (1)) t(v) order by v desc")
+    assert not publish(working, paths, "a", ["alpha"], {}, "run3").wrote_version
+    # the attempts went to the working log, which the next version carries
+    working.execute("create or replace table marts.alpha as select 2 as v")
+    changed = publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run4")
+    assert changed.wrote_version and changed.fresh == ("alpha",)
+    [(new_changed_at, new_version, attempt)] = _log(paths, "data_changed_at, version_run_id, latest_attempt_run_id")
+    assert (new_version, attempt) == ("run4", "run4") and new_changed_at > changed_at and version == "run1"
+
+
+def test_a_held_back_kpi_is_news_even_when_no_figure_changed(paths, working):
+    publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run1")
+    publish(working, paths, "b", ["beta"], {"beta": ("b", Attempt(2))}, "run1")
+    # next night nothing changed, but b's checks fail: a's step writes a version that says so
+    result = publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3)), "beta": ("b", Attempt(2, ("gx_beta",)))}, "run2")
+    assert result.wrote_version and result.fresh == ()
+    assert _log(paths, "mart, version_run_id, latest_attempt_passed") == [("alpha", "run1", True), ("beta", "run1", False)]
+
+
+def test_a_stale_kpi_publishes_marked_stale_or_is_held_back(paths, working):
+    import datetime as dt
+
+    from orchestration.publication import KpiState
+
+    stale = KpiState(data_as_of=dt.date(2020, 9, 30), stale_reason="x_202010.csv expected by 2020-11-10; latest delivered: 202009")
+    publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run1", state=stale)
+    assert _log(paths, "is_stale, stale_reason, data_as_of") == [(True, stale.stale_reason, dt.date(2020, 9, 30))]
+    assert _read(paths, "select v from marts.alpha") == [(1,)]
+    # fresh again: no figure changed, but the file must stop saying stale
+    assert publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run2").wrote_version
+    assert _log(paths, "is_stale, stale_reason") == [(False, None)]
+    # with stale_blocks, new figures of a stale KPI are held back and the log says why
+    working.execute("create or replace table marts.alpha as select 2 as v")
+    held = publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run3", state=stale, stale_blocks=True)
+    assert held.fresh == () and _read(paths, "select v from marts.alpha") == [(1,)]
+    [(passed, failures, is_stale)] = _log(paths, "latest_attempt_passed, latest_attempt_failures, is_stale")
+    assert (passed, is_stale) == (False, True) and failures == f"stale: {stale.stale_reason}"
+
+
 def test_old_versions_are_pruned_and_the_link_is_relative(paths, working):
     for n in range(7):
+        working.execute(f"create or replace table marts.alpha as select {n} as v")
         publish(working, paths, "a", ["alpha"], {}, f"run{n}", keep=3)
     versions = sorted((paths.published_dir / "versions").glob("*.duckdb"))
     assert len(versions) == 3
@@ -175,7 +227,7 @@ def test_failing_collection_check_holds_back_only_the_employer_marts(landed, run
         assert (version, passed) == (first.run_id, False), mart
         assert "marts/employer_reconciliation: published_figures_reproduced" in failures
     for mart in ("call_center_monthly", "call_center_reconciliation", "np_payment_rate", "np_insured_persons", "np_payment_rate_reconciliation"):
-        assert log[mart] == (second.run_id, True, None), mart
+        assert log[mart] == (first.run_id, True, None), mart  # unchanged: still the first night's version
     # Analysts still read the last good collection figures; the old file was never touched.
     sql = "select * from marts.employer_collection order by as_of, insurance_name_ja"
     assert query(landed.published_db, sql) == query(before[0], sql)

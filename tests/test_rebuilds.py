@@ -60,6 +60,6 @@ def test_only_a_recorded_build_counts(project):
     inputs = inputs_sha256(con, CALL_CENTER_KPI, project, "{}")
     record_good_build(con, CALL_CENTER_KPI, inputs, "run-1")
     record_good_build(con, CALL_CENTER_KPI, inputs, "run-2")  # one row per KPI
-    assert last_good_build(con, CALL_CENTER_KPI) == inputs
+    assert last_good_build(con, CALL_CENTER_KPI).inputs_sha256 == inputs
     assert last_good_build(con, EMPLOYER_KPI) is None
     assert con.execute("select kpi, run_id from pipeline.dbt_builds").fetchall() == [("call_center", "run-2")]

@@ -32,6 +32,22 @@ def generate_all(paths: WarehousePaths, scale: float, seed: int) -> None:
     employer.generate(paths.landing_dir("employer"), scale, seed, print_progress("employer"))
 
 
+def night_after_last_extract(paths: WarehousePaths) -> dt.date:
+    """The business date of a night that has every landed extract and expects nothing more yet:
+    the day after the last day any landed file covers (the demo's: 2020-11-01)."""
+    from ingest.specs import SPECS
+
+    ends = [
+        spec.cadence.period_end(period)
+        for spec in SPECS.values()
+        for path in paths.landing_dir(spec.source).glob(spec.pattern)
+        if (period := spec.period(path.name)) is not None
+    ]
+    if not ends:
+        raise FileNotFoundError(f"no extract has landed in {paths.landing}")
+    return max(ends) + dt.timedelta(days=1)
+
+
 def deliver_next_day(paths: WarehousePaths) -> Path:
     """A new day of calls: the next open day (the center is closed on Sundays), with the calls of
     the last delivered day of the same weekday moved to it, so its volume is that of its weekday."""

@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 
 from ingest.allocation import allocate, allocate_expr, rate_rounds_to, round_half_up
-from ingest.config import SEEDS_DIR
+from ingest.config import SEEDS_DIR, seed_csv
 
 APPOINTMENT = "appointment"
 
@@ -54,7 +54,7 @@ class Figures:
     @classmethod
     def load(cls, seeds_dir: Path = SEEDS_DIR) -> Figures:
         frame = pl.read_csv(
-            seeds_dir / "published_call_center_figures.csv",
+            seed_csv("published_call_center_figures", seeds_dir),
             schema_overrides={"dial_code": pl.Utf8, "published_value": pl.Float64},
             try_parse_dates=True,
         ).with_columns(pl.col("dial_code").fill_null(""))
@@ -118,7 +118,7 @@ def _open_days(month: dt.date, opened_on: dt.date) -> tuple[int, int]:
 def calibrate_dial_months(figures: Figures, scale: float) -> pl.DataFrame:
     """month x dial offered/answered: sums equal the monthly totals; the appointment line hits its period rate."""
     totals = calibrate_totals(figures, scale)
-    dials = pl.read_csv(SEEDS_DIR / "call_center_dials.csv", try_parse_dates=True)
+    dials = pl.read_csv(seed_csv("call_center_dials"), try_parse_dates=True)
     opened = dict(zip(dials["dial_code"], dials["opened_on"]))
     codes = list(DIAL_SHARE)
 
@@ -160,7 +160,7 @@ def calibrate_dial_months(figures: Figures, scale: float) -> pl.DataFrame:
 def calibrate_days(figures: Figures, scale: float) -> pl.DataFrame:
     """day x dial offered/answered, spread over each month's open days by weekday weight."""
     dial_months = calibrate_dial_months(figures, scale)
-    dials = pl.read_csv(SEEDS_DIR / "call_center_dials.csv", try_parse_dates=True).select("dial_code", "opened_on")
+    dials = pl.read_csv(seed_csv("call_center_dials"), try_parse_dates=True).select("dial_code", "opened_on")
     days = (
         dial_months.with_columns(
             pl.date_ranges("month", pl.col("month").dt.month_end()).alias("day")

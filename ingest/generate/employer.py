@@ -29,7 +29,7 @@ from pathlib import Path
 import polars as pl
 
 from ingest.allocation import allocate, round_half_up
-from ingest.config import SEEDS_DIR
+from ingest.config import SEEDS_DIR, seed_csv
 from ingest.generate.printing import generator_database, print_file, wareki_print_macros
 
 INSURANCE = {"pension": "厚生年金保険", "kyokai": "協会管掌健康保険", "seamen": "船員保険"}
@@ -63,7 +63,7 @@ class Figures:
 
     @classmethod
     def load(cls, seeds_dir: Path = SEEDS_DIR) -> Figures:
-        return cls(pl.read_csv(seeds_dir / "published_employer_figures.csv", try_parse_dates=True))
+        return cls(pl.read_csv(seed_csv("published_employer_figures", seeds_dir), try_parse_dates=True))
 
     def value(self, measure: str, as_of: str, insurance: str = "") -> float:
         rows = self.frame.filter(
@@ -356,7 +356,7 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
     landing_dir.mkdir(parents=True, exist_ok=True)
     figures = Figures.load()
     r, timeline = roles(figures, scale)
-    prefectures = pl.read_csv(SEEDS_DIR / "prefectures.csv", schema_overrides={"prefecture_code": pl.Utf8}).with_columns(
+    prefectures = pl.read_csv(seed_csv("prefectures"), schema_overrides={"prefecture_code": pl.Utf8}).with_columns(
         hi=pl.col("population_2020_thousands").cum_sum() / pl.col("population_2020_thousands").sum()
     ).with_columns(lo=pl.col("hi").shift(1, fill_value=0.0))
     written: list[Path] = []

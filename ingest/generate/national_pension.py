@@ -38,7 +38,7 @@ from pathlib import Path
 import polars as pl
 
 from ingest.allocation import allocate, rate_rounds_to, round_half_up
-from ingest.config import SEEDS_DIR
+from ingest.config import SEEDS_DIR, seed_csv
 from ingest.generate.printing import generator_database, print_file, wareki_print_macros
 
 FISCAL_YEARS = (2017, 2018, 2019, 2020)
@@ -99,7 +99,7 @@ class Figures:
     @classmethod
     def load(cls, seeds_dir: Path = SEEDS_DIR) -> Figures:
         frame = pl.read_csv(
-            seeds_dir / "published_np_payment_figures.csv",
+            seed_csv("published_np_payment_figures", seeds_dir),
             schema_overrides={"prefecture_code": pl.Utf8, "published_value": pl.Float64},
             try_parse_dates=True,
         ).with_columns(pl.col("prefecture_code").fill_null(""))
@@ -279,7 +279,7 @@ def insured_persons(figures: Figures, scale: float) -> dict[int, list[int]]:
 
 def prefecture_weights(seed: int) -> pl.DataFrame:
     """Illustrative prefecture shares (population) and payment propensities (not published)."""
-    prefectures = pl.read_csv(SEEDS_DIR / "prefectures.csv", schema_overrides={"prefecture_code": pl.Utf8})
+    prefectures = pl.read_csv(seed_csv("prefectures"), schema_overrides={"prefecture_code": pl.Utf8})
     rng = random.Random(seed)
     return prefectures.select(
         "prefecture_code",

@@ -7,7 +7,7 @@ orchestration.rebuilds); its checks and publication still run.
 
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
@@ -16,14 +16,15 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from ingest.config import DBT_PROJECT_DIR
-from orchestration.kpis import Kpi
+from orchestration.kpis import KPIS, Kpi, asset_tags
 from orchestration.rebuilds import (
     REBUILD_TAG,
+    GoodBuild,
     inputs_sha256,
     last_good_build,
     record_good_build,
 )
-from orchestration.resources import WarehouseResource, dbt_resource
+from orchestration.resources import STEP_RETRY, WarehouseResource, dbt_resource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # Like DbtProject.prepare_if_dev(), but with the venv's own dbt: the stock preparer looks for
@@ -54,8 +55,45 @@ def _sweep_dead_invocations(context: dg.AssetExecutionContext, target: Path) -> 
             context.log.info(f"removed {folder.name}, left by a run that ended without cleaning up")
 
 
+def kpi_of(dbt_resource_props: Mapping[str, Any]) -> Kpi:
+    """The KPI a dbt node belongs to: the KPI folder in its path (models/<layer>/<kpi>/, seeds/<kpi>/)."""
+    by_name = {kpi.name: kpi for kpi in KPIS}
+    folders = dbt_resource_props["fqn"][1:-1]
+    [kpi] = {by_name[folder] for folder in folders if folder in by_name}
+    return kpi
+
+
+def _quoted_list(values: Any) -> str:
+    return ", ".join(f"`{v}`" for v in values) if isinstance(values, list) else f"`{values}`"
+
+
+def describe_test(test: Mapping[str, Any]) -> str:
+    """A one-line description of a dbt test: its own YAML ``description``, else one said from its arguments."""
+    if test.get("description"):
+        return test["description"]
+    metadata = test.get("test_metadata") or {}
+    kwargs, column = metadata.get("kwargs", {}), f"`{test.get('column_name')}`"
+    said = {
+        "not_null": lambda: f"{column} is never null.",
+        "unique": lambda: f"{column} is unique.",
+        "accepted_values": lambda: f"{column} only takes the values {_quoted_list(kwargs.get('values', []))}.",
+        "relationships": lambda: f"Every {column} exists as `{kwargs.get('field')}` in {kwargs.get('to')}.",
+        "unique_combination_of_columns": lambda: f"One row per {_quoted_list(kwargs.get('combination_of_columns', []))}.",
+        "expression_is_true": lambda: f"Every row satisfies `{kwargs.get('expression')}`.",
+        "never_decreasing": lambda: f"{column} never decreases with `{kwargs.get('order_by')}` within each "
+        f"{_quoted_list(kwargs.get('partition_by', []))}.",
+    }
+    if metadata.get("name") in said:
+        return said[metadata["name"]]()
+    return f"dbt test {test['name']}."
+
+
 class WarehouseTranslator(DagsterDbtTranslator):
-    """Keys dbt nodes by schema (marts/call_center_monthly); sources map to ingest assets via meta."""
+    """Keys dbt nodes by schema (marts/call_center_monthly); sources map to ingest assets via meta.
+
+    The KPI and the layer come from the node's path and schema, so dbt assets carry the same
+    ``kpi``/``layer`` tags, groups and owners as the Python ones.
+    """
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
@@ -63,8 +101,25 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        kpi = next(iter(dbt_resource_props.get("tags") or []), "shared")
-        return f"{kpi}_{dbt_resource_props['schema']}"
+        return f"{kpi_of(dbt_resource_props).name}_{dbt_resource_props['schema']}"
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        return asset_tags(kpi_of(dbt_resource_props), layer=dbt_resource_props["schema"])
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        return [kpi_of(dbt_resource_props).owner]
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return dg.AssetCheckSpec(
+            name=spec.name, asset=spec.asset_key, description=describe_test(manifest["nodes"][unique_id]),
+            additional_deps=spec.additional_deps, metadata=spec.metadata, blocking=spec.blocking,
+            automation_condition=spec.automation_condition,
+        )
 
 
 def _with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, events: list) -> Iterator:
@@ -82,11 +137,36 @@ def _with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         yield event
 
 
-def _standing(context: dg.AssetExecutionContext) -> list[dg.Output]:
+def _standing(context: dg.AssetExecutionContext, build: GoodBuild) -> list[dg.Output]:
     """Outputs reporting the selected tables as they stand, upstream first (Dagster's rule for multi-assets)."""
     selected, deps = context.selected_asset_keys, context.assets_def.asset_deps
     order = TopologicalSorter({key: deps.get(key, set()) & selected for key in selected}).static_order()
-    return [dg.Output(None, context.assets_def.get_output_name_for_asset_key(key), metadata={"rebuilt": False}) for key in order]
+    metadata = {"rebuilt": False, "last_built_by_run": build.run_id, "last_built_at": str(build.built_at)}
+    return [dg.Output(None, context.assets_def.get_output_name_for_asset_key(key), metadata=metadata) for key in order]
+
+
+def _standing_checks(context: dg.AssetExecutionContext, build: GoodBuild) -> list[dg.AssetCheckResult]:
+    """The dbt tests' results as they stand: nothing a test reads changed since the run that last
+    built and tested the KPI, so each result is that run's, said so rather than left "skipped"."""
+    earlier = {
+        (e.asset_key, e.check_name): e
+        for record in context.instance.all_logs(build.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        for e in [record.dagster_event.event_specific_data]
+    }
+    results = []
+    for key in context.selected_asset_check_keys:
+        evaluation = earlier.get((key.asset_key, key.name))
+        # Without that run's record (another instance), the build's success says every blocking test passed.
+        passed = evaluation.passed if evaluation else True
+        severity = evaluation.severity if evaluation else dg.AssetCheckSeverity.ERROR
+        results.append(dg.AssetCheckResult(
+            asset_key=key.asset_key, check_name=key.name, passed=passed, severity=severity,
+            description=f"Not re-run: nothing it reads changed since run {build.run_id} built and tested the KPI; "
+            "this is that run's result.",
+            metadata={"rebuilt": False, "result_of_run": build.run_id, "last_built_at": str(build.built_at),
+                      "found_in_that_run": evaluation is not None},
+        ))
+    return results
 
 
 def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
@@ -96,18 +176,23 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
         name=f"{kpi.name}_dbt",
         dagster_dbt_translator=WarehouseTranslator(),
         project=dbt_project,
+        retry_policy=STEP_RETRY,
     )
     def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         with warehouse.working(read_only=True) as con:
             inputs = inputs_sha256(con, kpi, DBT_PROJECT_DIR, warehouse.dbt_vars())
-            unchanged = inputs is not None and inputs == last_good_build(con, kpi)
-        if unchanged and context.run.tags.get(REBUILD_TAG) != "true":
+            build = last_good_build(con, kpi)
+        if inputs is not None and build and inputs == build.inputs_sha256 and context.run.tags.get(REBUILD_TAG) != "true":
             context.log.info(
-                f"{kpi.name}: no new loads and no project change since its last good dbt build; its tables stand "
-                f"(tag the run {REBUILD_TAG}=true to build anyway)"
+                f"{kpi.name}: no new loads and no project change since its last good dbt build (run {build.run_id}); "
+                f"its tables stand (tag the run {REBUILD_TAG}=true to build anyway)"
             )
-            yield from _with_row_counts(context, warehouse, _standing(context))
+            yield from _with_row_counts(context, warehouse, _standing(context, build))
+            yield from _standing_checks(context, build)
             return
+        # dbt opens the working database itself and would fail at once on another process's lock:
+        # wait here for the file to be free (as every step does), then hand it to dbt.
+        warehouse.connect_working().close()
         _sweep_dead_invocations(context, Path(dbt_project.project_dir) / dbt_project.target_path)
         invocation = dbt.cli(["build", "--vars", warehouse.dbt_vars()], context=context, raise_on_error=False)
         yield from _with_row_counts(context, warehouse, list(invocation.stream()))
@@ -119,7 +204,10 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
         _keep_partial_parse(invocation.target_path)
         shutil.rmtree(invocation.target_path, ignore_errors=True)
         if error is not None:
-            raise error
+            if "Could not set lock on file" in str(error):  # another process came in between: transient
+                raise error
+            # A failing test or model fails the same way on a retry: not retried (see STEP_RETRY).
+            raise dg.Failure(description=str(error), allow_retries=False) from error
         if inputs is not None and not context.is_subset:
             with warehouse.working() as con:
                 record_good_build(con, kpi, inputs, context.run_id)

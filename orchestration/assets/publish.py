@@ -12,9 +12,11 @@ from collections.abc import Mapping
 import dagster as dg
 import polars as pl
 
-from orchestration.kpis import KPIS, Kpi
-from orchestration.publication import Attempt, publish
-from orchestration.resources import WarehouseResource
+from ingest import freshness
+from orchestration.kpis import KPIS, Kpi, asset_tags
+from orchestration.publication import Attempt, KpiState, publish
+from orchestration.rebuilds import last_good_build
+from orchestration.resources import STEP_RETRY, WarehouseResource
 
 
 def run_attempts(context: dg.AssetExecutionContext, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> dict[str, tuple[str, Attempt]]:
@@ -43,6 +45,19 @@ def run_attempts(context: dg.AssetExecutionContext, kpi_keys: Mapping[str, set[d
     return attempts
 
 
+def kpi_state(con, kpi: Kpi, business_date) -> KpiState:
+    """When the KPI was last rebuilt, the last day all its sources cover, and whether any is overdue."""
+    deliveries = [freshness.delivery(con, spec, business_date) for spec in kpi.sources]
+    covered = [d.covers_until for d in deliveries]
+    overdue = [d.overdue for d in deliveries if d.overdue]
+    build = last_good_build(con, kpi)
+    return KpiState(
+        built_at=build.built_at if build else None,
+        data_as_of=None if None in covered else min(covered),  # as current as its least current source
+        stale_reason="; ".join(overdue) or None,
+    )
+
+
 def _markdown_preview(con, table: str, limit: int = 10) -> str:
     frame = con.sql(f"select * from {table} limit {limit}").pl()
     header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns)
@@ -59,23 +74,41 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
         group_name="published",
         kinds={"duckdb"},
         op_tags={"dagster/priority": -100},
-        tags={"layer": "published", "kpi": kpi.name},
+        tags=asset_tags(kpi, "published"),
+        owners=[kpi.owner],
+        retry_policy=STEP_RETRY,
         description=f"{kpi.title}: publishes {', '.join('marts.' + m for m in kpi.marts)} into a new version of "
         "data/published/warehouse.duckdb once every blocking check upstream has passed.",
     )
     def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.working() as con:
             preview = _markdown_preview(con, f"marts.{kpi.marts[0]}")
+            state = kpi_state(con, kpi, warehouse.business_date_value)
             result = publish(
                 con, warehouse.paths, kpi.name, list(kpi.marts), run_attempts(context, kpi_keys), context.run_id,
-                keep=warehouse.published_versions_kept,
+                keep=warehouse.published_versions_kept, state=state, stale_blocks=warehouse.stale_blocks_value,
             )
         held_back = result.log.filter(pl.col("latest_attempt_passed").eq(False))
-        context.log.info(f"published {result.path.name}: fresh {result.fresh}, carried {result.carried}")
+        if state.is_stale and warehouse.stale_blocks_value:
+            raise dg.Failure(
+                description=f"{kpi.name} held back, stale (WAREHOUSE_STALE_BLOCKS=true): {state.stale_reason}; "
+                "its last good version stays published",
+                allow_retries=False,
+            )
+        if state.is_stale:
+            context.log.warning(f"{kpi.name} is stale, its figures published marked so: {state.stale_reason}")
+        if result.wrote_version:
+            context.log.info(f"published {result.path.name}: fresh {result.fresh}, carried {result.carried}")
+        else:
+            context.log.info(f"{kpi.name}: nothing changed since {result.path.name}; no new version written")
         return dg.MaterializeResult(
             metadata={
                 "published_file": dg.MetadataValue.path(str(result.path)),
-                "fresh_marts": ", ".join(result.fresh),
+                "new_version_written": result.wrote_version,
+                "data_as_of": str(state.data_as_of),
+                "is_stale": state.is_stale,
+                "stale_reason": state.stale_reason or "none",
+                "fresh_marts": ", ".join(result.fresh) or "none",
                 "carried_marts": ", ".join(result.carried) or "none",
                 "held_back_marts": ", ".join(held_back["mart"].to_list()) or "none",
                 "dagster/row_count": sum(result.row_counts[m] for m in result.fresh),
