@@ -22,14 +22,17 @@ def print_progress(label: str):
     return report
 
 
-def generate_all(paths: WarehousePaths, scale: float, seed: int) -> None:
-    """Write every source's demo extracts into the landing zone."""
+def generate_all(paths: WarehousePaths, scale: float, seed: int, quiet: bool = False) -> None:
+    """Write every source's demo extracts into the landing zone (``quiet``: one line per source)."""
     from ingest.generate import call_center, employer, national_pension
 
     print(f"Generating demo extracts at scale {scale} (seed {seed}) into {paths.landing}", flush=True)
-    call_center.generate(paths.landing_dir("call_center"), scale, seed, print_progress("call_center"))
-    national_pension.generate(paths.landing_dir("national_pension"), scale, seed, print_progress("national_pension"))
-    employer.generate(paths.landing_dir("employer"), scale, seed, print_progress("employer"))
+    for source, module in (("call_center", call_center), ("national_pension", national_pension), ("employer", employer)):
+        started = time.monotonic()
+        module.generate(paths.landing_dir(source), scale, seed, None if quiet else print_progress(source))
+        if quiet:
+            files = sum(1 for p in paths.landing_dir(source).iterdir() if p.is_file())
+            print(f"  {source}: {files} files ({time.monotonic() - started:.1f} s)", flush=True)
 
 
 def night_after_last_extract(paths: WarehousePaths) -> dt.date:
