@@ -16,7 +16,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup demo test ui clean config
+.PHONY: setup demo test ui clean config docs docs-serve dbt
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ test: setup
 
 ui: setup
 	$(BIN)/dagster dev
+
+docs: setup  ## dbt docs of the working database's schema, generated on a copy (the nightly run is never locked out)
+	$(BIN)/python -m orchestration.working_copy docs generate
+	@echo "docs in $(WAREHOUSE_DATA_DIR)/sandbox/target; serve them with: make docs-serve"
+
+docs-serve: docs
+	$(BIN)/python -m http.server 8080 --directory "$(WAREHOUSE_DATA_DIR)/sandbox/target"
+
+dbt: setup  ## dbt by hand on a sandbox copy of the working database: make dbt ARGS="build -s tag:employer"
+	$(BIN)/python -m orchestration.working_copy $(ARGS)
 
 config:  ## the settings every command here runs with
 	@for name in $(SETTINGS) DAGSTER_HOME; do printenv "$$name" | sed "s/^/$$name=/"; done

@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,16 +130,14 @@ def _updated_log(
     marts: list[str],
     changed: dict[str, str],
     attempts: dict[str, tuple[str, Attempt]],
-    state: KpiState,
+    states: Mapping[str, KpiState],
     run_id: str,
     now: dt.datetime,
 ) -> pl.DataFrame:
-    """``changed``: the KPI's marts published anew, with their rows' fingerprints."""
+    """``changed``: the KPI's marts published anew, with their rows' fingerprints; ``states``: every KPI's."""
     rows = {r["mart"]: r for r in previous.iter_rows(named=True)}
     for mart in marts:
         row = rows.setdefault(mart, {"mart": mart, "kpi": kpi, "checks_passed": False, "checks_evaluated": 0})
-        row.update(built_at=state.built_at or now, data_as_of=state.data_as_of, is_stale=state.is_stale,
-                   stale_reason=state.stale_reason)
         if mart in changed:
             _, attempt = attempts.get(mart, (kpi, Attempt(0)))
             row.update(version_run_id=run_id, checks_passed=True, checks_evaluated=attempt.checks_evaluated,
@@ -154,6 +153,12 @@ def _updated_log(
         )
         if attempt.passed:
             row["last_passed_at"] = now
+    # Every KPI's state, whichever KPI's step this is: one version tells all of it.
+    for row in rows.values():
+        if (state := states.get(row["kpi"])) is not None:
+            built_at = state.built_at or (now if row["mart"] in changed else row.get("built_at"))
+            row.update(built_at=built_at, data_as_of=state.data_as_of, is_stale=state.is_stale,
+                       stale_reason=state.stale_reason)
     return pl.DataFrame(list(rows.values()), schema=LOG_SCHEMA).sort("kpi", "mart")
 
 
@@ -190,12 +195,16 @@ def _prune(versions: Path, keep: int, current: Path) -> None:
             old.unlink(missing_ok=True)
 
 
-def _held_back_as_stale(attempts: dict[str, tuple[str, Attempt]], kpi: str, marts: list[str], reason: str) -> dict:
-    """This run's verdict with staleness as one more failure of each of the KPI's marts."""
+def _held_back_as_stale(
+    attempts: dict[str, tuple[str, Attempt]], kpi: str, marts: list[str], states: Mapping[str, KpiState]
+) -> dict[str, tuple[str, Attempt]]:
+    """This run's verdict with staleness as one more failure of each mart of every stale KPI."""
     held = dict(attempts)
-    for mart in marts:
+    for mart in {*marts, *attempts}:
         mart_kpi, attempt = held.get(mart, (kpi, Attempt(0)))
-        held[mart] = (mart_kpi, Attempt(attempt.checks_evaluated, (*attempt.failures, f"stale: {reason}")))
+        state = states.get(mart_kpi)
+        if state is not None and state.is_stale:
+            held[mart] = (mart_kpi, Attempt(attempt.checks_evaluated, (*attempt.failures, f"stale: {state.stale_reason}")))
     return held
 
 
@@ -207,30 +216,32 @@ def publish(
     attempts: dict[str, tuple[str, Attempt]],
     run_id: str,
     keep: int = 5,
-    state: KpiState = KpiState(),
+    states: Mapping[str, KpiState] | None = None,
     stale_blocks: bool = False,
 ) -> PublishResult:
     """Publish the ``marts`` of ``kpi`` (tables of schema marts in the ``working`` connection) that changed.
 
-    ``attempts`` maps every mart this run checked to (its KPI, what the checks said).
+    ``attempts`` maps every mart this run checked to (its KPI, what the checks said); ``states``
+    every KPI's state (when rebuilt, as of, stale), recorded whichever KPI publishes.
     """
+    states = states or {}
     now = dt.datetime.now(dt.UTC)
     versions = paths.published_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
     _sweep(paths, versions)
     working.execute(raw_schema.MANIFEST_DDL)  # marts.load_quality reads it, even before the first load
     previous = _stored_log(working, "log")
-    if state.is_stale and stale_blocks:
-        attempts, candidates = _held_back_as_stale(attempts, kpi, marts, state.stale_reason), []
-    else:
-        candidates = marts
+    if stale_blocks:
+        attempts = _held_back_as_stale(attempts, kpi, marts, states)
+    own = states.get(kpi)
+    candidates = [] if stale_blocks and own is not None and own.is_stale else marts
     published_fingerprints = dict(previous.select("mart", "content_fingerprint").iter_rows())
     changed = {}
     for mart in candidates:
         rows = fingerprint(working, f"marts.{mart}")
         if rows != published_fingerprints.get(mart) or not table_exists(working, "publication", mart):
             changed[mart] = rows
-    log = _updated_log(previous, kpi, marts, changed, attempts, state, run_id, now)
+    log = _updated_log(previous, kpi, marts, changed, attempts, states, run_id, now)
     quality = fingerprint(working, f"({raw_schema.LOAD_QUALITY_SQL})")
     quality_changed = not table_exists(working, "publication", "load_quality") or quality != fingerprint(
         working, "publication.load_quality")

@@ -173,15 +173,15 @@ def test_a_stale_kpi_publishes_marked_stale_or_is_held_back(paths, working):
     from orchestration.publication import KpiState
 
     stale = KpiState(data_as_of=dt.date(2020, 9, 30), stale_reason="x_202010.csv expected by 2020-11-10; latest delivered: 202009")
-    publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run1", state=stale)
+    publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run1", states={"a": stale})
     assert _log(paths, "is_stale, stale_reason, data_as_of") == [(True, stale.stale_reason, dt.date(2020, 9, 30))]
     assert _read(paths, "select v from marts.alpha") == [(1,)]
     # fresh again: no figure changed, but the file must stop saying stale
-    assert publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run2").wrote_version
+    assert publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run2", states={"a": KpiState()}).wrote_version
     assert _log(paths, "is_stale, stale_reason") == [(False, None)]
     # with stale_blocks, new figures of a stale KPI are held back and the log says why
     working.execute("create or replace table marts.alpha as select 2 as v")
-    held = publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run3", state=stale, stale_blocks=True)
+    held = publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run3", states={"a": stale}, stale_blocks=True)
     assert held.fresh == () and _read(paths, "select v from marts.alpha") == [(1,)]
     [(passed, failures, is_stale)] = _log(paths, "latest_attempt_passed, latest_attempt_failures, is_stale")
     assert (passed, is_stale) == (False, True) and failures == f"stale: {stale.stale_reason}"

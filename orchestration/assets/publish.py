@@ -83,11 +83,12 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
     def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.working() as con:
             preview = _markdown_preview(con, f"marts.{kpi.marts[0]}")
-            state = kpi_state(con, kpi, warehouse.business_date_value)
+            states = {k.name: kpi_state(con, k, warehouse.business_date_value) for k in KPIS}
             result = publish(
                 con, warehouse.paths, kpi.name, list(kpi.marts), run_attempts(context, kpi_keys), context.run_id,
-                keep=warehouse.published_versions_kept, state=state, stale_blocks=warehouse.stale_blocks_value,
+                keep=warehouse.published_versions_kept, states=states, stale_blocks=warehouse.stale_blocks_value,
             )
+        state = states[kpi.name]
         held_back = result.log.filter(pl.col("latest_attempt_passed").eq(False))
         if state.is_stale and warehouse.stale_blocks_value:
             raise dg.Failure(

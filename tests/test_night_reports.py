@@ -1,0 +1,135 @@
+"""The night tells the truth: overdue deliveries, stale marking, quiet nights, rejected lines, load quality."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from orchestration.kpis import KPIS
+from tests.conftest import query
+
+
+def _evaluation(result, asset: str, check: str):
+    [evaluation] = [e for e in result.get_asset_check_evaluations()
+                    if e.asset_key.to_user_string() == asset and e.check_name == check]
+    return evaluation
+
+
+def _versions(paths) -> list:
+    return sorted((paths.published_dir / "versions").glob("*.duckdb"))
+
+
+def _log(paths, columns: str) -> dict:
+    rows = query(paths.published_db, f"select mart, {columns} from marts.publication_log order by mart")
+    return {row[0]: row[1:] for row in rows}
+
+
+def test_quiet_nights_overdue_extracts_and_stale_kpis(landed, run_nightly, monkeypatch):
+    first = run_nightly()
+    assert first.success
+    for spec in (s for kpi in KPIS for s in kpi.sources):
+        assert _evaluation(first, f"raw/{spec.raw_table}", "freshness").passed
+    assert len(_versions(landed)) == len(KPIS)
+    log = _log(landed, "data_as_of, data_changed_at, built_at, is_stale, version_run_id")
+    assert log["call_center_monthly"][0] == dt.date(2020, 10, 31)  # the last day of calls
+    assert log["np_payment_rate"][0] == dt.date(2020, 9, 30)  # the last processing month
+    assert {row[3] for row in log.values()} == {False}
+
+    # A quiet night: nothing new arrived, so nothing is rebuilt and no version is written.
+    quiet = run_nightly()
+    assert quiet.success
+    assert len(_versions(landed)) == len(KPIS)
+    assert _log(landed, "data_as_of, data_changed_at, built_at, is_stale, version_run_id") == log
+    publish = {e.asset_key.to_user_string(): e.materialization.metadata for e in quiet.get_asset_materialization_events()}
+    assert publish["published/call_center"]["new_version_written"].value is False
+
+    # Ten days on, the October ledger is overdue (due 2020-11-10), and so are the calls and the employer files.
+    monkeypatch.setenv("WAREHOUSE_BUSINESS_DATE", "2020-11-11")
+    late = run_nightly()
+    assert late.success  # freshness warns; by default a stale KPI still publishes its last good figures
+    ledger = _evaluation(late, "raw/national_pension__premium_ledger", "freshness")
+    assert not ledger.passed and ledger.severity == dg.AssetCheckSeverity.WARN
+    assert ledger.metadata["overdue"].value == "premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009"
+    calls = _evaluation(late, "raw/call_center__calls", "freshness")
+    assert calls.metadata["overdue"].value == "cdr_20201101.csv expected by 2020-11-04; latest delivered: 20201031"
+    # no figure changed, but the published file must now say stale: one new version says it for every KPI
+    assert len(_versions(landed)) == len(KPIS) + 1
+    stale = _log(landed, "is_stale, stale_reason, data_changed_at, latest_attempt_passed")
+    assert stale["np_payment_rate"][:2] == (True, "premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009")
+    assert all(row[0] for row in stale.values())
+    assert stale["np_payment_rate"][2] == log["np_payment_rate"][1]  # the data itself did not change
+    assert query(landed.published_db, "select count(*) from marts.np_payment_rate")[0][0] > 0
+
+    # Where staleness must block, the stale KPIs are held back instead (their last good version stays).
+    monkeypatch.setenv("WAREHOUSE_STALE_BLOCKS", "true")
+    blocked = run_nightly()
+    assert not blocked.success
+    failures = [e for e in blocked.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert {e.step_key for e in failures} == {f"published__{kpi.name}" for kpi in KPIS}
+    held = _log(landed, "latest_attempt_passed, latest_attempt_failures, version_run_id")
+    assert held["np_payment_rate"][0] is False
+    assert held["np_payment_rate"][1].endswith("stale: premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009")
+    assert held["np_payment_rate"][2] == first.run_id
+
+
+def _day_with_bad_lines(landing, bad_every: int) -> tuple[int, int]:
+    """A new day of calls (2020-11-02, a Monday, from 2020-10-26) with every ``bad_every``-th call's
+    wait time unreadable; returns (lines, bad lines)."""
+    template = (landing / "cdr_20201026.csv").read_text(encoding="utf-8")
+    header, *calls = template.replace("2020-10-26", "2020-11-02").replace("CC20201026", "CC20201102").splitlines()
+    bad = 0
+    for i in range(0, len(calls), bad_every):
+        fields = calls[i].split(",")
+        fields[5] = "4.2e1"  # wait_seconds: an integer's grammar has no exponent
+        calls[i], bad = ",".join(fields), bad + 1
+    (landing / "cdr_20201102.csv").write_text("\n".join([header, *calls]) + "\n", encoding="utf-8")
+    return len(calls), bad
+
+
+def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(landed, run_nightly):
+    first = run_nightly()
+    assert first.success
+    landing = landed.landing_dir("call_center")
+
+    # A new day with a tenth of its lines bad: far above the 1% allowed, so the call center is held back.
+    lines, bad = _day_with_bad_lines(landing, bad_every=10)
+    second = run_nightly()
+    assert not second.success
+    rate = _evaluation(second, "raw/call_center__calls", "reject_rate")
+    assert not rate.passed and rate.severity == dg.AssetCheckSeverity.ERROR
+    assert rate.metadata["rows_rejected"].value == bad
+    assert "cdr_20201102.csv" in rate.metadata["files_with_rejects"].value
+    assert _evaluation(second, "raw/call_center__calls", "volume").passed  # the day has its usual size
+    published = {e.asset_key.to_user_string() for e in second.get_asset_materialization_events()}
+    assert "published/call_center" not in published and "published/national_pension" in published
+    log = _log(landed, "version_run_id, latest_attempt_passed, latest_attempt_failures")
+    assert log["call_center_monthly"][:2] == (first.run_id, False)
+    assert "raw/call_center__calls: reject_rate" in log["call_center_monthly"][2]
+    assert log["np_payment_rate"][1] is True
+    assert query(landed.published_db, "select count(*) from marts.call_center_monthly where month = date '2020-11-01'") == [(0,)]
+
+    # The same day re-delivered with one bad line: it warns, and publishes without that line.
+    _day_with_bad_lines(landing, bad_every=lines)
+    third = run_nightly()
+    assert third.success
+    warned = _evaluation(third, "raw/call_center__calls", "reject_rate")
+    assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
+    assert warned.metadata["rows_rejected"].value == 1
+    november = query(landed.published_db, "select sum(calls_offered) from marts.call_center_monthly where month = date '2020-11-01'")
+    assert november == [(lines - 1,)]
+
+    # marts.load_quality, in the published file: one row per loaded file version, balanced, reasons counted.
+    quality = query(landed.published_db, """
+        select file_name, file_version, rows_read, rows_loaded, rows_rejected, reject_reasons, is_current
+        from marts.load_quality where file_name = 'cdr_20201102.csv' order by file_version""")
+    assert [(q[1], q[2], q[3], q[4], q[6]) for q in quality] == [
+        (1, lines, lines - bad, bad, False),
+        (2, lines, lines - 1, 1, True),
+    ]
+    assert quality[0][5] == [{"reason": "wait_seconds: cannot parse as INTEGER", "lines": bad}]
+    assert "4.2e1" not in str(quality)  # a reason counts kinds, and never quotes a line
+    unbalanced = query(landed.published_db, "select count(*) from marts.load_quality where rows_read <> rows_loaded + rows_rejected")
+    assert unbalanced == [(0,)]
+    loads = query(landed.published_db, "select count(*), count(distinct load_id) from marts.load_quality")[0]
+    assert loads[0] == loads[1] == 368 + 1 + 1 + 42 + 19  # every file version the night loaded, each once

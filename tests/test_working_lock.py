@@ -1,0 +1,82 @@
+"""One writer, and it waits: another process on the working database is waited out, or named with what to do."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration import working_lock
+
+
+def _hold(path, seconds: float) -> subprocess.Popen:
+    """Another process with a read-only connection on ``path`` (an analyst's notebook, say) for ``seconds``."""
+    code = f"import duckdb, sys, time\ncon = duckdb.connect({str(path)!r}, read_only=True)\nprint('held', flush=True)\ntime.sleep({seconds})\n"
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_lock_is_waited_out_and_its_holder_named(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = _hold(path, 3)
+    messages = []
+    started = time.monotonic()
+    try:
+        con = working_lock.connect(path, read_only=False, config={}, wait_seconds=60, published=tmp_path / "p.duckdb",
+                                   log=messages.append)
+        con.close()
+    finally:
+        holder.wait()
+    assert 2 < time.monotonic() - started < 30
+    assert messages and f"PID {holder.pid}" in messages[0] and "retrying in 1 s" in messages[0]
+
+
+def test_a_lock_that_outlasts_the_wait_fails_with_what_to_do(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = _hold(path, 60)
+    try:
+        with pytest.raises(working_lock.WorkingDatabaseLocked) as raised:
+            working_lock.connect(path, read_only=False, config={}, wait_seconds=2, published=tmp_path / "p.duckdb")
+    finally:
+        holder.kill()
+        holder.wait()
+    message = raised.value.description
+    assert f"held by PID {holder.pid}" in message and "import duckdb" in message  # the holder's command line
+    assert "Only the pipeline may open this file, even read-only" in message
+    assert f"Query the published database {tmp_path / 'p.duckdb'} instead" in message
+    assert not raised.value.allow_retries  # it has waited already
+
+
+def test_the_nightly_run_waits_for_a_foreign_lock_and_fails_clearly_when_it_outlasts_the_wait(landed, run_nightly, instance, monkeypatch):
+    assert run_nightly().success
+    # An analyst's read-only connection on the working database for a few seconds: the night waits it out.
+    holder = _hold(landed.working_db, 4)
+    try:
+        waited = run_nightly()
+    finally:
+        holder.wait()
+    assert waited.success
+    said = [r.user_message for r in instance.all_logs(waited.run_id) if "working database locked by" in (r.user_message or "")]
+    assert said and f"PID {holder.pid}" in said[0]
+    # ... and for longer than the pipeline may wait: the steps fail with the documented message, not retried.
+    monkeypatch.setenv("WAREHOUSE_LOCK_WAIT_SECONDS", "2")
+    holder = _hold(landed.working_db, 120)
+    try:
+        locked = run_nightly()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not locked.success
+    failures = [e for e in locked.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert {e.step_key for e in failures} >= {"raw__call_center__calls", "raw__national_pension__premium_ledger"}
+    for event in failures:
+        description = event.step_failure_data.user_failure_data.description
+        assert f"held by PID {holder.pid}" in description and "Query the published database" in description
+    assert not [e for e in locked.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
