@@ -16,7 +16,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup demo test ui clean config docs docs-serve dbt
+.PHONY: setup demo test ui clean config docs docs-serve dbt browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +35,12 @@ setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 demo: setup
 	$(BIN)/python -m orchestration.demo
 
-test: setup
+# Debian's Chromium and CJK fonts, for the tests that look at the UI in a real browser.
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=ja | grep -q . || \
+	  (apt-get update -q && apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk)
+
+test: setup browser
 	$(BIN)/python -m pytest
 
 ui: setup

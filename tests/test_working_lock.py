@@ -80,3 +80,25 @@ def test_the_nightly_run_waits_for_a_foreign_lock_and_fails_clearly_when_it_outl
         description = event.step_failure_data.user_failure_data.description
         assert f"held by PID {holder.pid}" in description and "Query the published database" in description
     assert not [e for e in locked.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+
+
+def test_hand_run_tools_work_on_a_copy_taken_through_the_wait(paths):
+    from orchestration.working_copy import copy_working
+
+    paths.working_db.parent.mkdir(parents=True)
+    with duckdb.connect(str(paths.working_db)) as con:
+        con.execute("create schema marts; create table marts.alpha as select range as v from range(5)")
+    holder = _hold(paths.working_db, 3)  # the copy waits for a foreign lock like the pipeline does
+    try:
+        schema = paths.data_dir / "sandbox" / "schema.duckdb"
+        copy_working(paths, schema, schema_only=True, wait_seconds=60)
+    finally:
+        holder.wait()
+    full = paths.data_dir / "sandbox" / "full.duckdb"
+    copy_working(paths, full, schema_only=False, wait_seconds=60)
+    with duckdb.connect(str(schema), read_only=True) as con:
+        assert con.execute("select count(*) from marts.alpha").fetchone() == (0,)  # the catalog, no rows
+    with duckdb.connect(str(full), read_only=True) as con:
+        assert con.execute("select sum(v) from marts.alpha").fetchone() == (10,)
+    with duckdb.connect(str(paths.working_db)) as con:  # nothing holds the working database afterwards
+        assert con.execute("select count(*) from marts.alpha").fetchone() == (5,)

@@ -1,0 +1,167 @@
+"""`make demo` as a user sees it: a short terminal summary whose figures are the published ones, a
+run that the UI shows on the job's page, and, in a real browser, owners, column types, check
+descriptions and the same kpi/layer tags on every asset."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from ingest.config import REPO_ROOT
+from orchestration.kpis import KPIS
+from tests.conftest import SCALE
+
+CHROMIUM = shutil.which("chromium")
+SCREEN_LINES = 50  # what fits on one screen, besides the reconciliation summary
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """`python -m orchestration.demo` in a fresh data directory and instance, as `make demo` runs it."""
+    data = tmp_path_factory.mktemp("demo") / "data"
+    home = data / "dagster_home"
+    home.mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    env = {**os.environ, "WAREHOUSE_DATA_DIR": str(data), "DAGSTER_HOME": str(home), "WAREHOUSE_SCALE": str(SCALE)}
+    env.pop("WAREHOUSE_BUSINESS_DATE", None)
+    done = subprocess.run([sys.executable, "-m", "orchestration.demo"], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return data, home, env, done.stdout
+
+
+def test_the_demo_prints_a_short_summary_of_what_was_published(demo):
+    data, home, _, out = demo
+    lines = out.splitlines()
+    summary_starts = next(i for i, line in enumerate(lines) if line.startswith("Published database:"))
+    assert summary_starts < SCREEN_LINES, out  # generation, steps and checks fit on a screen
+    assert not [line for line in lines if " DEBUG " in line or "dbt" in line.lower() and "Running" in line]
+    # The one warning stands out, and names the report's own discrepancy.
+    assert "  WARNING marts/call_center_reconciliation :: call_center_reconciliation_known_discrepancies" in lines
+    assert any(line.startswith("  ! KNOWN_DISCREPANCY cc_fy2019_apr_oct_offered_summary") for line in lines)
+    # The full log is where the summary says, and holds the run's events.
+    [log] = re.findall(r"^Full log: (.+)$", out, flags=re.M)
+    run_id = re.search(r"succeeded in \d+ s total \(run ([0-9a-f-]{36})\)", out)[1]
+    text = Path(log).read_text(encoding="utf-8")
+    assert f"=== event log of run {run_id} ===" in text and "ASSET_CHECK_EVALUATION" in text
+    # Every figure the summary prints is the published database's.
+    published = data / "published" / "warehouse.duckdb"
+    with duckdb.connect(str(published), read_only=True) as con:
+        for kpi in KPIS:
+            statuses = con.execute(f"select status, count(*) from marts.{kpi.reconciliation} group by 1 order by 1").fetchall()
+            assert "  figures of the report recomputed: " + ", ".join(f"{n} {s}" for s, n in statuses) in lines
+            as_of, = con.execute("select min(data_as_of) from marts.publication_log where kpi = ?", [kpi.name]).fetchone()
+            [row] = [line for line in lines if line.startswith(f"  {kpi.name} ")]
+            assert str(as_of) in row and row.endswith("published")
+        checks = con.execute("select count(*) from marts.publication_log").fetchone()[0]
+    assert checks == sum(len(kpi.marts) for kpi in KPIS)
+    assert f"{published} -> {published.resolve().name}" in out
+
+
+def test_the_demo_run_belongs_to_the_code_location(demo):
+    _, home, env, out = demo
+    run_id = re.search(r"\(run ([0-9a-f-]{36})\)", out)[1]
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        run = instance.get_run_by_id(run_id)
+    assert run.status == dg.DagsterRunStatus.SUCCESS
+    assert run.remote_job_origin is not None  # launched through the workspace, not execute_in_process
+    assert run.remote_job_origin.location_name == "pension_warehouse"
+    assert run.job_name == "nightly_refresh"
+
+
+@pytest.fixture(scope="module")
+def webserver(demo):
+    data, home, env, _ = demo
+    port = 3311
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dagster-webserver")), "-w", str(REPO_ROOT / "workspace.yaml"),
+         "-h", "127.0.0.1", "-p", str(port)],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/server_info", timeout=2)
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "dagster-webserver did not start"
+            time.sleep(1)
+    yield base
+    os.killpg(server.pid, 15)
+    server.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.fail("Chromium is not installed: `make browser` installs Debian's chromium (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        # one context for every page: Dagster's community dialog, once skipped, stays away
+        context = chromium.new_context(viewport={"width": 1600, "height": 1100})
+        yield context
+        context.close()
+        chromium.close()
+
+
+SHOTS = Path(os.environ.get("WAREHOUSE_SCREENSHOTS", "/tmp/warehouse-screenshots"))
+
+
+def _page(browser, url: str, name: str, expect: str):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page = browser.new_page()
+    page.goto(url)
+    page.get_by_text(expect).first.wait_for(timeout=60_000)
+    try:  # Dagster's community dialog, shown a moment after the first page of a browser
+        page.get_by_role("button", name="Skip").click(timeout=4_000)
+    except PlaywrightTimeout:
+        pass
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    return page
+
+
+def test_the_ui_shows_the_demo_run_on_the_job_page(demo, webserver, browser):
+    run_id = re.search(r"\(run ([0-9a-f-]{36})\)", demo[3])[1]
+    page = _page(browser, f"{webserver}/locations/pension_warehouse/jobs/nightly_refresh/runs", "job_runs", run_id[:8])
+    text = page.inner_text("body")
+    assert "Success" in text and "No runs" not in text
+    overview = _page(browser, f"{webserver}/overview/activity/timeline", "overview", "nightly_refresh")
+    assert "pension_warehouse" in overview.inner_text("body")
+
+
+def test_the_ui_shows_owners_types_tags_and_check_descriptions(demo, webserver, browser):
+    mart = _page(browser, f"{webserver}/assets/marts/call_center_monthly", "mart_overview", "Columns")
+    text = mart.inner_text("body")
+    assert "call-center-analytics" in text  # the owner
+    assert "kpi: call_center" in text and "layer: marts" in text
+    for column, data_type in (("answer_rate", "double"), ("calls_offered", "bigint"), ("month", "date")):
+        assert re.search(rf"{column}\s+{data_type}", text), (column, data_type)
+    assert "応答率" in text  # Japanese descriptions come through as text
+    raw = _page(browser, f"{webserver}/assets/raw/call_center__calls", "raw_overview", "Owners")
+    assert "kpi: call_center" in raw.inner_text("body") and "layer: raw" in raw.inner_text("body")
+
+    checks = _page(browser, f"{webserver}/assets/marts/call_center_monthly?view=checks", "mart_checks", "Checks (12)")
+    assert "Every row satisfies" in checks.inner_text("body")
+    freshness = _page(browser, f"{webserver}/assets/raw/call_center__calls?view=checks", "raw_checks", "freshness")
+    freshness.get_by_text("freshness").first.click()
+    freshness.get_by_text("The daily delivery is in by its due date").first.wait_for(timeout=30_000)
+    freshness.screenshot(path=str(SHOTS / "raw_freshness.png"), full_page=True)
+    assert "latest_delivered" in freshness.inner_text("body") and "20201031" in freshness.inner_text("body")
