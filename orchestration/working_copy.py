@@ -41,7 +41,7 @@ def copy_working(paths: WarehousePaths, target: Path, schema_only: bool, wait_se
                                published=paths.published_db, log=lambda m: print(m, file=sys.stderr))
     try:
         source = con.execute("select current_database()").fetchone()[0]
-        con.execute(f"attach '{target}' as sandbox")
+        con.execute(f"attach '{target}' as sandbox (read_write)")  # the working file stays read-only
         con.execute(f"copy from database {source} to sandbox" + (" (schema)" if schema_only else ""))
         con.execute("detach sandbox")
     finally:
