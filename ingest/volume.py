@@ -7,7 +7,7 @@ check and would publish. Its row count gives it away (see ``ExtractSpec.volume``
 * a new file must reach ``new_file_floor`` of the median of the ``history`` comparable files
   before it (same weekday for daily extracts), once there are at least three of them.
 
-Only loads made since the KPI last published are judged, so a collapse holds its KPI back
+Only loads made since the KPI last passed its checks are judged, so a collapse holds its KPI back
 night after night until a complete file is re-delivered, or an operator accepts it.
 """
 
