@@ -112,7 +112,7 @@ def _stored_log(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     con.execute("create schema if not exists publication")
     if not table_exists(con, "publication", table):
         return pl.DataFrame(schema=LOG_SCHEMA)
-    stored = pl.from_arrow(con.execute(f"select * from publication.{table}").to_arrow_table())
+    stored = pl.from_arrow(con.sql(f"select * from publication.{table}").to_arrow_table())
     # a log written before a column existed: the column is unknown (null) for its rows
     missing = [pl.lit(None, dtype).alias(name) for name, dtype in LOG_SCHEMA.items() if name not in stored.columns]
     return stored.with_columns(missing).select(LOG_SCHEMA.names()).cast(LOG_SCHEMA)
