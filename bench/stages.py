@@ -15,8 +15,10 @@ import time
 from pathlib import Path
 
 import dagster as dg
+from dotenv import load_dotenv
 
-from ingest.config import WarehousePaths
+from ingest.config import REPO_ROOT, WarehousePaths
+from ingest.generate import night_after_last_extract
 
 
 def step_durations(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
@@ -40,9 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, required=True, help="the scale the extracts were generated at")
     parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory limit (WAREHOUSE_DUCKDB_MEMORY_LIMIT)")
     args = parser.parse_args(argv)
+    load_dotenv(REPO_ROOT / "defaults.env", override=False)  # every setting, as `make` exports them
     os.environ.update(
         WAREHOUSE_DATA_DIR=str(args.data_dir.resolve()), WAREHOUSE_SCALE=str(args.scale),
         WAREHOUSE_DUCKDB_MEMORY_LIMIT=args.memory_limit, WAREHOUSE_SETTLE_SECONDS="0",
+        WAREHOUSE_BUSINESS_DATE=night_after_last_extract(WarehousePaths(args.data_dir.resolve())).isoformat(),
     )
     from orchestration.definitions import defs  # reads the environment at import
 
