@@ -246,6 +246,12 @@ def latest_rejects(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, limit: int
     ).fetchall()
 
 
+def loads_since(loads: pl.DataFrame, since) -> list[dict]:
+    """The current loads of ``loads`` (a ``loads_frame``) made after ``since`` (None: all): those the
+    volume and reject-rate checks judge, not yet passed by their KPI."""
+    return [r for r in loads.iter_rows(named=True) if r["is_current"] and (since is None or r["loaded_at"] > since)]
+
+
 def loads_frame(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> pl.DataFrame:
     """Every load of the spec's files, with the load each one superseded (``replaced_load_id``) and its row count."""
     return pl.from_arrow(

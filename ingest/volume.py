@@ -32,7 +32,7 @@ def collapses(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, since: dt.datet
     loads = raw_schema.loads_frame(con, spec)
     current = [r for r in loads.iter_rows(named=True) if r["is_current"]]
     periods = {r["file_name"]: spec.period(r["file_name"]) for r in current}
-    judged = [r for r in current if since is None or r["loaded_at"] > since]
+    judged = raw_schema.loads_since(loads, since)
     volume, problems = spec.volume, []
 
     def group(period: dt.date) -> int:

@@ -1,7 +1,7 @@
 """Ingest assets: one per extract spec, loading new landing files into raw.<source>__<entity>.
 
 Each carries four checks of what it loaded, evaluated in the same step. Loads are judged
-from the KPI's last publication on, so a problem holds the KPI back night after night until
+until their KPI passes all its checks, so a problem holds the KPI back night after night until
 a corrected file arrives or an operator accepts it with a run tag:
 
 * ``volume`` (blocking): the deliveries hold about as many rows as the source's own history
@@ -57,10 +57,8 @@ def _volume_check(context, spec: ExtractSpec, con, kpi: str) -> dg.AssetCheckRes
 
 
 def _reject_rate_check(context, spec: ExtractSpec, con, kpi: str, max_rate: float) -> dg.AssetCheckResult:
-    """Warn on any rejected line in the loads not yet published; fail above ``max_rate`` of a file's lines."""
-    loads = raw_schema.loads_frame(con, spec)
-    since = last_passed_at(con, kpi)
-    judged = [r for r in loads.iter_rows(named=True) if r["is_current"] and (since is None or r["loaded_at"] > since)]
+    """Warn on any rejected line in the loads not yet passed; fail above ``max_rate`` of a file's lines."""
+    judged = raw_schema.loads_since(raw_schema.loads_frame(con, spec), last_passed_at(con, kpi))
     with_rejects = [r for r in judged if r["rows_rejected"]]
     too_many = [r for r in with_rejects if r["rows_rejected"] > max_rate * r["rows_read"]]
     accepted = context.run.tags.get(ACCEPT_REJECTS_TAG) == "true"
