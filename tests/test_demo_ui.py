@@ -60,6 +60,11 @@ def test_the_demo_prints_a_short_summary_of_what_was_published(demo):
         for kpi in KPIS:
             statuses = con.execute(f"select status, count(*) from marts.{kpi.reconciliation} group by 1 order by 1").fetchall()
             assert "  figures of the report recomputed: " + ", ".join(f"{n} {s}" for s, n in statuses) in lines
+            for figure, expected, recomputed, status in con.execute(
+                f"select figure_id, expected_value, recomputed_value, status from marts.{kpi.reconciliation} where status <> 'match'"
+            ).fetchall():  # each figure that is not a match, with the mart's own values
+                assert any(line.startswith(f"  ! {status.upper()} {figure}: expected {expected:,.2f}, recomputed {recomputed:,.2f}")
+                           for line in lines), figure
             as_of, = con.execute("select min(data_as_of) from marts.publication_log where kpi = ?", [kpi.name]).fetchone()
             [row] = [line for line in lines if line.startswith(f"  {kpi.name} ")]
             assert str(as_of) in row and row.endswith("published")
