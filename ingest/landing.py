@@ -49,6 +49,7 @@ class LandingScan:
     deliveries: list[Delivery] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # "<name>: <why>"
+    settling: list[str] = field(default_factory=list)  # names of the waiting files modified within the settle period
 
     def answers_for(self, spec: ExtractSpec, name: str) -> bool:
         """Whether ``spec``'s loader keeps the record of entry ``name``: its own deliveries, and
@@ -125,6 +126,7 @@ def scan(spec: ExtractSpec, landing_dir: Path, landing_root: Path, settle_second
         age = now - stat.st_mtime
         if 0 <= age < settle_seconds:
             result.waiting.append(f"{name}: modified {age:.0f}s ago, taken once unchanged for {settle_seconds:g}s")
+            result.settling.append(name)
             continue
         result.deliveries.append(Delivery(Path(entry.path), stat.st_size, stat.st_mtime_ns))
     return result

@@ -155,6 +155,16 @@ def current_file_names(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> lis
     return [name for (name,) in rows]
 
 
+def current_files(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[int, int | None]]:
+    """``{(source, file_name): (size_bytes, mtime_ns)}`` of every file's current loaded version."""
+    if not has_manifest(con):
+        return {}
+    rows = con.execute(
+        f"select source, file_name, size_bytes, mtime_ns from {RAW_SCHEMA}.load_manifest where superseded_by_load_id is null"
+    ).fetchall()
+    return {(source, name): (size, mtime) for source, name, size, mtime in rows}
+
+
 def pseudonym_key_ids(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> list[str]:
     """Ids of the keys the source's loads were pseudonymised under (loads before ids were recorded have none)."""
     rows = con.execute(

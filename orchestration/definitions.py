@@ -2,14 +2,16 @@
 
 import dagster as dg
 
+from orchestration.alerts import alerts_from_env, build_alert_sensors
 from orchestration.assets.dbt import build_dbt_assets
 from orchestration.assets.ingest import build_ingest_asset
 from orchestration.assets.publish import build_publish_asset
 from orchestration.checks.great_expectations import build_gx_check
 from orchestration.checks.reconciliation import build_reconciliation_check
 from orchestration.dead_runs import dead_run_reaper
-from orchestration.jobs import nightly_refresh
+from orchestration.jobs import JOBS
 from orchestration.kpis import KPIS
+from orchestration.landing_sensor import landing_sensor
 from orchestration.resources import dbt_resource, warehouse_from_env
 from orchestration.schedules import nightly_refresh_schedule
 
@@ -32,10 +34,10 @@ asset_checks = [
 defs = dg.Definitions(
     assets=assets,
     asset_checks=asset_checks,
-    jobs=[nightly_refresh],
+    jobs=JOBS,
     schedules=[nightly_refresh_schedule],
-    sensors=[dead_run_reaper],
-    resources={"warehouse": warehouse_from_env(), "dbt": dbt_resource()},
+    sensors=[landing_sensor, dead_run_reaper, *build_alert_sensors(kpi_keys)],
+    resources={"warehouse": warehouse_from_env(), "dbt": dbt_resource(), "alerts": alerts_from_env()},
     # One process, one step at a time: the working DuckDB file has exactly one writer.
     executor=dg.in_process_executor,
 )

@@ -29,8 +29,6 @@ next one.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +38,7 @@ import polars as pl
 
 from ingest import raw_schema
 from ingest.config import WarehousePaths
+from orchestration import versions as versions_folder
 from orchestration.catalog import table_exists
 
 LOG_SCHEMA = pl.Schema(
@@ -61,12 +60,20 @@ LOG_SCHEMA = pl.Schema(
         "stale_reason": pl.Utf8,
         "content_fingerprint": pl.Utf8,
         "last_passed_at": pl.Datetime("us", "UTC"),
+        # Set by a rollback (orchestration.rollback) on the marts it showed again, until they publish anew.
+        "rolled_back_at": pl.Datetime("us", "UTC"),
+        "rolled_back_from": pl.Utf8,  # the version that was current
+        "rolled_back_to": pl.Utf8,  # the version whose figures it shows again
+        "rollback_reason": pl.Utf8,
+        # The rows a rollback withdrew: not published again unless they change (then they are news).
+        "withheld_fingerprint": pl.Utf8,
     }
 )
 # What a reader of the published file sees of a mart's state: a change here is worth a new
 # version even when no figure changed (a KPI held back, gone stale, or fresh again).
 VISIBLE_STATE = ("mart", "kpi", "version_run_id", "checks_passed", "latest_attempt_passed", "latest_attempt_failures",
-                 "data_as_of", "data_changed_at", "is_stale", "stale_reason")
+                 "data_as_of", "data_changed_at", "is_stale", "stale_reason", "rolled_back_to")
+ROLLBACK_COLUMNS = ("rolled_back_at", "rolled_back_from", "rolled_back_to", "rollback_reason", "withheld_fingerprint")
 
 
 @dataclass(frozen=True)
@@ -104,16 +111,15 @@ class PublishResult:
     wrote_version: bool = True  # False: nothing had changed, no new file
 
 
-def _version_name(kpi: str, now: dt.datetime) -> str:
-    return f"warehouse_{now:%Y%m%dT%H%M%S%f}_{kpi}.duckdb"
-
-
-def _stored_log(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
+def stored_log(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     con.execute("create schema if not exists publication")
     if not table_exists(con, "publication", table):
         return pl.DataFrame(schema=LOG_SCHEMA)
-    stored = pl.from_arrow(con.sql(f"select * from publication.{table}").to_arrow_table())
-    # a log written before a column existed: the column is unknown (null) for its rows
+    return normalized_log(pl.from_arrow(con.sql(f"select * from publication.{table}").to_arrow_table()))
+
+
+def normalized_log(stored: pl.DataFrame) -> pl.DataFrame:
+    """A publication log in today's columns: one written before a column existed has it unknown (null)."""
     missing = [pl.lit(None, dtype).alias(name) for name, dtype in LOG_SCHEMA.items() if name not in stored.columns]
     return stored.with_columns(missing).select(LOG_SCHEMA.names()).cast(LOG_SCHEMA)
 
@@ -141,7 +147,8 @@ def _updated_log(
         if mart in changed:
             _, attempt = attempts.get(mart, (kpi, Attempt(0)))
             row.update(version_run_id=run_id, checks_passed=True, checks_evaluated=attempt.checks_evaluated,
-                       published_at=now, data_changed_at=now, content_fingerprint=changed[mart])
+                       published_at=now, data_changed_at=now, content_fingerprint=changed[mart],
+                       **dict.fromkeys(ROLLBACK_COLUMNS))
     # Record this run's verdict on every mart it checked, including marts held back.
     for mart, (mart_kpi, attempt) in attempts.items():
         row = rows.setdefault(mart, {"mart": mart, "kpi": mart_kpi, "checks_passed": False, "checks_evaluated": 0})
@@ -162,15 +169,6 @@ def _updated_log(
     return pl.DataFrame(list(rows.values()), schema=LOG_SCHEMA).sort("kpi", "mart")
 
 
-def _point_symlink(link: Path, target: Path) -> None:
-    temporary = link.with_name(f".{link.name}.{uuid.uuid4().hex}")
-    os.symlink(os.path.relpath(target, link.parent), temporary)
-    os.replace(temporary, link)  # atomic: readers see the old or the new version, never neither
-
-
-PUBLISHED_MODE = 0o444
-
-
 def last_passed_at(con: duckdb.DuckDBPyConnection, kpi: str) -> dt.datetime | None:
     """When the KPI last passed all its checks, or None if it never did: loads made since have
     not been judged good yet (the volume and reject-rate checks look at those)."""
@@ -180,19 +178,6 @@ def last_passed_at(con: duckdb.DuckDBPyConnection, kpi: str) -> dt.datetime | No
         "select column_name from duckdb_columns() where schema_name = 'publication' and table_name = 'log'").fetchall()}
     passed = "coalesce(last_passed_at, published_at)" if "last_passed_at" in columns else "published_at"
     return con.execute(f"select max({passed}) from publication.log where kpi = ?", [kpi]).fetchall()[0][0]
-
-
-def _sweep(paths: WarehousePaths, versions: Path) -> None:
-    """Remove what an interrupted publication left: the version it was building, the link it was making."""
-    for leftover in [*versions.glob("*.building"), *versions.glob("*.building.wal"), *paths.published_dir.glob(".*.duckdb.*")]:
-        leftover.unlink(missing_ok=True)
-
-
-def _prune(versions: Path, keep: int, current: Path) -> None:
-    files = sorted(versions.glob("warehouse_*.duckdb"))
-    for old in files[:-keep] if keep > 0 else []:
-        if old != current:
-            old.unlink(missing_ok=True)
 
 
 def _held_back_as_stale(
@@ -226,26 +211,28 @@ def publish(
     """
     states = states or {}
     now = dt.datetime.now(dt.UTC)
-    versions = paths.published_dir / "versions"
-    versions.mkdir(parents=True, exist_ok=True)
-    _sweep(paths, versions)
+    versions = versions_folder.folder(paths)
+    versions_folder.sweep(paths)
     working.execute(raw_schema.MANIFEST_DDL)  # marts.load_quality reads it, even before the first load
-    previous = _stored_log(working, "log")
+    previous = stored_log(working, "log")
     if stale_blocks:
         attempts = _held_back_as_stale(attempts, kpi, marts, states)
     own = states.get(kpi)
     candidates = [] if stale_blocks and own is not None and own.is_stale else marts
     published_fingerprints = dict(previous.select("mart", "content_fingerprint").iter_rows())
+    withheld = dict(previous.select("mart", "withheld_fingerprint").iter_rows())
     changed = {}
     for mart in candidates:
         rows = fingerprint(working, f"marts.{mart}")
+        if rows == withheld.get(mart):
+            continue  # the rows a rollback withdrew: unchanged since, they stay withdrawn
         if rows != published_fingerprints.get(mart) or not table_exists(working, "publication", mart):
             changed[mart] = rows
     log = _updated_log(previous, kpi, marts, changed, attempts, states, run_id, now)
     quality = fingerprint(working, f"({raw_schema.LOAD_QUALITY_SQL})")
     quality_changed = not table_exists(working, "publication", "load_quality") or quality != fingerprint(
         working, "publication.load_quality")
-    shown = _stored_log(working, "published_log")
+    shown = stored_log(working, "published_log")
     state_changed = not log.select(VISIBLE_STATE).equals(shown.select(VISIBLE_STATE))
     current = paths.published_db.resolve() if paths.published_db.exists() else None
     if not (changed or quality_changed or state_changed) and current is not None:
@@ -254,7 +241,7 @@ def publish(
         working.unregister("publication_log_frame")
         return PublishResult(current, (), tuple(sorted(published_fingerprints)), log, wrote_version=False)
 
-    final = versions / _version_name(kpi, now)
+    final = versions / versions_folder.version_name(kpi, now)
     building = final.with_name(final.name + ".building")
     fresh = sorted(changed)
     try:
@@ -294,8 +281,6 @@ def publish(
         building.unlink(missing_ok=True)
         raise
 
-    os.chmod(building, PUBLISHED_MODE)
-    os.replace(building, final)
-    _point_symlink(paths.published_db, final)
-    _prune(versions, keep, final)
+    versions_folder.promote(building, final, paths.published_db)
+    versions_folder.prune(versions, keep, final)
     return PublishResult(final, tuple(fresh), tuple(carried), log, row_counts)

@@ -288,3 +288,39 @@ def test_an_interrupted_publication_leaves_nothing_the_next_one_keeps(paths, wor
     publish(working, paths, "a", ["alpha"], {}, "run1")
     assert [p.name for p in versions.iterdir()] == [paths.published_db.resolve().name]
     assert sorted(p.name for p in paths.published_dir.iterdir()) == ["versions", "warehouse.duckdb"]
+
+
+def test_a_rollback_repoints_the_published_database_logs_it_and_holds_until_the_figures_change(paths, working):
+    from orchestration.rollback import RollbackError, rollback
+
+    publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run1")
+    publish(working, paths, "b", ["beta"], {"beta": ("b", Attempt(2))}, "run1")
+    good = paths.published_db.resolve()
+    working.execute("create or replace table marts.alpha as select 2 as v")  # wrong figures that passed their checks
+    bad = publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run2").path
+    assert _read(paths, "select v from marts.alpha") == [(2,)]
+
+    with pytest.raises(RollbackError, match="no published version 'nonsense.duckdb'"):
+        rollback(working, paths, "nonsense.duckdb", "why")
+    with pytest.raises(RollbackError, match="is the published version already"):
+        rollback(working, paths, bad.name, "why")
+    made = rollback(working, paths, good.name, "alpha double-counted in run2")
+    # a new, read-only version with the good figures, which the link shows; the bad one is kept
+    assert paths.published_db.resolve() == made and made.name.endswith("_rollback.duckdb") and bad.exists()
+    assert made.stat().st_mode & 0o777 == 0o444
+    assert _read(paths, "select (select v from marts.alpha), (select v from marts.beta)") == [(1, 10)]
+    log = _log(paths, "mart, version_run_id, rolled_back_from, rolled_back_to, rollback_reason, rolled_back_at is not null")
+    assert log == [("alpha", "run1", bad.name, good.name, "alpha double-counted in run2", True),
+                   ("beta", "run1", bad.name, good.name, "alpha double-counted in run2", True)]
+
+    # a quiet night does not publish the withdrawn figures again; beta's new figures do publish
+    working.execute("create or replace table marts.beta as select 11 as v")
+    publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run3")
+    publish(working, paths, "b", ["beta"], {"beta": ("b", Attempt(2))}, "run3")
+    assert _read(paths, "select (select v from marts.alpha), (select v from marts.beta)") == [(1, 11)]
+    assert _log(paths, "mart, version_run_id, rolled_back_to is not null") == [("alpha", "run1", True), ("beta", "run3", False)]
+    # alpha's figures, corrected, are news again
+    working.execute("create or replace table marts.alpha as select 3 as v")
+    publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run4")
+    assert _read(paths, "select v from marts.alpha") == [(3,)]
+    assert _log(paths, "mart, version_run_id, rolled_back_to") == [("alpha", "run4", None), ("beta", "run3", None)]

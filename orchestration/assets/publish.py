@@ -13,6 +13,7 @@ import dagster as dg
 import polars as pl
 
 from ingest import freshness
+from orchestration import verdicts
 from orchestration.kpis import KPIS, Kpi, asset_tags
 from orchestration.publication import Attempt, KpiState, publish
 from orchestration.rebuilds import last_good_build
@@ -20,29 +21,8 @@ from orchestration.resources import STEP_RETRY, WarehouseResource
 
 
 def run_attempts(context: dg.AssetExecutionContext, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> dict[str, tuple[str, Attempt]]:
-    """This run's verdict per published mart: ``{mart: (kpi, Attempt)}``.
-
-    The KPI is the unit of publication, so every mart of a KPI shares its verdict: the checks
-    on all of the KPI's assets (sources, staging, marts), not only on the mart itself. A KPI
-    none of whose checks ran this run gets no entry (its log rows keep their last attempt).
-    """
-    evaluations: dict[str, list] = {}
-    for record in context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-        evaluation = record.dagster_event.event_specific_data
-        for kpi_name, keys in kpi_keys.items():
-            if evaluation.asset_key in keys:
-                evaluations.setdefault(kpi_name, []).append(evaluation)
-    attempts = {}
-    for kpi in KPIS:
-        evals = evaluations.get(kpi.name)
-        if not evals:
-            continue
-        failures = tuple(sorted(
-            f"{e.asset_key.to_user_string()}: {e.check_name}"
-            for e in evals if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
-        ))
-        attempts.update({mart: (kpi.name, Attempt(len(evals), failures)) for mart in kpi.marts})
-    return attempts
+    """This run's verdict per published mart, so far: ``{mart: (kpi, Attempt)}`` (see ``orchestration.verdicts``)."""
+    return verdicts.attempts(verdicts.check_evaluations(context.instance, context.run_id), kpi_keys)
 
 
 def kpi_state(con, kpi: Kpi, business_date) -> KpiState:

@@ -1,0 +1,164 @@
+"""Point the published database back to an earlier version, and say so in ``marts.publication_log``.
+
+    python -m orchestration.rollback                                  # `make versions`: the versions kept
+    python -m orchestration.rollback --to VERSION --reason "why"      # `make rollback VERSION=... REASON=...`
+
+Published versions are immutable, so a rollback publishes a *new* version,
+``warehouse_<time>_rollback.duckdb``: the marts of ``VERSION`` exactly, with a publication log
+whose every row says when, from which version, to which and why (``rolled_back_at``,
+``rolled_back_from``, ``rolled_back_to``, ``rollback_reason``). Analysts' open connections keep
+the version they opened; the next connection sees the rollback.
+
+The working database's record of what is published (schema ``publication``) follows, so later
+publications carry the rolled-back marts, not the withdrawn ones. The withdrawn rows are
+remembered (``withheld_fingerprint``): a later run publishes a KPI's marts again only once
+they change (new deliveries, a fix), never the same withdrawn figures on the next quiet night.
+The rollback holds the working database's lock while it works, so it never interleaves with
+a run's publication.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from dotenv import load_dotenv
+
+from ingest.config import REPO_ROOT, WarehousePaths
+from orchestration import versions as versions_folder
+from orchestration import working_lock
+from orchestration.publication import fingerprint, normalized_log, stored_log
+
+_SOURCE = "rollback_source"
+_SPECIAL = ("publication_log", "load_quality")
+
+
+class RollbackError(ValueError):
+    """A rollback that cannot be made, with why."""
+
+
+def _marts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "select table_name from duckdb_tables() where database_name = ? and schema_name = 'marts' order by 1", [_SOURCE]
+    ).fetchall()
+    return [name for (name,) in rows if name not in _SPECIAL]
+
+
+def rollback(working: duckdb.DuckDBPyConnection, paths: WarehousePaths, to: str, reason: str) -> Path:
+    """Publish version ``to`` (a file name in published/versions) again as a new version; the new file's path."""
+    folder = versions_folder.folder(paths)
+    target = folder / to
+    if Path(to).name != to or not target.is_file():
+        known = ", ".join(v.name for v in versions_folder.listing(paths)) or "none"
+        raise RollbackError(f"no published version {to!r} in {folder}; the versions kept: {known}")
+    current = paths.published_db.resolve() if paths.published_db.exists() else None
+    if target == current:
+        raise RollbackError(f"{to} is the published version already")
+    if not reason.strip():
+        raise RollbackError("say why (--reason): the publication log records it for analysts")
+    versions_folder.sweep(paths)
+    now = dt.datetime.now(dt.UTC)
+    final = folder / versions_folder.version_name("rollback", now)
+    building = final.with_name(final.name + ".building")
+    shown = dict(stored_log(working, "published_log").select("mart", "content_fingerprint").iter_rows())
+
+    working.execute(f"attach '{target}' as {_SOURCE} (read_only)")
+    try:
+        marts = _marts(working)
+        rows = {mart: fingerprint(working, f"{_SOURCE}.marts.{mart}") for mart in marts}
+        log = normalized_log(pl.from_arrow(working.sql(f"select * from {_SOURCE}.marts.publication_log").to_arrow_table()))
+        log = log.with_columns(
+            content_fingerprint=pl.col("mart").replace_strict(rows, default=pl.col("content_fingerprint")),
+            rolled_back_at=pl.lit(now, pl.Datetime("us", "UTC")),
+            rolled_back_from=pl.lit(current.name if current else None, pl.Utf8),
+            rolled_back_to=pl.lit(to),
+            rollback_reason=pl.lit(reason.strip()),
+            # the rows withdrawn: those the current version shows, where they differ from the target's
+            withheld_fingerprint=pl.col("mart").replace_strict(
+                {m: fp for m, fp in shown.items() if fp is not None and fp != rows.get(m)}, default=None, return_dtype=pl.Utf8),
+        )
+        working.register("rollback_log", log.to_arrow())
+        try:
+            working.execute(f"attach '{building}' as building")
+            try:
+                working.execute("create schema building.marts")
+                for mart in [*marts, "load_quality"]:
+                    working.execute(f"create table building.marts.{mart} as select * from {_SOURCE}.marts.{mart}")
+                working.execute("create table building.marts.publication_log as select * from rollback_log")
+                working.execute("checkpoint building")
+            finally:
+                working.execute("detach building")
+            working.execute("begin transaction")
+            for (table,) in working.execute(
+                "select table_name from information_schema.tables where table_schema = 'publication' "
+                "and table_name not in ('log', 'published_log', 'load_quality')").fetchall():
+                if table not in marts:
+                    working.execute(f"drop table publication.{table}")
+            for mart in marts:
+                working.execute(f"create or replace table publication.{mart} as select * from {_SOURCE}.marts.{mart}")
+            working.execute("create or replace table publication.log as select * from rollback_log")
+            working.execute("create or replace table publication.published_log as select * from rollback_log")
+            working.execute("commit")
+        except BaseException:
+            building.unlink(missing_ok=True)
+            raise
+        finally:
+            working.unregister("rollback_log")
+    finally:
+        working.execute(f"detach {_SOURCE}")
+    versions_folder.promote(building, final, paths.published_db)
+    return final
+
+
+def _print_listing(paths: WarehousePaths) -> None:
+    found = versions_folder.listing(paths)
+    if not found:
+        print(f"no published version in {paths.published_dir / 'versions'}: run make demo (or the nightly job) first")
+        return
+    print(f"published versions in {paths.published_dir / 'versions'} (oldest first; * is {paths.published_db}):")
+    for version in found:
+        runs = ", ".join(f"{kpi} {(run or '')[:8]}" for kpi, run in version.kpis.items())
+        print(f"{'*' if version.is_current else ' '} {version.name}  {runs}")
+
+
+def main(argv: list[str]) -> int:
+    load_dotenv(REPO_ROOT / "defaults.env", override=False)  # the environment wins
+    parser = argparse.ArgumentParser(prog="python -m orchestration.rollback", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--to", metavar="VERSION", help="file name of the version to show again (see the listing)")
+    parser.add_argument("--reason", default="", help="why, for the publication log")
+    args = parser.parse_args(argv)
+    paths = WarehousePaths(Path(os.environ["WAREHOUSE_DATA_DIR"]).resolve())
+    if not args.to:
+        _print_listing(paths)
+        return 0
+    if not paths.working_db.exists():
+        print(f"no working database at {paths.working_db}: nothing has been published", file=sys.stderr)
+        return 2
+    try:
+        con = working_lock.connect(
+            paths.working_db, read_only=False, config={"memory_limit": os.environ["WAREHOUSE_DUCKDB_MEMORY_LIMIT"]},
+            wait_seconds=float(os.environ["WAREHOUSE_LOCK_WAIT_SECONDS"]), published=paths.published_db,
+            log=lambda message: print(message, file=sys.stderr),
+        )
+    except working_lock.WorkingDatabaseLocked as err:
+        print(f"rollback not made: {err.description}", file=sys.stderr)
+        return 3
+    try:
+        final = rollback(con, paths, args.to, args.reason)
+    except RollbackError as err:
+        print(f"rollback refused: {err}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print(f"{paths.published_db} now shows the figures of {args.to}, as the new version {final.name}; "
+          "marts.publication_log records the rollback. The withdrawn figures are not published again until they change.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

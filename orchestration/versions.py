@@ -1,0 +1,83 @@
+"""The published folder: immutable version files, and the link analysts open.
+
+    published/warehouse.duckdb -> versions/warehouse_<UTC time>_<kpi or "rollback">.duckdb
+
+A version is built under ``<name>.building``, closed, made read-only (mode 0444, so an analyst's
+default read-write connection fails at once instead of locking every reader out), renamed into
+place, and only then is the link repointed, atomically: a reader sees the old version or the
+new, never neither. Only the publication step and a rollback write here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ingest.config import WarehousePaths
+
+PUBLISHED_MODE = 0o444
+
+
+def folder(paths: WarehousePaths) -> Path:
+    versions = paths.published_dir / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    return versions
+
+
+def version_name(kind: str, now: dt.datetime) -> str:
+    """Names sort by time: ``kind`` is the KPI that published it, or ``rollback``."""
+    return f"warehouse_{now:%Y%m%dT%H%M%S%f}_{kind}.duckdb"
+
+
+def point_symlink(link: Path, target: Path) -> None:
+    temporary = link.with_name(f".{link.name}.{uuid.uuid4().hex}")
+    os.symlink(os.path.relpath(target, link.parent), temporary)
+    os.replace(temporary, link)  # atomic: readers see the old or the new version, never neither
+
+
+def promote(building: Path, final: Path, link: Path) -> None:
+    """A finished, closed ``building`` file becomes the read-only version ``final``, which ``link`` then shows."""
+    os.chmod(building, PUBLISHED_MODE)
+    os.replace(building, final)
+    point_symlink(link, final)
+
+
+def sweep(paths: WarehousePaths) -> None:
+    """Remove what an interrupted publication left: the version it was building, the link it was making."""
+    versions = folder(paths)
+    for leftover in [*versions.glob("*.building"), *versions.glob("*.building.wal"), *paths.published_dir.glob(".*.duckdb.*")]:
+        leftover.unlink(missing_ok=True)
+
+
+def prune(versions: Path, keep: int, current: Path) -> None:
+    files = sorted(versions.glob("warehouse_*.duckdb"))
+    for old in files[:-keep] if keep > 0 else []:
+        if old != current:
+            old.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Version:
+    path: Path
+    is_current: bool
+    kpis: dict[str, str | None]  # every KPI the version's publication log lists -> the run that published its figures
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def listing(paths: WarehousePaths) -> list[Version]:
+    """Every version kept, oldest first, with what its ``marts.publication_log`` says."""
+    current = paths.published_db.resolve() if paths.published_db.exists() else None
+    found = []
+    for path in sorted(folder(paths).glob("warehouse_*.duckdb")):
+        with duckdb.connect(str(path), read_only=True) as con:
+            rows = con.execute("select kpi, any_value(version_run_id) from marts.publication_log group by kpi order by kpi").fetchall()
+        found.append(Version(path, path == current, dict(rows)))
+    return found
