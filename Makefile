@@ -16,7 +16,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup demo test ui clean config docs docs-serve dbt browser
+.PHONY: setup instance demo test ui serve versions rollback clean config docs docs-serve dbt browser postgres
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,10 +27,11 @@ $(STAMP): pyproject.toml
 $(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml
 	cd dbt_project && ../$(BIN)/dbt parse --profiles-dir . --quiet
 
-$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
-	mkdir -p $(DAGSTER_HOME) && cp $< $@
+# $(DAGSTER_HOME)/dagster.yaml from orchestration/dagster.yaml, on PostgreSQL when WAREHOUSE_DAGSTER_PG_URL is set.
+instance: $(STAMP)
+	@$(BIN)/python -m orchestration.instance
 
-setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
+setup: $(STAMP) $(MANIFEST) instance
 
 demo: setup
 	$(BIN)/python -m orchestration.demo
@@ -40,11 +41,26 @@ browser:
 	@command -v chromium >/dev/null && fc-list :lang=ja | grep -q . || \
 	  (apt-get update -q && apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk)
 
-test: setup browser
+# Debian's PostgreSQL server, for the test that runs the instance on PostgreSQL (tests/test_serve.py).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update -q && apt-get install -y -q --no-install-recommends postgresql)
+
+test: setup browser postgres
 	$(BIN)/python -m pytest
 
-ui: setup
-	$(BIN)/dagster dev
+ui: setup  ## development only: `dagster dev` runs the webserver and the daemon in one process tree
+	$(BIN)/dagster dev -h $(WAREHOUSE_UI_HOST) -p $(WAREHOUSE_UI_PORT)
+
+serve: setup  ## production: dagster-webserver and dagster-daemon as separate processes (README, Operations)
+	$(BIN)/python -m orchestration.serve
+
+versions: setup  ## the published versions kept, the current one starred
+	@$(BIN)/python -m orchestration.rollback
+
+rollback: setup  ## make rollback VERSION=warehouse_..._employer.duckdb REASON="why": show that version again
+	@test -n "$(VERSION)" || (echo 'usage: make rollback VERSION=<file name from make versions> REASON="why"' >&2; exit 2)
+	$(BIN)/python -m orchestration.rollback --to "$(VERSION)" --reason "$(REASON)"
 
 docs: setup  ## dbt docs of the working database's schema, generated on a copy (the nightly run is never locked out)
 	$(BIN)/python -m orchestration.working_copy docs generate

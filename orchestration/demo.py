@@ -96,8 +96,10 @@ def main() -> int:
                 dg.DagsterEventType.STEP_UP_FOR_RETRY: "retry "}[event]
         print(f"  {time.monotonic() - launched:5.0f} s  {word} {record.step_key}", flush=True)
 
+    # Queued before the daemon starts: its landing sensor then finds the run in progress and
+    # leaves the new files to it, instead of requesting a second run for them.
+    run_id = launch.submit(instance, JOB, env, log)
     with launch.daemon(env, log) as daemon:
-        run_id = launch.submit(instance, JOB, env, log)
         run = launch.wait(instance, run_id, on_step, daemon_process=daemon)
     launch.write_event_log(instance, run_id, log)
 

@@ -96,3 +96,32 @@ def query(database: Path, sql: str) -> list[tuple]:
 
     with duckdb.connect(str(database), read_only=True) as con:
         return con.execute(sql).fetchall()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on loopback; ``smtp.alert_url`` sends to it, ``smtp.mailbox`` holds what arrived."""
+    from tests.smtp import SmtpServer
+
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def send_alerts(defs, instance, smtp):
+    """Evaluate the real alert sensor for a finished run (as the daemon does); the mail that arrived by SMTP."""
+    from orchestration.alerts import AlertsResource
+
+    def send(result: dg.ExecuteInProcessResult, expected: int) -> list:
+        run = instance.get_run_by_id(result.run_id)
+        failed = run.status == dg.DagsterRunStatus.FAILURE
+        name = "alert_on_run_failure" if failed else "alert_on_run_success"
+        [event] = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE if failed else dg.DagsterEventType.RUN_SUCCESS)
+        context = dg.build_run_status_sensor_context(
+            sensor_name=name, dagster_event=event.dagster_event, dagster_instance=instance, dagster_run=run,
+            resources={"alerts": AlertsResource(urls=smtp.alert_url, ui_url="http://warehouse.example:3000")},
+        )
+        defs.get_sensor_def(name)(context.for_run_failure() if failed else context)
+        return smtp.mailbox.wait(expected)
+
+    return send

@@ -8,6 +8,14 @@ import dagster as dg
 
 from orchestration.kpis import KPIS
 from tests.conftest import query
+from tests.smtp import RECIPIENT, text
+
+LINK = "http://warehouse.example:3000/runs/"
+
+
+def _by_subject(mails) -> dict[str, str]:
+    assert all(m["To"] == RECIPIENT for m in mails)
+    return {m["Subject"]: text(m) for m in mails}
 
 
 def _evaluation(result, asset: str, check: str):
@@ -25,9 +33,10 @@ def _log(paths, columns: str) -> dict:
     return {row[0]: row[1:] for row in rows}
 
 
-def test_quiet_nights_overdue_extracts_and_stale_kpis(landed, run_nightly, monkeypatch):
+def test_quiet_nights_overdue_extracts_and_stale_kpis(landed, run_nightly, monkeypatch, send_alerts):
     first = run_nightly()
     assert first.success
+    assert send_alerts(first, expected=1) == []  # a good night sends nothing (the mailbox waited for one)
     for spec in (s for kpi in KPIS for s in kpi.sources):
         assert _evaluation(first, f"raw/{spec.raw_table}", "freshness").passed
     assert len(_versions(landed)) == len(KPIS)
@@ -61,6 +70,15 @@ def test_quiet_nights_overdue_extracts_and_stale_kpis(landed, run_nightly, monke
     assert stale["np_payment_rate"][2] == log["np_payment_rate"][1]  # the data itself did not change
     assert query(landed.published_db, "select count(*) from marts.np_payment_rate")[0][0] > 0
 
+    # One alert by mail per stale source, with what is overdue, what the KPI did, the run and its link.
+    stale_mail = _by_subject(send_alerts(late, expected=4))
+    assert set(stale_mail) == {f"[pension warehouse] source stale: {s}" for s in (
+        "call_center/calls", "national_pension/premium_ledger", "employer/establishments", "employer/contributions")}
+    ledger_mail = stale_mail["[pension warehouse] source stale: national_pension/premium_ledger"]
+    assert "premium_ledger_YYYYMM.csv is overdue: premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009" in ledger_mail
+    assert "national_pension is stale: it publishes its last figures marked is_stale" in ledger_mail
+    assert f"Run: {late.run_id} (job nightly_refresh)" in ledger_mail and f"Open it: {LINK}{late.run_id}" in ledger_mail
+
     # Where staleness must block, the stale KPIs are held back instead (their last good version stays).
     monkeypatch.setenv("WAREHOUSE_STALE_BLOCKS", "true")
     blocked = run_nightly()
@@ -71,6 +89,18 @@ def test_quiet_nights_overdue_extracts_and_stale_kpis(landed, run_nightly, monke
     assert held["np_payment_rate"][0] is False
     assert held["np_payment_rate"][1].endswith("stale: premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009")
     assert held["np_payment_rate"][2] == first.run_id
+
+    # The failed run, each KPI it held back and each stale source: one mail each.
+    blocked_mail = _by_subject(send_alerts(blocked, expected=1 + len(KPIS) + 4))
+    run_failed = blocked_mail[f"[pension warehouse] run failed: nightly_refresh ({blocked.run_id[:8]})"]
+    assert all(f"  - published__{kpi.name}: {kpi.name} held back, stale (WAREHOUSE_STALE_BLOCKS=true)" in run_failed for kpi in KPIS)
+    assert f"Open it: {LINK}{blocked.run_id}" in run_failed
+    held_mail = blocked_mail["[pension warehouse] KPI held back: national_pension"]
+    assert ("  - publication refused: national_pension held back, stale (WAREHOUSE_STALE_BLOCKS=true): "
+            "premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009") in held_mail
+    assert "keeps its last good version" in held_mail and f"Run: {blocked.run_id}" in held_mail
+    assert "national_pension is stale: it is held back while WAREHOUSE_STALE_BLOCKS=true." in (
+        blocked_mail["[pension warehouse] source stale: national_pension/premium_ledger"])
 
 
 def _day_with_bad_lines(landing, bad_every: int) -> tuple[int, int]:
@@ -87,7 +117,7 @@ def _day_with_bad_lines(landing, bad_every: int) -> tuple[int, int]:
     return len(calls), bad
 
 
-def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(landed, run_nightly):
+def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(landed, run_nightly, send_alerts):
     first = run_nightly()
     assert first.success
     landing = landed.landing_dir("call_center")
@@ -108,6 +138,16 @@ def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(l
     assert "raw/call_center__calls: reject_rate" in log["call_center_monthly"][2]
     assert log["np_payment_rate"][1] is True
     assert query(landed.published_db, "select count(*) from marts.call_center_monthly where month = date '2020-11-01'") == [(0,)]
+
+    # By mail: the failed run, and the call center held back with the failing check and its figures.
+    mail = _by_subject(send_alerts(second, expected=2))
+    assert set(mail) == {f"[pension warehouse] run failed: nightly_refresh ({second.run_id[:8]})",
+                         "[pension warehouse] KPI held back: call_center"}
+    held = mail["[pension warehouse] KPI held back: call_center"]
+    assert "  - failed check raw/call_center__calls: reject_rate" in held
+    assert f"    rows_rejected: {bad}\n" in held and "| cdr_20201102.csv | 1 |" in held
+    assert f"Open it: {LINK}{second.run_id}" in held and "Owner: team:call-center-analytics" in held
+    assert "4.2e1" not in held  # figures and file names, never a line of data
 
     # The same day re-delivered with one bad line: it warns, and publishes without that line.
     _day_with_bad_lines(landing, bad_every=lines)
