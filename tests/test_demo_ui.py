@@ -19,9 +19,9 @@ import pytest
 
 from ingest.config import REPO_ROOT
 from orchestration.kpis import KPIS
+from tests.browser import SHOTS, chromium_context, screenshot_page
 from tests.conftest import SCALE
 
-CHROMIUM = shutil.which("chromium")
 SCREEN_LINES = 50  # what fits on one screen, besides the reconciliation summary
 
 
@@ -109,38 +109,11 @@ def webserver(demo):
 
 @pytest.fixture(scope="module")
 def browser():
-    if CHROMIUM is None:
-        pytest.fail("Chromium is not installed: `make browser` installs Debian's chromium (make test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        # one context for every page: Dagster's community dialog, once skipped, stays away
-        context = chromium.new_context(viewport={"width": 1600, "height": 1100})
+    with chromium_context() as context:
         yield context
-        context.close()
-        chromium.close()
 
 
-SHOTS = Path(os.environ.get("WAREHOUSE_SCREENSHOTS", "/tmp/warehouse-screenshots"))
-
-
-def _page(browser, url: str, name: str, expect: str):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    page = browser.new_page()
-    page.goto(url)
-    page.get_by_text(expect).first.wait_for(timeout=60_000)
-    try:  # Dagster's community dialog, shown a moment after the first page of a browser
-        page.get_by_role("button", name="Skip").click(timeout=4_000)
-    except PlaywrightTimeout:
-        pass
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    return page
+_page = screenshot_page
 
 
 def test_the_ui_shows_the_demo_run_on_the_job_page(demo, webserver, browser):

@@ -1,0 +1,51 @@
+"""Debian's Chromium, driven by playwright, for the tests that look at the UI as a person does."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium")
+# Where screenshots go, to be looked at after the run.
+SHOTS = Path(os.environ.get("WAREHOUSE_SCREENSHOTS", "/tmp/warehouse-screenshots"))
+
+
+@contextmanager
+def chromium_context() -> Iterator:
+    """One browser context for every page: Dagster's community dialog, once skipped, stays away."""
+    if CHROMIUM is None:
+        pytest.fail("Chromium is not installed: `make browser` installs Debian's chromium (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        context = chromium.new_context(viewport={"width": 1600, "height": 1100})
+        try:
+            yield context
+        finally:
+            context.close()
+            chromium.close()
+
+
+def screenshot_page(browser, url: str, name: str, expect: str):
+    """Open ``url``, wait for the text ``expect``, and save a full-page screenshot as SHOTS/<name>.png."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page = browser.new_page()
+    page.goto(url)
+    page.get_by_text(expect).first.wait_for(timeout=60_000)
+    try:  # Dagster's community dialog, shown a moment after the first page of a browser
+        page.get_by_role("button", name="Skip").click(timeout=4_000)
+    except PlaywrightTimeout:
+        pass
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    return page

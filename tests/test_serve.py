@@ -1,0 +1,158 @@
+"""`make serve` as a server runs it: dagster-webserver and dagster-daemon on a PostgreSQL instance.
+
+A real PostgreSQL server, the real serve command, a real SMTP server for the alerts and
+Debian's Chromium: extracts land, the landing sensor requests exactly one run for the batch,
+the daemon runs it, the alert sensor mails the stale sources, the run and its check results
+are read back from PostgreSQL, and the UI shows the schedule and sensors running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ingest.config import REPO_ROOT
+from orchestration.launch import WORKSPACE
+from tests.browser import chromium_context, screenshot_page
+from tests.postgres import PostgresServer
+from tests.smtp import free_port, text
+
+BIN = Path(sys.executable).parent
+SENSORS = {"landing_sensor", "dead_run_reaper", "alert_on_run_failure", "alert_on_run_success"}
+
+
+def _wait(predicate, timeout: float, what: str, poll: float = 1.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def _graphql(base: str, query: str) -> dict:
+    request = urllib.request.Request(f"{base}/graphql", data=json.dumps({"query": query}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["data"]
+
+
+def _up(base: str) -> bool:
+    try:
+        urllib.request.urlopen(f"{base}/server_info", timeout=2)
+        return True
+    except OSError:
+        return False
+
+
+def _runs(pg: PostgresServer) -> list[tuple]:
+    return pg.query("select run_id, pipeline_name, status from runs order by create_timestamp")
+
+
+def _copy_in(source: Path, landing: Path) -> None:
+    """Deliver files as a transfer does: written now, one after another (new modification times)."""
+    landing.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.iterdir()):
+        shutil.copyfile(path, landing / path.name)
+
+
+@pytest.fixture
+def postgres():
+    with PostgresServer() as server:
+        yield server
+
+
+def test_serve_runs_the_webserver_and_daemon_on_postgres_and_a_landing_batch_is_one_run(
+        paths, generated_call_center, generated_national_pension, generated_employer, postgres, smtp, tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "WAREHOUSE_DAGSTER_PG_URL": postgres.url,
+        "WAREHOUSE_ALERT_URLS": smtp.alert_url,
+        "WAREHOUSE_UI_HOST": "127.0.0.1",
+        "WAREHOUSE_UI_PORT": str(port),
+        "WAREHOUSE_UI_URL": "",
+        "WAREHOUSE_SETTLE_SECONDS": "5",
+        # ten days after the last extracts: every source is overdue, so the run succeeds with stale alerts
+        "WAREHOUSE_BUSINESS_DATE": "2020-11-11",
+    }
+    log = (tmp_path / "serve.log").open("wb")
+    serve = subprocess.Popen([sys.executable, "-m", "orchestration.serve"], cwd=REPO_ROOT, env=env,
+                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait(lambda: _up(base), 180, "dagster-webserver to answer")
+        assert "postgres" in (Path(env["DAGSTER_HOME"]) / "dagster.yaml").read_text()
+        # The sensor's first evaluation only notes what lies in landing (here: nothing); wait for it.
+        _wait(lambda: postgres.query("select count(*) from job_ticks where tick_body like '%%landing_sensor%%'")[0][0], 120,
+              "the landing sensor's first tick")
+        assert _runs(postgres) == []
+
+        deliveries = ((generated_call_center, "call_center"), (generated_national_pension, "national_pension"),
+                      (generated_employer, "employer"))
+        for generated, source in deliveries:
+            _copy_in(generated, paths.landing_dir(source))
+        delivered = sum(len(list(generated.iterdir())) for generated, _ in deliveries)
+        [(run_id, job, _)] = _wait(lambda: _runs(postgres), 180, "the landing sensor's run")
+        assert job == "nightly_refresh"  # the batch feeds every KPI
+        _wait(lambda: _runs(postgres)[0][2] in ("SUCCESS", "FAILURE"), 900, "the run to finish", poll=2)
+        assert _runs(postgres)[0][2] == "SUCCESS"
+        tags = dict(postgres.query("select key, value from run_tags where run_id = %s", (run_id,)))
+        assert tags["dagster/sensor_name"] == "landing_sensor" and tags["warehouse/landed-files"].startswith(f"{delivered}: ")
+
+        # The alerts, sent by the daemon's sensor: one per stale source, each naming the run and its page.
+        mails = smtp.mailbox.wait(4, timeout=180)
+        subjects = sorted(m["Subject"] for m in mails)
+        assert subjects == sorted(f"[pension warehouse] source stale: {s}" for s in (
+            "call_center/calls", "national_pension/premium_ledger", "employer/establishments", "employer/contributions"))
+        assert all(f"Open it: {base}/runs/{run_id}" in text(m) for m in mails)
+
+        # The check results, read back from PostgreSQL.
+        checks = dict(postgres.query(
+            "select asset_key || ' ' || check_name, execution_status from asset_check_executions where run_id = %s", (run_id,)))
+        assert checks['["marts", "call_center_reconciliation"] published_figures_reproduced'] == "SUCCEEDED"
+        assert checks['["raw", "national_pension__premium_ledger"] freshness'] == "FAILED"  # a warning: overdue
+        assert len(checks) > 100
+
+        # A further sensor tick, the files unchanged: still exactly one run.
+        ticks = postgres.query("select count(*) from job_ticks where tick_body like '%%landing_sensor%%'")[0][0]
+        _wait(lambda: postgres.query("select count(*) from job_ticks where tick_body like '%%landing_sensor%%'")[0][0] > ticks,
+              120, "another landing sensor tick")
+        assert len(_runs(postgres)) == 1
+
+        # What the UI shows: the schedule and the sensors running, the run history, the instance on PostgreSQL.
+        repository = _graphql(base, """{ repositoryOrError(repositorySelector: {repositoryLocationName: "pension_warehouse",
+            repositoryName: "__repository__"}) { ... on Repository { sensors { name sensorState { status } }
+            schedules { name scheduleState { status } } } } }""")["repositoryOrError"]
+        assert {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]} == dict.fromkeys(SENSORS, "RUNNING")
+        assert repository["schedules"] == [{"name": "nightly_refresh_schedule", "scheduleState": {"status": "RUNNING"}}]
+        assert "PostgresRunStorage" in _graphql(base, "{ instance { info } }")["instance"]["info"]
+        with chromium_context() as browser:
+            automation = screenshot_page(browser, f"{base}/automation", "serve_automation", "landing_sensor")
+            shown = automation.inner_text("body")
+            assert all(name in shown for name in [*SENSORS, "nightly_refresh_schedule"])
+            runs = screenshot_page(browser, f"{base}/runs", "serve_runs", run_id[:8])
+            assert "landing_sensor" in runs.inner_text("body")
+            config = screenshot_page(browser, f"{base}/deployment/config", "serve_instance_config", "PostgresRunStorage")
+            shown = config.inner_text("body")
+            assert all(f"{kind}: Postgres{kind.title().replace('_', '')}" in shown
+                       for kind in ("run_storage", "event_log_storage", "schedule_storage"))
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        code = serve.wait(timeout=120)
+        log.close()
+        print((tmp_path / "serve.log").read_text(errors="replace")[-5000:])  # shown when the test fails
+    assert code == 0, (tmp_path / "serve.log").read_text()[-3000:]
+    assert not _up(base)  # the webserver went with it
+    out = (tmp_path / "serve.log").read_text()
+    assert "stopping dagster-webserver and dagster-daemon" in out
