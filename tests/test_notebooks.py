@@ -1,34 +1,104 @@
-"""Analyst notebooks run top to bottom against a freshly published database (one nightly run for all)."""
+"""Analyst notebooks run top to bottom against a freshly published database, and show its numbers.
 
+For each notebook: the figures it prints are the published marts' (and the report's), the frame
+each chart is drawn from equals the marts, every chart was drawn as an image, and no cell warned
+about a missing glyph (Japanese labels would be empty boxes).
+"""
+
+import io
+import json
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from tests.conftest import query
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
-def execute(name: str) -> tuple[str, int]:
-    """Run a notebook; returns its text outputs and how many images it drew."""
+def execute(name: str, frame: str | None = None) -> dict:
+    """Run a notebook; its printed text, its images (PNG bytes), its stderr, and ``frame`` as rows."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
-    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    if frame:  # appended by the test only: the frame a chart was drawn from, as data
+        notebook.cells.append(nbformat.v4.new_code_cell(f"print('FRAME' + {frame}.write_json())"))
+    NotebookClient(notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
-    text = "".join(str(o.get("data", {}).get("text/plain", "")) + o.get("text", "") for o in outputs)
-    return text, sum("image/png" in o.get("data", {}) for o in outputs)
+    streams = [o for o in outputs if o.get("output_type") == "stream"]
+    shown = "\n".join(str(o.get("data", {}).get("text/plain", "")) + o.get("text", "") for o in outputs)
+    import base64
+
+    result = {
+        "text": shown,
+        "images": [base64.b64decode(o["data"]["image/png"]) for o in outputs if "image/png" in o.get("data", {})],
+        "stderr": "".join(o["text"] for o in streams if o["name"] == "stderr"),
+    }
+    if frame:
+        [line] = [line for line in shown.splitlines() if line.startswith("FRAME")]
+        result["frame"] = json.loads(line[len("FRAME"):])
+    return result
 
 
-def test_every_notebook_executes(landed, run_nightly, monkeypatch):
+def _assert_drawn(result: dict, count: int) -> None:
+    from PIL import Image
+
+    assert len(result["images"]) == count
+    for png in result["images"]:
+        image = Image.open(io.BytesIO(png)).convert("RGB")
+        assert image.width > 400 and image.height > 250
+        assert len(set(image.getdata())) > 50  # axes, lines and text, not a blank canvas
+    assert "Glyph" not in result["stderr"] and "missing from" not in result["stderr"]  # matplotlib's missing-glyph warning
+
+
+@pytest.fixture
+def published(landed, run_nightly, monkeypatch):
     assert run_nightly().success
     monkeypatch.setenv("WAREHOUSE_PUBLISHED_DB", str(landed.published_db))
+    return landed.published_db
 
-    text, _ = execute("call_center_answer_rates.ipynb")
-    assert "call_center_monthly" in text  # publication log shown
-    assert "予約受付専用ダイヤル" in text  # per-dial comparison rendered
 
-    text, images = execute("np_payment_rates.ipynb")
-    assert "np_payment_rate" in text and "沖縄県" in text  # publication log, prefecture ranking
-    assert images == 2  # the FY2019 vs FY2020 curves and the ranking chart
+def test_every_notebook_shows_the_published_figures_and_draws_its_charts(published):
+    calls = execute("call_center_answer_rates.ipynb", frame="monthly")
+    _assert_drawn(calls, 1)
+    rates = dict(query(published, """select fiscal_year, sum(calls_answered)::double / sum(calls_offered)
+                                     from marts.call_center_monthly where month(month) between 4 and 10 group by 1"""))
+    assert f"{rates[2019]:.1%}" == "67.1%" and f"{rates[2020]:.1%}" == "67.3%"  # the report's
+    assert "4～10月 応答率 FY2019: 67.1%" in calls["text"] and "4～10月 応答率 FY2020: 67.3%" in calls["text"]
+    monthly = {(r[0], r[1]): r[2] for r in query(published, """select fiscal_year, month(month),
+               sum(calls_answered)::double / sum(calls_offered) from marts.call_center_monthly group by all""")}
+    plotted = {(r["fiscal_year"], r["calendar_month"]): r["answer_rate"] for r in calls["frame"]}
+    assert plotted == pytest.approx(monthly)
+    assert max(plotted.values()) - min(plotted.values()) > 0.2  # the chart is not a flat line (it once drew 100% throughout)
+    assert "予約受付専用ダイヤル" in calls["text"] and "call_center_monthly" in calls["text"]
 
-    text, images = execute("employer_arrears.ipynb")
-    assert "employer_collection" in text and "厚生年金保険" in text
-    assert images == 1  # arrears by insurance type and the deferral effect, side by side
+    pension = execute("np_payment_rates.ipynb", frame="curve")
+    _assert_drawn(pension, 2)  # the FY2019 vs FY2020 curves and the prefecture ranking
+    [(national,)] = query(published, """select sum(months_paid)::double / sum(months_due) from marts.np_payment_rate
+                                         where premium_fiscal_year = 2019 and as_of = date '2020-04-30'""")
+    assert f"{national:.1%}" == "69.3%" and "2019年度 現年度納付率（全国）: 69.3%" in pension["text"]
+    curve = {(r[0], str(r[1])): r[2] for r in query(published, """select premium_fiscal_year, as_of,
+             sum(months_paid)::double / sum(months_due) from marts.np_payment_rate
+             where premium_fiscal_year in (2019, 2020) and as_of <= make_date(premium_fiscal_year + 1, 4, 30) group by all""")}
+    assert {(r["premium_fiscal_year"], r["as_of"]): r["payment_rate"] for r in pension["frame"]} == pytest.approx(curve)
+    assert len(curve) == 12 + 5  # FY2019: May end .. April end; FY2020: May end .. September end
+    assert "沖縄県" in pension["text"] and "np_payment_rate" in pension["text"]
+
+    employer = execute("employer_arrears.ipynb", frame="collection")
+    _assert_drawn(employer, 1)
+    september = {name: (rate, excluded) for name, rate, excluded in query(published, """select insurance_name_ja,
+                 collection_rate, collection_rate_excl_deferral from marts.employer_collection where as_of = date '2020-09-30'""")}
+    assert f"{september['厚生年金保険'][0]:.1%} {september['厚生年金保険'][1]:.1%}" == "96.1% 97.9%"
+    assert "厚生年金保険 収納率 2020年9月末: 96.1%（納付猶予の特例分を除くと 97.9%）" in employer["text"]
+    plotted = {(r["insurance_name_ja"], r["as_of"]): r["collection_rate"] for r in employer["frame"]}
+    assert plotted[("厚生年金保険", "2020-09-30")] == pytest.approx(september["厚生年金保険"][0])
+    assert {r["fiscal_year"] for r in employer["frame"]} == {2019, 2020}  # one line each: years do not run together
+    assert "employer_collection" in employer["text"]
+
+
+def test_a_notebook_without_a_published_database_says_what_to_run(tmp_path, monkeypatch):
+    missing = tmp_path / "published" / "warehouse.duckdb"
+    monkeypatch.setenv("WAREHOUSE_PUBLISHED_DB", str(missing))
+    with pytest.raises(CellExecutionError, match=f"no published database at {missing}: run make demo \\(or the nightly job\\) first"):
+        execute("call_center_answer_rates.ipynb")

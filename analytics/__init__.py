@@ -1,0 +1,1 @@
+"""What analysts use: the published database, opened read-only, and charts that render Japanese."""

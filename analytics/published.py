@@ -1,0 +1,39 @@
+"""The published database, as analysts open it: read-only, and never the pipeline's working file.
+
+Its path is ``WAREHOUSE_PUBLISHED_DB`` if set, else ``<WAREHOUSE_DATA_DIR>/published/warehouse.duckdb``
+(the data directory of ``defaults.env``, relative to the repository root), so a notebook,
+the dashboard and a test all find the same file wherever they run from.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+from dotenv import dotenv_values
+
+from ingest.config import REPO_ROOT, WarehousePaths
+
+
+class NoPublishedDatabase(FileNotFoundError):
+    """Nothing has been published at the path: say what to run instead of DuckDB's bare error."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"no published database at {path}: run make demo (or the nightly job) first")
+        self.path = path
+
+
+def published_path() -> Path:
+    if explicit := os.environ.get("WAREHOUSE_PUBLISHED_DB", "").strip():
+        return Path(explicit)
+    data_dir = os.environ.get("WAREHOUSE_DATA_DIR") or dotenv_values(REPO_ROOT / "defaults.env")["WAREHOUSE_DATA_DIR"]
+    return WarehousePaths((REPO_ROOT / data_dir).resolve()).published_db
+
+
+def connect(path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the current published version (the one the link shows now)."""
+    path = published_path() if path is None else path
+    if not path.exists():
+        raise NoPublishedDatabase(path)
+    return duckdb.connect(str(path), read_only=True)
