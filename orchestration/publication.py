@@ -251,7 +251,7 @@ def publish(
         ).fetchall()
         carried = sorted(m for (m,) in previously_published if m not in changed)
 
-        working.execute(f"attach '{building}' as building")
+        versions_folder.attach_building(working, building)
         try:
             working.execute("create schema building.marts")
             for mart in fresh:

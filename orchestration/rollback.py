@@ -84,7 +84,7 @@ def rollback(working: duckdb.DuckDBPyConnection, paths: WarehousePaths, to: str,
         )
         working.register("rollback_log", log.to_arrow())
         try:
-            working.execute(f"attach '{building}' as building")
+            versions_folder.attach_building(working, building)
             try:
                 working.execute("create schema building.marts")
                 for mart in [*marts, "load_quality"]:

@@ -21,6 +21,15 @@ import duckdb
 from ingest.config import WarehousePaths
 
 PUBLISHED_MODE = 0o444
+# The storage format of a published file: the oldest that holds what the marts use, so that the
+# DuckDB CLI installable from PyPI (duckdb-cli 1.5, `.venv/bin/duckdb`) opens a file written by
+# the duckdb 2.0 library ("version number 69 ... between 64 and 68" otherwise; measured here).
+PUBLISHED_STORAGE_VERSION = "v1.4.0"
+
+
+def attach_building(con: duckdb.DuckDBPyConnection, building: Path) -> None:
+    """Attach a new version's file as ``building``, in the published storage format."""
+    con.execute(f"attach '{building}' as building (storage_version '{PUBLISHED_STORAGE_VERSION}')")
 
 
 def folder(paths: WarehousePaths) -> Path:

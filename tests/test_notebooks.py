@@ -102,3 +102,15 @@ def test_a_notebook_without_a_published_database_says_what_to_run(tmp_path, monk
     monkeypatch.setenv("WAREHOUSE_PUBLISHED_DB", str(missing))
     with pytest.raises(CellExecutionError, match=f"no published database at {missing}: run make demo \\(or the nightly job\\) first"):
         execute("call_center_answer_rates.ipynb")
+
+
+def test_the_readme_cli_example_prints_the_published_rates(published):
+    import re
+    import subprocess
+
+    readme = (NOTEBOOKS.parent / "README.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"```bash\n(\.venv/bin/duckdb -readonly data/published/warehouse\.duckdb.*?)```", readme, flags=re.S)
+    command = example.replace("data/published/warehouse.duckdb", str(published))
+    done = subprocess.run(["bash", "-c", command], cwd=NOTEBOOKS.parent, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr  # the installed CLI reads the published storage format
+    assert re.search(r"2019\s*│\s*0\.6711", done.stdout) and re.search(r"2020\s*│\s*0\.6727", done.stdout), done.stdout
