@@ -16,7 +16,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup instance demo test ui serve notebooks versions rollback clean config docs docs-serve dbt browser postgres
+.PHONY: setup instance demo test ui serve notebooks dashboard versions rollback clean config docs docs-serve dbt browser postgres
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ ui: setup  ## development only: `dagster dev` runs the webserver and the daemon 
 
 serve: setup  ## production: dagster-webserver and dagster-daemon as separate processes (README, Operations)
 	$(BIN)/python -m orchestration.serve
+
+dashboard: setup  ## the analysts' dashboard on http://127.0.0.1:$(WAREHOUSE_DASHBOARD_PORT), over the published database
+	$(BIN)/streamlit run dashboard/app.py --server.port $(WAREHOUSE_DASHBOARD_PORT) --server.address 127.0.0.1 \
+	  --server.headless true --browser.gatherUsageStats false
 
 notebooks: setup  ## JupyterLab on notebooks/, reading the published database (WAREHOUSE_PUBLISHED_DB to choose another)
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -21,7 +21,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 from dotenv import load_dotenv
 
 from ingest.config import DBT_PROJECT_DIR, REPO_ROOT, WarehousePaths

@@ -49,3 +49,19 @@ def screenshot_page(browser, url: str, name: str, expect: str):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     return page
+
+
+def wait_for_http(url: str, what: str, timeout: float = 120, process=None) -> None:
+    """Wait until ``url`` answers (a server starting), failing early if its ``process`` exits."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"{what} did not start within {timeout:.0f} s"
+            assert process is None or process.poll() is None, f"{what} exited ({process.returncode})"
+            time.sleep(1)

@@ -125,3 +125,11 @@ def send_alerts(defs, instance, smtp):
         return smtp.mailbox.wait(expected)
 
     return send
+
+
+@pytest.fixture
+def published(landed, run_nightly, monkeypatch) -> Path:
+    """The demo extracts through one real nightly run; WAREHOUSE_PUBLISHED_DB names the published database."""
+    assert run_nightly().success
+    monkeypatch.setenv("WAREHOUSE_PUBLISHED_DB", str(landed.published_db))
+    return landed.published_db

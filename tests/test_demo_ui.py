@@ -9,8 +9,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import dagster as dg
@@ -19,7 +17,7 @@ import pytest
 
 from ingest.config import REPO_ROOT
 from orchestration.kpis import KPIS
-from tests.browser import SHOTS, chromium_context, screenshot_page
+from tests.browser import SHOTS, chromium_context, screenshot_page, wait_for_http
 from tests.conftest import SCALE
 
 SCREEN_LINES = 50  # what fits on one screen, besides the reconciliation summary
@@ -94,14 +92,7 @@ def webserver(demo):
         cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/server_info", timeout=2)
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "dagster-webserver did not start"
-            time.sleep(1)
+    wait_for_http(f"{base}/server_info", "dagster-webserver", process=server)
     yield base
     os.killpg(server.pid, 15)
     server.wait(timeout=60)

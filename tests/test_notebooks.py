@@ -52,13 +52,6 @@ def _assert_drawn(result: dict, count: int) -> None:
     assert "Glyph" not in result["stderr"] and "missing from" not in result["stderr"]  # matplotlib's missing-glyph warning
 
 
-@pytest.fixture
-def published(landed, run_nightly, monkeypatch):
-    assert run_nightly().success
-    monkeypatch.setenv("WAREHOUSE_PUBLISHED_DB", str(landed.published_db))
-    return landed.published_db
-
-
 def test_every_notebook_shows_the_published_figures_and_draws_its_charts(published):
     calls = execute("call_center_answer_rates.ipynb", frame="monthly")
     _assert_drawn(calls, 1)

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from ingest.config import REPO_ROOT
-from orchestration.launch import WORKSPACE
 from tests.browser import chromium_context, screenshot_page
 from tests.postgres import PostgresServer
 from tests.smtp import free_port, text

@@ -1,0 +1,93 @@
+"""The questions analysts ask of the published marts, as SQL the notebooks and the dashboard share.
+
+Rates over several months, dials or prefectures are ratios of sums, never means of rates, and
+are computed as DOUBLE: DuckDB's ``sum()`` of integers is a HUGEINT, which polars reads as a
+``decimal(38,0)`` and divides into a whole number (a 100% answer rate, once).
+"""
+
+# Answer rate by fiscal year and calendar month, April first; ``?``: a dial code, or NULL for all dials.
+CALL_CENTER_MONTHLY = """
+with months as (
+    select fiscal_year, month(month) as calendar_month,
+           sum(calls_offered) as calls_offered, sum(calls_answered) as calls_answered,
+           sum(calls_answered)::double / sum(calls_offered) as answer_rate
+    from marts.call_center_monthly
+    where dial_code = coalesce(?, dial_code)
+    group by all
+)
+select * from months order by fiscal_year, (calendar_month + 8) % 12
+"""
+
+# The report's periods, by fiscal year; ``?``: a dial code, or NULL for all dials.
+CALL_CENTER_PERIODS = """
+with periods(period, first_month, last_month) as (
+    values ('4～7月', 4, 7), ('8～10月', 8, 10), ('4～10月', 4, 10)
+)
+select period, fiscal_year, sum(calls_answered)::double / sum(calls_offered) as answer_rate
+from marts.call_center_monthly
+join periods on month(month) between first_month and last_month
+where dial_code = coalesce(?, dial_code)
+group by period, first_month, last_month, fiscal_year
+order by (first_month, last_month) = (4, 10), first_month, fiscal_year  -- 4～7月, 8～10月, then 4～10月
+"""
+
+# April-October by dial and fiscal year.
+CALL_CENTER_BY_DIAL = """
+select dial_code, dial_name_ja, fiscal_year, sum(calls_answered)::double / sum(calls_offered) as answer_rate
+from marts.call_center_monthly
+where month(month) between 4 and 10
+group by all order by dial_code, fiscal_year
+"""
+
+# The cumulative current-year curve, month end by month end from May to April; ``?``: a prefecture code, or NULL.
+NP_CURVE = """
+select premium_fiscal_year, as_of,
+       datediff('month', make_date(premium_fiscal_year, 5, 31), as_of) as months_after_may,
+       sum(months_paid)::double / sum(months_due) as payment_rate
+from marts.np_payment_rate
+where premium_fiscal_year in (2019, 2020) and as_of <= make_date(premium_fiscal_year + 1, 4, 30)
+  and prefecture_code = coalesce(?, prefecture_code)
+group by all order by premium_fiscal_year, as_of
+"""
+
+# Current-year (30 April after the fiscal year), past-year (31 March a year after it, 過年度１年目)
+# and final (31 March two years after it, 最終納付率) rates of each premium year, nationwide.
+NP_RATES_BY_KIND = """
+with kinds(kind, years_after, month, day) as (
+    values ('現年度納付率', 1, 4, 30), ('過年度１年目納付率', 2, 3, 31), ('最終納付率', 3, 3, 31)
+)
+select premium_fiscal_year, kind, as_of, sum(months_paid)::double / sum(months_due) as payment_rate
+from marts.np_payment_rate
+join kinds on as_of = make_date(premium_fiscal_year + years_after, month, day)
+group by premium_fiscal_year, kind, years_after, as_of
+order by premium_fiscal_year, years_after
+"""
+
+# Prefectures by their FY2019 current-year rate, with FY2020 at September against FY2019 at September.
+NP_PREFECTURE_RANKING = """
+with rates as (
+    select prefecture_code, prefecture_name_ja,
+           max(payment_rate) filter (where premium_fiscal_year = 2019 and as_of = date '2020-04-30') as fy2019_current_year,
+           max(payment_rate) filter (where premium_fiscal_year = 2020 and as_of = date '2020-09-30') as fy2020_at_september,
+           max(payment_rate) filter (where premium_fiscal_year = 2019 and as_of = date '2019-09-30') as fy2019_at_september
+    from marts.np_payment_rate
+    group by all
+)
+select rank() over (order by fy2019_current_year desc) as rank, prefecture_code, prefecture_name_ja,
+       fy2019_current_year, fy2020_at_september, fy2019_at_september,
+       100 * (fy2020_at_september - fy2019_at_september) as change_points
+from rates order by rank, prefecture_code
+"""
+
+# Fiscal year to date, month end by month end, by insurance type (amounts in 億円).
+EMPLOYER_COLLECTION = """
+select fiscal_year, as_of, (month(as_of) + 8) % 12 as fiscal_month_index, insurance_name_ja,
+       arrears_yen / 1e8 as arrears_oku, deferred_yen / 1e8 as deferred_oku,
+       collection_rate, collection_rate_excl_deferral
+from marts.employer_collection order by insurance_name_ja, fiscal_year, as_of
+"""
+
+DELINQUENT_ESTABLISHMENTS = """
+select as_of, covered_establishments, delinquent_establishments, delinquent_share
+from marts.delinquent_establishments order by as_of
+"""

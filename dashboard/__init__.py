@@ -1,0 +1,1 @@
+"""The analysts' and managers' dashboard over the published database (Streamlit): `make dashboard`."""
