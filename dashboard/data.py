@@ -42,8 +42,9 @@ def frame(sql: str, *parameters) -> pl.DataFrame:
 
 def figures(kpi: Kpi) -> pl.DataFrame:
     """Every figure of the report for the KPI, beside the one recomputed from the extracts."""
-    return frame(f"""select figure_id, period_label, measure, unit, published_value, recomputed_value, difference,
-                            status, known_discrepancy
+    # expected_value: the published figure at the extracts' scale (counts scale with a demo's size)
+    return frame(f"""select figure_id, period_label, measure, unit, published_value, expected_value, recomputed_value,
+                            difference, status, known_discrepancy
                      from marts.{kpi.reconciliation} order by figure_id""")
 
 

@@ -12,6 +12,11 @@ def percent(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}%}"
 
 
+def number(value: float) -> str:
+    """A figure as the report prints it: whole numbers without a decimal point."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+
+
 def points(value: float | None) -> str:
     return "—" if value is None else f"{value:+.1f} ポイント"
 
