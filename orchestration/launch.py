@@ -25,7 +25,7 @@ import dagster as dg
 from ingest.config import REPO_ROOT
 
 WORKSPACE = REPO_ROOT / "workspace.yaml"
-_BIN = Path(sys.executable).parent
+BIN = Path(sys.executable).parent  # the venv's own dagster commands (an unactivated venv still works)
 _STEP_EVENTS = {dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.STEP_UP_FOR_RETRY}
 
 
@@ -34,7 +34,7 @@ def daemon(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
     """``dagster-daemon run`` on the workspace, for as long as the block runs; its output to ``log``."""
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [str(_BIN / "dagster-daemon"), "run", "-w", str(WORKSPACE)], cwd=REPO_ROOT, env=env,
+            [str(BIN / "dagster-daemon"), "run", "-w", str(WORKSPACE)], cwd=REPO_ROOT, env=env,
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
         try:
@@ -52,7 +52,7 @@ def daemon(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
 def submit(instance: dg.DagsterInstance, job: str, env: dict[str, str], log: Path, tags: dict[str, str] | None = None) -> str:
     """Submit a run of ``job`` to the instance's queue (``dagster job launch``); its run id."""
     before = {r.run_id for r in instance.get_runs(dg.RunsFilter(job_name=job))}
-    command = [str(_BIN / "dagster"), "job", "launch", "-w", str(WORKSPACE), "-j", job]
+    command = [str(BIN / "dagster"), "job", "launch", "-w", str(WORKSPACE), "-j", job]
     if tags:
         command += ["--tags", json.dumps(tags)]
     with log.open("ab") as out:

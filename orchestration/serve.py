@@ -22,16 +22,15 @@ from dotenv import load_dotenv
 
 from ingest.config import REPO_ROOT
 from orchestration import instance
-from orchestration.launch import WORKSPACE
+from orchestration.launch import BIN, WORKSPACE
 
-_BIN = Path(sys.executable).parent
 STOP_TIMEOUT_SECONDS = 60
 
 
 def commands(host: str, port: str) -> dict[str, list[str]]:
     return {
-        "dagster-webserver": [str(_BIN / "dagster-webserver"), "-w", str(WORKSPACE), "-h", host, "-p", port],
-        "dagster-daemon": [str(_BIN / "dagster-daemon"), "run", "-w", str(WORKSPACE)],
+        "dagster-webserver": [str(BIN / "dagster-webserver"), "-w", str(WORKSPACE), "-h", host, "-p", port],
+        "dagster-daemon": [str(BIN / "dagster-daemon"), "run", "-w", str(WORKSPACE)],
     }
 
 

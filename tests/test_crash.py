@@ -20,19 +20,11 @@ import pytest
 
 from ingest.config import REPO_ROOT, WarehousePaths
 from tests import hostile
+from tests.waiting import wait_until
 
 BIN = Path(sys.executable).parent
 KPI_MARTS = ("call_center_monthly", "call_center_reconciliation", "np_payment_rate", "np_insured_persons",
              "np_payment_rate_reconciliation", "employer_collection", "delinquent_establishments", "employer_reconciliation")
-
-
-def _wait(predicate, timeout: float, what: str, poll: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def _dbt_processes(working_db: Path) -> list[int]:
@@ -93,7 +85,7 @@ def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(la
         steps = instance.all_logs(runs[0].run_id, of_type=dg.DagsterEventType.STEP_START)
         return runs[0].run_id if any("national_pension" in (e.step_key or "") for e in steps) else None
 
-    dead_run = _wait(ledger_ingest_started, 120, "the ledger ingest to start")
+    dead_run = wait_until(ledger_ingest_started, 120, "the ledger ingest to start")
     time.sleep(0.5)
     worker.send_signal(signal.SIGKILL)
     worker.wait()
@@ -106,19 +98,19 @@ def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(la
                               stdout=daemon_log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _launch(env)
-        _wait(lambda: _status(instance, dead_run) == dg.DagsterRunStatus.FAILURE, 120, "the dead run to be failed")
+        wait_until(lambda: _status(instance, dead_run) == dg.DagsterRunStatus.FAILURE, 120, "the dead run to be failed")
         assert "is gone" in " ".join(e.message for e in instance.all_logs(dead_run) if e.message)
         queued = next(r.run_id for r in instance.get_runs() if r.run_id != dead_run)
-        [dbt] = _wait(lambda: _dbt_processes(landed.working_db), 240, "the queued run to reach a dbt step")
+        [dbt] = wait_until(lambda: _dbt_processes(landed.working_db), 240, "the queued run to reach a dbt step")
         run_worker = _parent(dbt)
         os.kill(run_worker, signal.SIGKILL)
-        _wait(lambda: not _dbt_processes(landed.working_db), 2, "dbt to die with its run", poll=0.05)  # no orphan writes on
-        _wait(lambda: _status(instance, queued) == dg.DagsterRunStatus.FAILURE, 120, "the killed run to be failed")
+        wait_until(lambda: not _dbt_processes(landed.working_db), 2, "dbt to die with its run", poll=0.05)  # no orphan writes on
+        wait_until(lambda: _status(instance, queued) == dg.DagsterRunStatus.FAILURE, 120, "the killed run to be failed")
 
         # 3. The next run cleans up and ends as a clean run would.
         _launch(env)
         final = next(r.run_id for r in instance.get_runs() if r.run_id not in (dead_run, queued))
-        _wait(lambda: _status(instance, final) in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE), 300, "the last run")
+        wait_until(lambda: _status(instance, final) in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE), 300, "the last run")
         assert _status(instance, final) == dg.DagsterRunStatus.SUCCESS
     finally:
         os.killpg(daemon.pid, signal.SIGTERM)

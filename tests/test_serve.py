@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -24,18 +23,10 @@ from ingest.config import REPO_ROOT
 from tests.browser import chromium_context, screenshot_page
 from tests.postgres import PostgresServer
 from tests.smtp import free_port, text
+from tests.waiting import wait_until
 
 BIN = Path(sys.executable).parent
 SENSORS = {"landing_sensor", "dead_run_reaper", "alert_on_run_failure", "alert_on_run_success"}
-
-
-def _wait(predicate, timeout: float, what: str, poll: float = 1.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _graphql(base: str, query: str) -> dict:
@@ -90,10 +81,10 @@ def test_serve_runs_the_webserver_and_daemon_on_postgres_and_a_landing_batch_is_
     serve = subprocess.Popen([sys.executable, "-m", "orchestration.serve"], cwd=REPO_ROOT, env=env,
                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait(lambda: _up(base), 180, "dagster-webserver to answer")
+        wait_until(lambda: _up(base), 180, "dagster-webserver to answer")
         assert "postgres" in (Path(env["DAGSTER_HOME"]) / "dagster.yaml").read_text()
         # The sensor's first evaluation only notes what lies in landing (here: nothing); wait for it.
-        _wait(lambda: postgres.query("select count(*) from job_ticks where tick_body like '%%landing_sensor%%'")[0][0], 120,
+        wait_until(lambda: postgres.query("select count(*) from job_ticks where tick_body like '%%landing_sensor%%'")[0][0], 120,
               "the landing sensor's first tick")
         assert _runs(postgres) == []
 
@@ -102,9 +93,9 @@ def test_serve_runs_the_webserver_and_daemon_on_postgres_and_a_landing_batch_is_
         for generated, source in deliveries:
             _copy_in(generated, paths.landing_dir(source))
         delivered = sum(len(list(generated.iterdir())) for generated, _ in deliveries)
-        [(run_id, job, _)] = _wait(lambda: _runs(postgres), 180, "the landing sensor's run")
+        [(run_id, job, _)] = wait_until(lambda: _runs(postgres), 180, "the landing sensor's run")
         assert job == "nightly_refresh"  # the batch feeds every KPI
-        _wait(lambda: _runs(postgres)[0][2] in ("SUCCESS", "FAILURE"), 900, "the run to finish", poll=2)
+        wait_until(lambda: _runs(postgres)[0][2] in ("SUCCESS", "FAILURE"), 900, "the run to finish", poll=2)
         assert _runs(postgres)[0][2] == "SUCCESS"
         tags = dict(postgres.query("select key, value from run_tags where run_id = %s", (run_id,)))
         assert tags["dagster/sensor_name"] == "landing_sensor" and tags["warehouse/landed-files"].startswith(f"{delivered}: ")
@@ -125,7 +116,7 @@ def test_serve_runs_the_webserver_and_daemon_on_postgres_and_a_landing_batch_is_
 
         # A further sensor tick, the files unchanged: still exactly one run.
         ticks = postgres.query("select count(*) from job_ticks where tick_body like '%%landing_sensor%%'")[0][0]
-        _wait(lambda: postgres.query("select count(*) from job_ticks where tick_body like '%%landing_sensor%%'")[0][0] > ticks,
+        wait_until(lambda: postgres.query("select count(*) from job_ticks where tick_body like '%%landing_sensor%%'")[0][0] > ticks,
               120, "another landing sensor tick")
         assert len(_runs(postgres)) == 1
 

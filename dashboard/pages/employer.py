@@ -14,7 +14,7 @@ st.caption("Employer contributions: collection rate (収納率) and arrears (収
 widgets.banner()
 
 collection = data.frame(queries.EMPLOYER_COLLECTION).with_columns(
-    月末=pl.col("fiscal_month_index").map_elements(lambda i: MONTH_ENDS[i], return_dtype=pl.Utf8),
+    月末=pl.col("fiscal_month_index").replace_strict(dict(enumerate(MONTH_ENDS)), return_dtype=pl.Utf8),
     年度=pl.col("fiscal_year").cast(pl.Utf8) + "年度")
 left, right = st.columns(2)
 # the largest first (厚生年金保険, which the report leads with)

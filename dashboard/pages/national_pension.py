@@ -19,7 +19,7 @@ prefecture = st.selectbox("都道府県 Prefecture", [None, *names], format_func
 
 st.subheader("納付率（現年度）の推移 Current-year payment rate, month end by month end")
 curve = data.frame(queries.NP_CURVE, prefecture).with_columns(
-    月末=pl.col("months_after_may").map_elements(lambda i: MONTH_ENDS[i], return_dtype=pl.Utf8),
+    月末=pl.col("months_after_may").replace_strict(dict(enumerate(MONTH_ENDS)), return_dtype=pl.Utf8),
     年度=pl.col("premium_fiscal_year").cast(pl.Utf8) + "年度分")
 st.altair_chart(alt.Chart(curve.with_columns(納付率=pl.col("payment_rate") * 100)).mark_line(point=True).encode(
     x=alt.X("月末:N", sort=MONTH_ENDS, title="月末 month end"),
