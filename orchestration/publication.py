@@ -11,8 +11,9 @@ current published file shows) and the ``load_quality`` it published. Publishing 
 3. otherwise builds a new file in ``published/versions/`` from the KPI's changed marts plus
    the last good version of every other mart (read from the working database, never from the
    file analysts have open), with ``marts.publication_log`` and ``marts.load_quality``;
-   checkpoints and closes it; records the new state in the working database; atomically
-   repoints the ``published/warehouse.duckdb`` symlink (``os.replace``).
+   checkpoints and closes it; records the new state in the working database; makes its dbt
+   docs site (``orchestration.published_docs``); atomically repoints the ``published/docs.html``
+   and ``published/warehouse.duckdb`` symlinks (``os.replace``).
 
 A stale KPI (a source overdue, see ``ingest.freshness``) keeps publishing its last good
 figures, marked ``is_stale`` with the reason; with ``stale_blocks`` staleness holds it back.
@@ -29,7 +30,7 @@ next one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,11 +204,13 @@ def publish(
     keep: int = 5,
     states: Mapping[str, KpiState] | None = None,
     stale_blocks: bool = False,
+    site: Callable[[duckdb.DuckDBPyConnection, Path], Path | None] | None = None,
 ) -> PublishResult:
     """Publish the ``marts`` of ``kpi`` (tables of schema marts in the ``working`` connection) that changed.
 
     ``attempts`` maps every mart this run checked to (its KPI, what the checks said); ``states``
-    every KPI's state (when rebuilt, as of, stale), recorded whichever KPI publishes.
+    every KPI's state (when rebuilt, as of, stale), recorded whichever KPI publishes; ``site``
+    makes the new version's docs site before it is shown (``orchestration.published_docs.build``).
     """
     states = states or {}
     now = dt.datetime.now(dt.UTC)
@@ -239,6 +242,8 @@ def publish(
         working.register("publication_log_frame", log.to_arrow())
         working.execute("create or replace table publication.log as select * from publication_log_frame")
         working.unregister("publication_log_frame")
+        if site is not None and not versions_folder.site_of(current).exists() and site(working, current):
+            versions_folder.point_symlink(versions_folder.docs_link(paths), versions_folder.site_of(current))
         return PublishResult(current, (), tuple(sorted(published_fingerprints)), log, wrote_version=False)
 
     final = versions / versions_folder.version_name(kpi, now)
@@ -281,6 +286,8 @@ def publish(
         building.unlink(missing_ok=True)
         raise
 
-    versions_folder.promote(building, final, paths.published_db)
+    if site is not None:
+        site(working, final)
+    versions_folder.promote(building, final, paths)
     versions_folder.prune(versions, keep, final)
     return PublishResult(final, tuple(fresh), tuple(carried), log, row_counts)

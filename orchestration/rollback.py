@@ -30,6 +30,7 @@ import polars as pl
 from dotenv import load_dotenv
 
 from ingest.config import REPO_ROOT, WarehousePaths
+from orchestration import published_docs
 from orchestration import versions as versions_folder
 from orchestration import working_lock
 from orchestration.publication import fingerprint, normalized_log, stored_log
@@ -111,7 +112,8 @@ def rollback(working: duckdb.DuckDBPyConnection, paths: WarehousePaths, to: str,
             working.unregister("rollback_log")
     finally:
         working.execute(f"detach {_SOURCE}")
-    versions_folder.promote(building, final, paths.published_db)
+    published_docs.copy_for(target, final)
+    versions_folder.promote(building, final, paths)
     return final
 
 

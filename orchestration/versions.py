@@ -1,11 +1,14 @@
 """The published folder: immutable version files, and the link analysts open.
 
     published/warehouse.duckdb -> versions/warehouse_<UTC time>_<kpi or "rollback">.duckdb
+    published/docs.html        -> versions/warehouse_<UTC time>_<kpi or "rollback">.docs.html
+
 
 A version is built under ``<name>.building``, closed, made read-only (mode 0444, so an analyst's
 default read-write connection fails at once instead of locking every reader out), renamed into
 place, and only then is the link repointed, atomically: a reader sees the old version or the
-new, never neither. Only the publication step and a rollback write here.
+new, never neither. A version's docs site (``orchestration.published_docs``) is shown just
+before it, and goes with it when it is pruned. Only the publication step and a rollback write here.
 """
 
 from __future__ import annotations
@@ -25,6 +28,16 @@ PUBLISHED_MODE = 0o444
 # DuckDB CLI installable from PyPI (duckdb-cli 1.5, `.venv/bin/duckdb`) opens a file written by
 # the duckdb 2.0 library ("version number 69 ... between 64 and 68" otherwise; measured here).
 PUBLISHED_STORAGE_VERSION = "v1.4.0"
+SITE_SUFFIX = ".docs.html"
+
+
+def site_of(version: Path) -> Path:
+    """A version's dbt docs site: ``versions/warehouse_X.duckdb`` -> ``versions/warehouse_X.docs.html``."""
+    return version.with_name(version.name.removesuffix(".duckdb") + SITE_SUFFIX)
+
+
+def docs_link(paths: WarehousePaths) -> Path:
+    return paths.published_dir / "docs.html"
 
 
 def attach_building(con: duckdb.DuckDBPyConnection, building: Path) -> None:
@@ -49,17 +62,25 @@ def point_symlink(link: Path, target: Path) -> None:
     os.replace(temporary, link)  # atomic: readers see the old or the new version, never neither
 
 
-def promote(building: Path, final: Path, link: Path) -> None:
-    """A finished, closed ``building`` file becomes the read-only version ``final``, which ``link`` then shows."""
+def promote(building: Path, final: Path, paths: WarehousePaths) -> None:
+    """A finished, closed ``building`` file becomes the read-only version ``final``, which the link then shows.
+
+    Its docs site, if it has one, is shown first: the docs never describe a version not yet shown
+    for longer than the two renames take. Without one the previous site stays.
+    """
     os.chmod(building, PUBLISHED_MODE)
     os.replace(building, final)
-    point_symlink(link, final)
+    if site_of(final).exists():
+        point_symlink(docs_link(paths), site_of(final))
+    point_symlink(paths.published_db, final)
 
 
 def sweep(paths: WarehousePaths) -> None:
     """Remove what an interrupted publication left: the version it was building, the link it was making."""
     versions = folder(paths)
-    for leftover in [*versions.glob("*.building"), *versions.glob("*.building.wal"), *paths.published_dir.glob(".*.duckdb.*")]:
+    leftovers = [*versions.glob("*.building"), *versions.glob("*.building.wal"),
+                 *paths.published_dir.glob(".*.duckdb.*"), *paths.published_dir.glob(".docs.html.*")]
+    for leftover in leftovers:
         leftover.unlink(missing_ok=True)
 
 
@@ -68,6 +89,7 @@ def prune(versions: Path, keep: int, current: Path) -> None:
     for old in files[:-keep] if keep > 0 else []:
         if old != current:
             old.unlink(missing_ok=True)
+            site_of(old).unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from ingest.config import DBT_PROJECT_DIR, REPO_ROOT, WarehousePaths
-from orchestration import working_lock
+from orchestration import catalog, working_lock
 
 _CATALOG_ONLY = {"docs", "parse", "compile", "ls", "list"}
 
@@ -39,10 +39,7 @@ def copy_working(paths: WarehousePaths, target: Path, schema_only: bool, wait_se
     con = working_lock.connect(paths.working_db, read_only=True, config={}, wait_seconds=wait_seconds,
                                published=paths.published_db, log=lambda m: print(m, file=sys.stderr))
     try:
-        source = con.execute("select current_database()").fetchone()[0]
-        con.execute(f"attach '{target}' as sandbox (read_write)")  # the working file stays read-only
-        con.execute(f"copy from database {source} to sandbox" + (" (schema)" if schema_only else ""))
-        con.execute("detach sandbox")
+        catalog.copy_database(con, target, schema_only)
     finally:
         con.close()
 

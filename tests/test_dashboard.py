@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from ingest.config import REPO_ROOT
 from orchestration import versions
-from tests.browser import chromium_context, screenshot_page, wait_for_http
+from tests.browser import SHOTS, chromium_context, screenshot_page, wait_for_http
 from tests.conftest import query
 from tests.smtp import free_port
 
@@ -121,6 +121,13 @@ def test_the_dashboard_server_renders_every_page_in_a_browser(published):
                 text = page.inner_text("body")
                 assert "Traceback" not in text and "Error" not in text, text[:2000]
                 page.close()
+            # the dbt docs site published beside the database: its front page, and a mart's documented columns
+            docs = published.parent / "docs.html"
+            page = screenshot_page(browser, docs.resolve().as_uri(), "docs_overview", "Pension operations warehouse")
+            page.goto(docs.resolve().as_uri() + "#!/model/model.pension_warehouse.call_center_monthly")
+            page.get_by_text("answer_rate").first.wait_for(timeout=60_000)
+            page.screenshot(path=str(SHOTS / "docs_call_center_monthly.png"), full_page=True)
+            page.close()
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)

@@ -1,10 +1,12 @@
 """Write-audit-publish: a failing gate refuses publication; readers are never disturbed."""
 
+import functools
 import hashlib
 
 import duckdb
 import pytest
 
+from ingest.config import DBT_PROJECT_DIR
 from orchestration.kpis import KPIS
 from orchestration.publication import Attempt, publish
 from tests.conftest import query
@@ -324,3 +326,46 @@ def test_a_rollback_repoints_the_published_database_logs_it_and_holds_until_the_
     publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run4")
     assert _read(paths, "select v from marts.alpha") == [(3,)]
     assert _log(paths, "mart, version_run_id, rolled_back_to") == [("alpha", "run4", None), ("beta", "run3", None)]
+
+
+def test_each_version_shows_the_docs_site_of_what_it_holds(paths, working, tmp_path):
+    """A real ``dbt docs generate --static`` per new schema; the same schema links the same site."""
+    import shutil
+
+    from orchestration import published_docs, versions
+    from orchestration.rollback import rollback
+
+    warnings = []
+    site = functools.partial(published_docs.build, scale=0.01, log=warnings.append)
+    first = publish(working, paths, "a", ["alpha"], {}, "run1", keep=2, site=site).path
+    link = versions.docs_link(paths)
+    assert link.resolve() == versions.site_of(first) and not link.readlink().is_absolute()
+    html = link.read_text(encoding="utf-8")
+    assert html.startswith(published_docs.DOCS_KEY_PREFIX) and "Pension operations warehouse" in html
+    assert "employer_reconciliation" in html  # the project's marts, documented
+    assert versions.site_of(first).stat().st_mode & 0o777 == 0o444
+
+    working.execute("create or replace table marts.alpha as select 2 as v")  # new rows, same schema: same site
+    second = publish(working, paths, "a", ["alpha"], {}, "run2", keep=2, site=site).path
+    assert versions.site_of(second).stat().st_ino == versions.site_of(first).stat().st_ino
+    working.execute("create or replace table marts.alpha as select 3 as v, 'x' as w")  # a new column: a new site
+    third = publish(working, paths, "a", ["alpha"], {}, "run3", keep=2, site=site).path
+    assert versions.site_of(third).stat().st_ino != versions.site_of(second).stat().st_ino
+    assert link.resolve() == versions.site_of(third)
+    assert not versions.site_of(first).exists() and not first.exists()  # pruned with its version
+
+    made = rollback(working, paths, second.name, "w is wrong")  # a rollback shows its target's site
+    assert link.resolve() == versions.site_of(made)
+    assert versions.site_of(made).stat().st_ino == versions.site_of(second).stat().st_ino
+
+    # dbt cannot make a site: the figures publish all the same, and the link keeps the last site
+    broken = tmp_path / "broken_project"
+    shutil.copytree(DBT_PROJECT_DIR, broken, ignore=shutil.ignore_patterns("target", "logs"))
+    (broken / "models" / "broken.sql").write_text("select {{ nonsense( }}", encoding="utf-8")
+    working.execute("create or replace table marts.alpha as select 4 as v, 'y' as w, 1 as z")
+    fourth = publish(working, paths, "a", ["alpha"], {}, "run4", keep=2,
+                     site=functools.partial(site, project_dir=broken)).path
+    assert paths.published_db.resolve() == fourth and _read(paths, "select z from marts.alpha") == [(1,)]
+    assert not versions.site_of(fourth).exists() and link.resolve() == versions.site_of(made)
+    [warning] = warnings
+    assert warning.startswith(f"no docs site for {fourth.name}: dbt docs generate failed")

@@ -8,12 +8,13 @@ publication log can record held-back marts too.
 
 
 from collections.abc import Mapping
+from functools import partial
 
 import dagster as dg
 import polars as pl
 
 from ingest import freshness
-from orchestration import verdicts
+from orchestration import published_docs, verdicts, versions
 from orchestration.kpis import KPIS, Kpi, asset_tags
 from orchestration.publication import Attempt, KpiState, publish
 from orchestration.rebuilds import last_good_build
@@ -67,6 +68,7 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
             result = publish(
                 con, warehouse.paths, kpi.name, list(kpi.marts), run_attempts(context, kpi_keys), context.run_id,
                 keep=warehouse.published_versions_kept, states=states, stale_blocks=warehouse.stale_blocks_value,
+                site=partial(published_docs.build, scale=warehouse.scale_value, log=context.log.warning),
             )
         state = states[kpi.name]
         held_back = result.log.filter(pl.col("latest_attempt_passed").eq(False))
@@ -85,6 +87,7 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
         return dg.MaterializeResult(
             metadata={
                 "published_file": dg.MetadataValue.path(str(result.path)),
+                "docs_site": dg.MetadataValue.path(str(versions.docs_link(warehouse.paths).resolve())),
                 "new_version_written": result.wrote_version,
                 "data_as_of": str(state.data_as_of),
                 "is_stale": state.is_stale,
