@@ -30,9 +30,11 @@ import polars as pl
 
 from ingest.allocation import allocate, round_half_up
 from ingest.config import SEEDS_DIR, seed_csv
+from ingest.specs import INSURANCE_NAMES
 from ingest.generate.printing import generator_database, print_file, wareki_print_macros
 
-INSURANCE = {"pension": "厚生年金保険", "kyokai": "協会管掌健康保険", "seamen": "船員保険"}
+# The generator's keys for the insurance types, in the spec's order (its names are the spec's).
+INSURANCE = dict(zip(("pension", "kyokai", "seamen"), INSURANCE_NAMES, strict=True))
 FIRST_MONTH = dt.date(2019, 4, 1)  # notified months run April 2019 .. September 2020 (t = 0..17)
 MONTHS = 18
 WINDOWS = ((0, 6), (6, 12), (12, 18))  # Apr-Sep 2019, Oct 2019-Mar 2020, Apr-Sep 2020
