@@ -18,7 +18,7 @@ import dagster as dg
 from dotenv import load_dotenv
 
 from ingest.config import REPO_ROOT, WarehousePaths
-from ingest.generate import night_after_last_extract
+from demo import night_after_last_extract
 
 
 def step_durations(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:

@@ -127,6 +127,10 @@ class ExtractSpec:
             template = template.replace(placeholder, group)
         return re.compile(template)
 
+    def name_for(self, period: dt.date) -> str:
+        """The delivery's name for a period, as the source names it: the inverse of ``period``."""
+        return self.file_name.replace("YYYY", f"{period:%Y}").replace("MM", f"{period:%m}").replace("DD", f"{period:%d}")
+
     def period(self, name: str) -> dt.date | None:
         """The period a delivery's name gives (a day, or the first of a month); None when the name
         does not follow ``file_name`` exactly or names no real date (cdr_20190231.csv)."""

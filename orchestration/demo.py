@@ -19,7 +19,7 @@ import duckdb
 from dotenv import load_dotenv
 
 from ingest.config import REPO_ROOT, WarehousePaths
-from ingest.generate import generate_all, night_after_last_extract
+from demo import generate_all, night_after_last_extract
 from orchestration import launch
 from orchestration.kpis import KPIS
 

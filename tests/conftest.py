@@ -12,7 +12,7 @@ import pytest
 from dotenv import dotenv_values
 
 from ingest.config import REPO_ROOT, WarehousePaths
-from ingest.generate import call_center, employer, national_pension, night_after_last_extract
+from demo import call_center, employer, national_pension, night_after_last_extract
 
 SCALE = 0.01
 SEED = 7

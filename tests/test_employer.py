@@ -3,7 +3,7 @@
 import duckdb
 import pytest
 
-from ingest.generate import employer
+from demo.employer import flows, records
 from ingest.load import load_source
 from ingest.specs import EMPLOYER_CONTRIBUTIONS, EMPLOYER_ESTABLISHMENTS
 from tests.conftest import query
@@ -13,9 +13,9 @@ OKU = 1e8
 
 @pytest.mark.parametrize("scale", [1.0, 0.01, 0.002])
 def test_flows_reproduce_the_collection_table_in_yen(scale):
-    figures = employer.Figures.load()
-    for insurance, name in employer.INSURANCE.items():
-        f = employer.solve_flows(figures, insurance, scale)
+    figures = flows.Figures.load()
+    for insurance, name in flows.INSURANCE.items():
+        f = flows.solve_flows(figures, insurance, scale)
         carry_left = f.carry - f.carry_collected[0] - f.carry_collected[1] - f.carry_written_off[0] - f.carry_written_off[1]
         september = {
             "2019-09-30": (
@@ -47,9 +47,9 @@ def test_flows_reproduce_the_collection_table_in_yen(scale):
 
 
 def test_roles_reproduce_the_establishment_counts():
-    figures = employer.Figures.load()
-    roles, timeline = employer.roles(figures, 1.0)
-    covered = employer.covered_targets(figures, 1.0)
+    figures = flows.Figures.load()
+    roles, timeline = records.roles(figures, 1.0)
+    covered = flows.covered_targets(figures, 1.0)
     assert covered[13 + 5] == 2_391_783 and covered[13 + 11] == 2_435_755 and covered[13 + 17] == 2_473_761
     assert roles.pool_fy2019 == 142_139 and roles.pool_fy2019 + roles.pool_fy2020 == 158_215
     assert roles.establishments == roles.initial + timeline["openings"].sum()

@@ -4,8 +4,8 @@ import hashlib
 import polars as pl
 import pytest
 
-from ingest.allocation import rate_rounds_to
-from ingest.generate import call_center
+from demo.allocation import rate_rounds_to
+from demo import call_center
 from ingest.specs import CALL_CENTER
 
 FIGURES = call_center.Figures.load()

@@ -6,7 +6,7 @@ import duckdb
 import polars as pl
 
 from ingest.config import WarehousePaths
-from ingest.generate import deliver_next_day, deliver_next_night
+from demo import deliver_next_day, deliver_next_night
 
 
 def _marts(paths: WarehousePaths) -> dict[str, pl.DataFrame]:

@@ -5,7 +5,9 @@ import hashlib
 import polars as pl
 import pytest
 
-from ingest.generate import national_pension as npg
+from demo import national_pension as npg
+from demo.national_pension.calibration import calibrate
+from demo.national_pension.targets import Figures, as_of_index
 from ingest.readers import decode_lines
 from tests.conftest import SEED
 
@@ -25,14 +27,14 @@ def _figures_from_cells(cells: pl.DataFrame, scale: float) -> dict[str, float]:
         return 100.0 * paid / months
 
     out = {}
-    for r in npg.Figures.load().frame.iter_rows(named=True):
+    for r in Figures.load().frame.iter_rows(named=True):
         fy, pref = r["premium_fiscal_year"], r["prefecture_code"]
-        k = npg._as_of_index(fy, r["as_of"])
+        k = as_of_index(fy, r["as_of"])
         if r["measure"] == "payment_rate":
             out[r["figure_id"]] = rate(fy, k, pref)
         elif r["measure"] == "payment_rate_points":
             ref = r["reference_fiscal_year"]
-            out[r["figure_id"]] = rate(fy, k, pref) - rate(ref, npg._as_of_index(ref, r["reference_as_of"]), pref)
+            out[r["figure_id"]] = rate(fy, k, pref) - rate(ref, as_of_index(ref, r["reference_as_of"]), pref)
         elif r["measure"] == "months_paid":
             out[r["figure_id"]] = paid_and_due(fy, k, pref)[0]
         else:  # insured persons in the as-of month
@@ -43,8 +45,8 @@ def _figures_from_cells(cells: pl.DataFrame, scale: float) -> dict[str, float]:
 
 @pytest.mark.parametrize("scale", [1.0, 0.01, 0.002])
 def test_calibration_reproduces_every_published_figure(scale):
-    recomputed = _figures_from_cells(npg.calibrate(scale, SEED), scale)
-    for r in npg.Figures.load().frame.iter_rows(named=True):
+    recomputed = _figures_from_cells(calibrate(scale, SEED), scale)
+    for r in Figures.load().frame.iter_rows(named=True):
         value = recomputed[r["figure_id"]]
         if r["unit"] in ("percent", "points"):
             assert round(value, r["decimals"] + 6) == pytest.approx(r["published_value"], abs=0.5 * 10 ** -r["decimals"] + 1e-9), r["figure_id"]
@@ -56,13 +58,13 @@ def test_calibration_reproduces_every_published_figure(scale):
 
 def test_curve_points_at_their_printed_hundredths():
     # The FY2019 and FY2020 curves are printed to 0.01 point: spot-check two by hand.
-    recomputed = _figures_from_cells(npg.calibrate(1.0, SEED), 1.0)
+    recomputed = _figures_from_cells(calibrate(1.0, SEED), 1.0)
     assert f"{recomputed['np_fy2019_curve_202004']:.2f}" == "69.25"
     assert f"{recomputed['np_fy2020_curve_202009']:.2f}" == "64.32"
 
 
 def test_months_are_never_paid_beyond_the_two_year_limit():
-    cells = npg.calibrate(0.01, SEED)
+    cells = calibrate(0.01, SEED)
     late = cells.filter(pl.col("paid_k").is_not_null() & (pl.col("paid_k") > pl.col("month_index") + 1 + 24))
     assert late.height == 0
 

@@ -3,8 +3,8 @@
 import duckdb
 import polars as pl
 
-from ingest.generate.call_center import Figures
-from ingest.generate.national_pension import Figures as NpFigures
+from demo.call_center import Figures
+from demo.national_pension.targets import Figures as NpFigures
 from orchestration.rebuilds import REBUILD_TAG
 from tests.conftest import SCALE, query
 

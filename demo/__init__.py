@@ -24,7 +24,7 @@ def print_progress(label: str):
 
 def generate_all(paths: WarehousePaths, scale: float, seed: int, quiet: bool = False) -> None:
     """Write every source's demo extracts into the landing zone (``quiet``: one line per source)."""
-    from ingest.generate import call_center, employer, national_pension
+    from demo import call_center, employer, national_pension
 
     print(f"Generating demo extracts at scale {scale} (seed {seed}) into {paths.landing}", flush=True)
     for source, module in (("call_center", call_center), ("national_pension", national_pension), ("employer", employer)):

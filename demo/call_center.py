@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from ingest.allocation import allocate, allocate_expr, rate_rounds_to, round_half_up
-from ingest.config import SEEDS_DIR, seed_csv
+from demo.allocation import allocate, allocate_expr, rate_rounds_to, round_half_up
+from demo.figures import PublishedFigures
+from ingest.config import seed_csv
+from ingest.specs import CALL_CENTER
 
 APPOINTMENT = "appointment"
 
@@ -45,20 +46,10 @@ SEASONAL = {("dependents_form", 9): 4.0, ("dependents_form", 10): 5.0}
 WEEKDAY_WEIGHT = [1.3, 1.0, 1.0, 1.0, 1.05, 0.2, 0.0]
 
 
-@dataclass(frozen=True)
-class Figures:
+class Figures(PublishedFigures):
     """The published call-center figures, read from the dbt seed that the reconciliation also uses."""
 
-    frame: pl.DataFrame
-
-    @classmethod
-    def load(cls, seeds_dir: Path = SEEDS_DIR) -> Figures:
-        frame = pl.read_csv(
-            seed_csv("published_call_center_figures", seeds_dir),
-            schema_overrides={"dial_code": pl.Utf8, "published_value": pl.Float64},
-            try_parse_dates=True,
-        ).with_columns(pl.col("dial_code").fill_null(""))
-        return cls(frame)
+    SEED = "published_call_center_figures"
 
     def monthly_counts(self) -> pl.DataFrame:
         """month, calls_offered, calls_answered from the monthly table (all dials)."""
@@ -243,6 +234,7 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
     day_counts = days.with_columns(dial_index=pl.col("dial_code").replace_strict(dial_index, return_dtype=pl.Int32))
     written: list[Path] = []
     all_days = day_counts["day"].unique().sort().to_list()
+    header = ", ".join(f'"{label}"' for label in CALL_CENTER.header)
     with duckdb.connect() as con:
         con.register("day_counts_frame", day_counts.to_arrow())
         con.execute("create table day_counts as select * from day_counts_frame")
@@ -250,7 +242,9 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
             target = landing_dir / f"cdr_{day:%Y%m%d}.csv"
             partial = target.with_name(target.name + ".partial")
             query = _EXPAND_SQL.replace("$day", f"date '{day.isoformat()}'").replace("$seed", str(int(seed)))
-            con.execute(f"copy ({query}) to '{partial}' (format csv, header true)")
+            # the spec's header names the columns, whatever the query calls them
+            con.execute(f"copy (select * from ({query}) as printed({header})) to '{partial}' "
+                        f"(format csv, header true, delimiter '{CALL_CENTER.delimiter}')")
             os.replace(partial, target)
             written.append(target)
             if progress is not None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.specs import ExtractSpec
+
 
 @contextmanager
 def generator_database(tmp: Path) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -21,14 +23,18 @@ def generator_database(tmp: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def print_file(
-    con: duckdb.DuckDBPyConnection, lines_sql: str, target: Path, header: str, encoding: str, newline: str, bom: bool = False
+    con: duckdb.DuckDBPyConnection, lines_sql: str, target: Path, spec: ExtractSpec, newline: str
 ) -> Path:
-    """Write the single ``line`` column of ``lines_sql`` to ``target`` under ``header``.
+    """Write the single ``line`` column of ``lines_sql`` to ``target`` as ``spec`` says the source prints it:
+    its header, delimiter and encoding (``utf-8-sig``: one BOM at the start).
 
     DuckDB writes UTF-8 only, so lines go to a scratch file first and are transcoded in
     chunks (strict: the generators never print an unmappable character). The file appears
     under its final name only when complete, so a loader never sees half a file.
     """
+    bom = spec.encoding == "utf-8-sig"
+    encoding = "utf-8" if bom else spec.encoding  # utf-8-sig would put a BOM before every chunk
+    header = spec.delimiter.join(spec.header)
     scratch = target.with_name(target.name + ".utf8")
     partial = target.with_name(target.name + ".partial")
     newline_sql = newline.replace("\r", "\\r").replace("\n", "\\n")
@@ -42,6 +48,20 @@ def print_file(
     scratch.unlink()
     os.replace(partial, target)
     return target
+
+
+def print_monthly(
+    con: duckdb.DuckDBPyConnection, order_by: str, landing_dir: Path, spec: ExtractSpec, newline: str, progress=None
+) -> list[Path]:
+    """One file per processing month of table ``lines`` (``processing_month``, ``line``), named as ``spec`` says."""
+    months = [m for (m,) in con.execute("select distinct processing_month from lines order by 1").fetchall()]
+    written = []
+    for n, month in enumerate(months, start=1):
+        lines_sql = f"select line from lines where processing_month = date '{month.isoformat()}' order by {order_by}"
+        written.append(print_file(con, lines_sql, landing_dir / spec.name_for(month), spec, newline))
+        if progress is not None:
+            progress(n, len(months), written[-1])
+    return written
 
 
 def wareki_print_macros() -> str:

@@ -1,4 +1,4 @@
-"""Generate demo extracts: python -m ingest.generate [--scale S] [--seed N] [--data-dir DIR]."""
+"""Generate demo extracts: python -m demo [--scale S] [--seed N] [--data-dir DIR]."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ingest.config import WarehousePaths
-from ingest.generate import generate_all
+from demo import generate_all
 
 
 def main(argv: list[str] | None = None) -> int:
