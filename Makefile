@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 $(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml
-	cd dbt_project && ../$(BIN)/dbt parse --profiles-dir . --quiet
+	cd dbt_project && ../$(BIN)/dbt parse --profiles-dir . --quiet --vars "$$(../$(BIN)/python -m config.settings --dbt-vars)"
 
 # $(DAGSTER_HOME)/dagster.yaml from orchestration/dagster.yaml, on PostgreSQL when WAREHOUSE_DAGSTER_PG_URL is set.
 instance: $(STAMP)

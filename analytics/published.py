@@ -7,13 +7,11 @@ the dashboard and a test all find the same file wherever they run from.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
-from dotenv import dotenv_values
 
-from ingest.config import REPO_ROOT, WarehousePaths
+from config.settings import Settings
 
 
 class NoPublishedDatabase(FileNotFoundError):
@@ -25,10 +23,7 @@ class NoPublishedDatabase(FileNotFoundError):
 
 
 def published_path() -> Path:
-    if explicit := os.environ.get("WAREHOUSE_PUBLISHED_DB", "").strip():
-        return Path(explicit)
-    data_dir = os.environ.get("WAREHOUSE_DATA_DIR") or dotenv_values(REPO_ROOT / "defaults.env")["WAREHOUSE_DATA_DIR"]
-    return WarehousePaths((REPO_ROOT / data_dir).resolve()).published_db
+    return Settings.from_env().published_db
 
 
 def connect(path: Path | None = None) -> duckdb.DuckDBPyConnection:

@@ -26,9 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
-from dotenv import load_dotenv
 
-from ingest.config import DBT_PROJECT_DIR, REPO_ROOT, WarehousePaths
+from config.layout import DBT_PROJECT_DIR, WarehousePaths
+from config.settings import Settings, environment
 from demo import deliver_next_night, night_after_last_extract
 from ingest.load import load_source
 from ingest.parse import sql_str, text_columns_sql
@@ -204,16 +204,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, required=True)
     parser.add_argument("--runs", type=int, default=3, help="repetitions per measurement (the median is reported)")
-    parser.add_argument("--seed", type=int, default=20201029)
+    parser.add_argument("--seed", type=int, default=Settings.from_env().seed)
     parser.add_argument("--work-dir", type=Path, help="where to generate and run (default: a temporary directory)")
     args = parser.parse_args(argv)
 
     root = args.work_dir or Path(tempfile.mkdtemp(prefix="bench_"))
-    load_dotenv(REPO_ROOT / "defaults.env", override=False)  # every setting, as `make` exports them
+    os.environ.update(environment())  # every setting, as `make` exports them, for the steps measured
     # the bench generates its extracts whole, so nothing needs to settle before it is loaded
     os.environ.update(WAREHOUSE_SCALE=str(args.scale), WAREHOUSE_SEED=str(args.seed), WAREHOUSE_PSEUDONYM_KEY="bench",
                       WAREHOUSE_SETTLE_SECONDS="0")
-    os.environ.setdefault("WAREHOUSE_DUCKDB_MEMORY_LIMIT", "8GB")
     generated = root / "generated"
     started = time.perf_counter()
     # In a child process: generation leaves this process with gigabytes of heap and polars'
@@ -225,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"generated in {time.perf_counter() - started:.1f}s", flush=True)
     # its deliveries are on time on the night after the last of them, as in the demo
-    os.environ["WAREHOUSE_BUSINESS_DATE"] = night_after_last_extract(WarehousePaths(generated)).isoformat()
+    os.environ.update(WAREHOUSE_BUSINESS_DATE=night_after_last_extract(WarehousePaths(generated)).isoformat())
 
     figures = measure_ingest(root, WarehousePaths(generated), args.runs)
     figures.update(measure_pipeline(root, generated, args.runs))

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import dagster as dg
-from dotenv import load_dotenv
 
-from ingest.config import REPO_ROOT, WarehousePaths
+from config.layout import WarehousePaths
+from config.settings import Settings, environment
 from demo import night_after_last_extract
 
 
@@ -40,9 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, required=True, help="holds landing/; working/ and published/ are written there")
     parser.add_argument("--scale", type=float, required=True, help="the scale the extracts were generated at")
-    parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory limit (WAREHOUSE_DUCKDB_MEMORY_LIMIT)")
+    parser.add_argument("--memory-limit", default=Settings.from_env().duckdb_memory_limit,
+                        help="DuckDB memory limit (default: WAREHOUSE_DUCKDB_MEMORY_LIMIT)")
     args = parser.parse_args(argv)
-    load_dotenv(REPO_ROOT / "defaults.env", override=False)  # every setting, as `make` exports them
+    os.environ.update(environment())  # every setting, as `make` exports them
     os.environ.update(
         WAREHOUSE_DATA_DIR=str(args.data_dir.resolve()), WAREHOUSE_SCALE=str(args.scale),
         WAREHOUSE_DUCKDB_MEMORY_LIMIT=args.memory_limit, WAREHOUSE_SETTLE_SECONDS="0",

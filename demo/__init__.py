@@ -8,7 +8,7 @@ import statistics
 import time
 from pathlib import Path
 
-from ingest.config import WarehousePaths
+from config.layout import WarehousePaths
 
 
 def print_progress(label: str):

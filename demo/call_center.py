@@ -19,9 +19,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from config.layout import seed_csv
 from demo.allocation import allocate, allocate_expr, rate_rounds_to, round_half_up
 from demo.figures import PublishedFigures
-from ingest.config import seed_csv
 from ingest.specs import CALL_CENTER
 
 APPOINTMENT = "appointment"

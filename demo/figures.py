@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from ingest.config import SEEDS_DIR, seed_csv
+from config.layout import SEEDS_DIR, seed_csv
 
 # Each seed's breakdown column: a code read as text, empty for the national total.
 BREAKDOWN = {

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import duckdb
 
+from config.settings import Settings
 from ingest.specs import ExtractSpec
 
 
 @contextmanager
 def generator_database(tmp: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A file-backed DuckDB with a memory limit: at national scale generated lines spill to disk."""
-    con = duckdb.connect(str(tmp / "generate.duckdb"), config={"memory_limit": os.environ.get("WAREHOUSE_DUCKDB_MEMORY_LIMIT", "8GB")})
+    con = duckdb.connect(str(tmp / "generate.duckdb"), config={"memory_limit": Settings.from_env().duckdb_memory_limit})
     try:
         yield con
     finally:

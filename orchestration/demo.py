@@ -9,16 +9,14 @@ and the run's full logs go to ``data/logs/``, which the summary names.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 import time
 from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dotenv import load_dotenv
 
-from ingest.config import REPO_ROOT, WarehousePaths
+from config.settings import Settings, environment
 from demo import generate_all, night_after_last_extract
 from orchestration import launch
 from orchestration.kpis import KPIS
@@ -70,19 +68,19 @@ def _reconciliation(con: duckdb.DuckDBPyConnection, title: str, table: str) -> N
 
 
 def main() -> int:
-    load_dotenv(REPO_ROOT / "defaults.env", override=False)  # the environment wins
-    paths = WarehousePaths(Path(os.environ["WAREHOUSE_DATA_DIR"]).resolve())
+    settings = Settings.from_env()
+    paths = settings.paths
     log = paths.data_dir / "logs" / f"demo_{dt.datetime.now():%Y%m%dT%H%M%S}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    generate_all(paths, float(os.environ["WAREHOUSE_SCALE"]), int(os.environ["WAREHOUSE_SEED"]), quiet=True)
+    generate_all(paths, settings.scale, settings.seed, quiet=True)
     env = {
-        **os.environ,
+        **environment(),
         # The demo delivered its files whole (each written under a temporary name, then renamed),
         # so nothing needs to settle before it is taken.
         "WAREHOUSE_SETTLE_SECONDS": "0",
         # The night after the last extract: the demo's data is on time, whatever today's date.
-        "WAREHOUSE_BUSINESS_DATE": os.environ.get("WAREHOUSE_BUSINESS_DATE") or night_after_last_extract(paths).isoformat(),
+        "WAREHOUSE_BUSINESS_DATE": (settings.business_date or night_after_last_extract(paths)).isoformat(),
     }
     print(f"Generated in {time.monotonic() - started:.0f} s. Business date {env['WAREHOUSE_BUSINESS_DATE']}.")
     print(f"Running {JOB} through the code location (a dagster-daemon takes the run; full log: {log}):", flush=True)

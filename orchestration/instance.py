@@ -15,12 +15,11 @@ import os
 import sys
 from pathlib import Path
 
-from dotenv import load_dotenv
-
-from ingest.config import REPO_ROOT
+from config.layout import REPO_ROOT
+from config.settings import Settings, variable
 
 BASE = REPO_ROOT / "orchestration" / "dagster.yaml"
-PG_URL = "WAREHOUSE_DAGSTER_PG_URL"
+PG_URL = variable("dagster_pg_url")
 
 POSTGRES_STORAGE = f"""
 # Runs, event logs, schedules and sensor ticks in PostgreSQL: {PG_URL} is read when the
@@ -38,8 +37,7 @@ def settings(use_postgres: bool) -> str:
 
 def configure(home: Path, environ: dict[str, str] | None = None) -> bool:
     """Write ``home``/dagster.yaml for the environment; whether it is on PostgreSQL."""
-    environ = os.environ if environ is None else environ
-    use_postgres = bool(environ.get(PG_URL, "").strip())
+    use_postgres = bool(Settings.from_env(environ).dagster_pg_url)
     home.mkdir(parents=True, exist_ok=True)
     target, text = home / "dagster.yaml", settings(use_postgres)
     if not target.exists() or target.read_text(encoding="utf-8") != text:
@@ -50,7 +48,6 @@ def configure(home: Path, environ: dict[str, str] | None = None) -> bool:
 
 
 def main() -> int:
-    load_dotenv(REPO_ROOT / "defaults.env", override=False)  # the environment wins
     home = Path(os.environ["DAGSTER_HOME"])
     on_postgres = configure(home)
     print(f"{home / 'dagster.yaml'}: instance storage on " + (f"PostgreSQL ({PG_URL})" if on_postgres else "SQLite files"))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from ingest.config import REPO_ROOT
+from config.layout import REPO_ROOT
 
 WORKSPACE = REPO_ROOT / "workspace.yaml"
 BIN = Path(sys.executable).parent  # the venv's own dagster commands (an unactivated venv still works)

@@ -37,8 +37,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from config.layout import WarehousePaths
 from ingest import raw_schema
-from ingest.config import WarehousePaths
 from orchestration import versions as versions_folder
 from orchestration.catalog import table_exists
 

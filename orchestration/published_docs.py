@@ -27,7 +27,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.config import DBT_PROJECT_DIR
+from config.layout import DBT_PROJECT_DIR
+from config.settings import Settings
 from orchestration import catalog
 from orchestration import versions as versions_folder
 
@@ -57,7 +58,7 @@ def _site_key(site: Path) -> str | None:
     return first.removeprefix(DOCS_KEY_PREFIX).split(" ", 1)[0] if first.startswith(DOCS_KEY_PREFIX) else None
 
 
-def _generate(working: duckdb.DuckDBPyConnection, scale: float, project_dir: Path) -> str:
+def _generate(working: duckdb.DuckDBPyConnection, settings: Settings, project_dir: Path) -> str:
     """dbt's static site's HTML, generated in a scratch folder that goes with it."""
     with tempfile.TemporaryDirectory(prefix="docs_") as scratch:
         schema = Path(scratch) / "warehouse.duckdb"  # the working database's name, as the manifest expects
@@ -65,7 +66,7 @@ def _generate(working: duckdb.DuckDBPyConnection, scale: float, project_dir: Pat
         dbt = Path(sys.executable).with_name("dbt")
         command = [str(dbt), "docs", "generate", "--static", "--quiet", "--project-dir", str(project_dir),
                    "--profiles-dir", str(project_dir), "--target-path", str(Path(scratch) / "target"),
-                   "--vars", json.dumps({"working_db": str(schema), "scale": scale})]
+                   "--vars", settings.dbt_vars(working_db=schema)]
         done = subprocess.run(command, cwd=project_dir, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"dbt docs generate failed ({done.returncode}): {(done.stdout + done.stderr)[-2000:]}")
@@ -75,7 +76,7 @@ def _generate(working: duckdb.DuckDBPyConnection, scale: float, project_dir: Pat
 def build(
     working: duckdb.DuckDBPyConnection,
     version: Path,
-    scale: float,
+    settings: Settings,
     log: Callable[[str], None] = print,
     project_dir: Path = DBT_PROJECT_DIR,
 ) -> Path | None:
@@ -88,7 +89,7 @@ def build(
             return site
         break  # only the newest site is a candidate: an older one may describe a schema since changed
     try:
-        html = _generate(working, scale, project_dir)
+        html = _generate(working, settings, project_dir)
     except (RuntimeError, OSError, duckdb.Error) as error:
         log(f"no docs site for {version.name}: {error}; the figures publish without it")
         return None

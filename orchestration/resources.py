@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 import sys
 from collections.abc import Iterator
@@ -17,8 +16,9 @@ import duckdb
 from dagster_dbt import DbtCliResource
 from packaging.version import Version
 
+from config.layout import DBT_PROJECT_DIR, WarehousePaths
+from config.settings import Settings, variable
 from ingest import pseudonym
-from ingest.config import DBT_PROJECT_DIR, WarehousePaths
 from orchestration import working_lock
 
 JAPAN = dt.timezone(dt.timedelta(hours=9), "JST")
@@ -30,48 +30,55 @@ STEP_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENT
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The data directory, the demo scale and DuckDB settings shared by every asset."""
+    """The data directory, the demo scale and DuckDB settings shared by every asset.
+
+    Each field is the text of a ``WAREHOUSE_*`` variable (``warehouse_from_env`` binds them with
+    ``EnvVar``); unset, it is ``defaults.env``'s. ``settings`` parses them as ``config.settings`` does.
+    """
 
     data_dir: str
-    scale: str = "1.0"
-    duckdb_memory_limit: str = "8GB"
+    scale: str | None = None
+    duckdb_memory_limit: str | None = None
     published_versions_kept: int = 5
     # A landing file is taken once its size and modification time have not changed for this
     # long (a file still being copied in is not loaded half-written).
-    settle_seconds: str = "60"
+    settle_seconds: str | None = None
     # The night being processed (YYYY-MM-DD): deliveries are judged against it. Blank: today in Japan.
-    business_date: str = ""
+    business_date: str | None = None
     # A stale KPI (a source overdue) publishes its last good figures marked stale; "true" holds it back.
-    stale_blocks: str = "false"
+    stale_blocks: str | None = None
     # Above this share of a file's lines rejected, the source's KPI is held back (any reject warns).
-    max_reject_rate: str = "0.01"
+    max_reject_rate: str | None = None
     # How long to wait for another process to let go of the working database before failing.
-    lock_wait_seconds: str = "600"
+    lock_wait_seconds: str | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_values({variable(name): getattr(self, name) for name in _SETTING_FIELDS})
 
     @property
     def paths(self) -> WarehousePaths:
-        return WarehousePaths(Path(self.data_dir).resolve())
+        return self.settings.paths
 
     @property
     def scale_value(self) -> float:
-        return float(self.scale)
+        return self.settings.scale
 
     @property
     def business_date_value(self) -> dt.date:
-        if not self.business_date.strip():
-            return dt.datetime.now(JAPAN).date()
-        try:
-            return dt.date.fromisoformat(self.business_date.strip())
-        except ValueError:
-            raise ValueError(f"WAREHOUSE_BUSINESS_DATE={self.business_date!r}: expected YYYY-MM-DD, or blank for today") from None
+        return self.settings.business_date or dt.datetime.now(JAPAN).date()
 
     @property
     def stale_blocks_value(self) -> bool:
-        return _boolean("WAREHOUSE_STALE_BLOCKS", self.stale_blocks)
+        return self.settings.stale_blocks
 
     @property
     def max_reject_rate_value(self) -> float:
-        return float(self.max_reject_rate)
+        return self.settings.max_reject_rate
+
+    @property
+    def settle_seconds_value(self) -> float:
+        return self.settings.settle_seconds
 
     def connect_working(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """Open the working database, waiting (with backoff, up to ``lock_wait_seconds``) while another
@@ -79,8 +86,8 @@ class WarehouseResource(dg.ConfigurableResource):
         path = self.paths.working_db
         path.parent.mkdir(parents=True, exist_ok=True)
         return working_lock.connect(
-            path, read_only=read_only, config={"memory_limit": self.duckdb_memory_limit},
-            wait_seconds=float(self.lock_wait_seconds), published=self.paths.published_db,
+            path, read_only=read_only, config={"memory_limit": self.settings.duckdb_memory_limit},
+            wait_seconds=self.settings.lock_wait_seconds, published=self.paths.published_db,
             log=dg.get_dagster_logger().warning,
         )
 
@@ -99,9 +106,6 @@ class WarehouseResource(dg.ConfigurableResource):
         finally:
             con.close()
 
-    @property
-    def settle_seconds_value(self) -> float:
-        return float(self.settle_seconds)
 
     def pseudonym_key(self, create: bool = True) -> bytes:
         """WAREHOUSE_PSEUDONYM_KEY, else the 0600 key file under the data directory (see ingest.pseudonym).
@@ -111,26 +115,16 @@ class WarehouseResource(dg.ConfigurableResource):
         return pseudonym.load_key(self.paths.data_dir, create=create)
 
     def dbt_vars(self) -> str:
-        return json.dumps({"working_db": str(self.paths.working_db), "scale": self.scale_value})
+        return self.settings.dbt_vars()
 
 
-def _boolean(name: str, value: str) -> bool:
-    if value.strip().lower() not in ("true", "false"):
-        raise ValueError(f"{name}={value!r}: expected true or false")
-    return value.strip().lower() == "true"
+# The resource's fields that are settings (WAREHOUSE_<FIELD>), as warehouse_from_env binds them.
+_SETTING_FIELDS = ("data_dir", "scale", "duckdb_memory_limit", "settle_seconds", "business_date", "stale_blocks",
+                   "max_reject_rate", "lock_wait_seconds")
 
 
 def warehouse_from_env() -> WarehouseResource:
-    return WarehouseResource(
-        data_dir=dg.EnvVar("WAREHOUSE_DATA_DIR"),
-        scale=dg.EnvVar("WAREHOUSE_SCALE"),
-        duckdb_memory_limit=dg.EnvVar("WAREHOUSE_DUCKDB_MEMORY_LIMIT"),
-        settle_seconds=dg.EnvVar("WAREHOUSE_SETTLE_SECONDS"),
-        business_date=dg.EnvVar("WAREHOUSE_BUSINESS_DATE"),
-        stale_blocks=dg.EnvVar("WAREHOUSE_STALE_BLOCKS"),
-        max_reject_rate=dg.EnvVar("WAREHOUSE_MAX_REJECT_RATE"),
-        lock_wait_seconds=dg.EnvVar("WAREHOUSE_LOCK_WAIT_SECONDS"),
-    )
+    return WarehouseResource(**{name: dg.EnvVar(variable(name)) for name in _SETTING_FIELDS})
 
 
 class OwnDbtCliResource(DbtCliResource):

@@ -21,18 +21,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
 import duckdb
 import polars as pl
-from dotenv import load_dotenv
 
-from ingest.config import REPO_ROOT, WarehousePaths
-from orchestration import published_docs
+from config.layout import WarehousePaths
+from config.settings import Settings
+from orchestration import published_docs, working_lock
 from orchestration import versions as versions_folder
-from orchestration import working_lock
 from orchestration.publication import fingerprint, normalized_log, stored_log
 
 _SOURCE = "rollback_source"
@@ -129,12 +127,12 @@ def _print_listing(paths: WarehousePaths) -> None:
 
 
 def main(argv: list[str]) -> int:
-    load_dotenv(REPO_ROOT / "defaults.env", override=False)  # the environment wins
+    settings = Settings.from_env()
     parser = argparse.ArgumentParser(prog="python -m orchestration.rollback", description=__doc__.split("\n\n")[0])
     parser.add_argument("--to", metavar="VERSION", help="file name of the version to show again (see the listing)")
     parser.add_argument("--reason", default="", help="why, for the publication log")
     args = parser.parse_args(argv)
-    paths = WarehousePaths(Path(os.environ["WAREHOUSE_DATA_DIR"]).resolve())
+    paths = settings.paths
     if not args.to:
         _print_listing(paths)
         return 0
@@ -143,8 +141,8 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         con = working_lock.connect(
-            paths.working_db, read_only=False, config={"memory_limit": os.environ["WAREHOUSE_DUCKDB_MEMORY_LIMIT"]},
-            wait_seconds=float(os.environ["WAREHOUSE_LOCK_WAIT_SECONDS"]), published=paths.published_db,
+            paths.working_db, read_only=False, config={"memory_limit": settings.duckdb_memory_limit},
+            wait_seconds=settings.lock_wait_seconds, published=paths.published_db,
             log=lambda message: print(message, file=sys.stderr),
         )
     except working_lock.WorkingDatabaseLocked as err:

@@ -18,9 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from dotenv import load_dotenv
-
-from ingest.config import REPO_ROOT
+from config.layout import REPO_ROOT
+from config.settings import Settings, environment
 from orchestration import instance
 from orchestration.launch import BIN, WORKSPACE
 
@@ -48,15 +47,15 @@ def _stop(processes: dict[str, subprocess.Popen]) -> None:
 
 
 def main() -> int:
-    load_dotenv(REPO_ROOT / "defaults.env", override=False)  # the environment wins
+    settings = Settings.from_env()
     home = Path(os.environ["DAGSTER_HOME"])
     on_postgres = instance.configure(home)
-    host, port = os.environ["WAREHOUSE_UI_HOST"], os.environ["WAREHOUSE_UI_PORT"]
+    host, port = settings.ui_host, str(settings.ui_port)
     stopping: list[int] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda number, _frame: stopping.append(number))
 
-    processes = {name: subprocess.Popen(command, cwd=REPO_ROOT, start_new_session=True)
+    processes = {name: subprocess.Popen(command, cwd=REPO_ROOT, env=environment(), start_new_session=True)
                  for name, command in commands(host, port).items()}
     print(f"serving: UI on http://{host}:{port} (dagster-webserver pid {processes['dagster-webserver'].pid}), "
           f"schedule, sensors and run queue (dagster-daemon pid {processes['dagster-daemon'].pid}); "

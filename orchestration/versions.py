@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.config import WarehousePaths
+from config.layout import WarehousePaths
 
 PUBLISHED_MODE = 0o444
 # The storage format of a published file: the oldest that holds what the marts use, so that the

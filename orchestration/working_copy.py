@@ -15,15 +15,12 @@ second at any scale; everything else a full one.
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from dotenv import load_dotenv
-
-from ingest.config import DBT_PROJECT_DIR, REPO_ROOT, WarehousePaths
+from config.layout import DBT_PROJECT_DIR, WarehousePaths
+from config.settings import Settings
 from orchestration import catalog, working_lock
 
 _CATALOG_ONLY = {"docs", "parse", "compile", "ls", "list"}
@@ -45,16 +42,16 @@ def copy_working(paths: WarehousePaths, target: Path, schema_only: bool, wait_se
 
 
 def main(argv: list[str]) -> int:
-    load_dotenv(REPO_ROOT / "defaults.env", override=False)
+    settings = Settings.from_env()
     if not argv:
         print(__doc__, file=sys.stderr)
         return 2
-    paths = WarehousePaths(Path(os.environ["WAREHOUSE_DATA_DIR"]).resolve())
+    paths = settings.paths
     sandbox = paths.data_dir / "sandbox" / "warehouse.duckdb"
     schema_only = argv[0] in _CATALOG_ONLY
     print(f"copying the working database ({'schema' if schema_only else 'all tables'}) to {sandbox} ...", file=sys.stderr)
-    copy_working(paths, sandbox, schema_only, float(os.environ.get("WAREHOUSE_LOCK_WAIT_SECONDS", "600")))
-    dbt_vars = json.dumps({"working_db": str(sandbox), "scale": float(os.environ["WAREHOUSE_SCALE"])})
+    copy_working(paths, sandbox, schema_only, settings.lock_wait_seconds)
+    dbt_vars = settings.dbt_vars(working_db=sandbox)
     dbt = Path(sys.executable).with_name("dbt")
     # its own target folder: the pipeline's dbt steps share dbt_project/target
     command = [str(dbt), *argv, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),

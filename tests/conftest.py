@@ -11,7 +11,7 @@ import pytest
 
 from dotenv import dotenv_values
 
-from ingest.config import REPO_ROOT, WarehousePaths
+from config.layout import REPO_ROOT, WarehousePaths
 from demo import call_center, employer, national_pension, night_after_last_extract
 
 SCALE = 0.01

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from ingest.config import REPO_ROOT
+from config.layout import REPO_ROOT
 
 
 def test_bench_prints_every_ratio(tmp_path):

@@ -9,7 +9,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingest.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR
+from config.layout import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 from orchestration.checks.great_expectations import build_gx_check, validate_suite
 from orchestration.checks.reconciliation import build_reconciliation_check
 from orchestration.resources import WarehouseResource

@@ -18,7 +18,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingest.config import REPO_ROOT, WarehousePaths
+from config.layout import REPO_ROOT, WarehousePaths
 from tests import hostile
 from tests.waiting import wait_until
 

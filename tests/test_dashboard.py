@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 from streamlit.testing.v1 import AppTest
 
-from ingest.config import REPO_ROOT
+from config.layout import REPO_ROOT
 from orchestration import versions
 from tests.browser import SHOTS, chromium_context, screenshot_page, wait_for_http
 from tests.conftest import query

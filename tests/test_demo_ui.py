@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingest.config import REPO_ROOT
+from config.layout import REPO_ROOT
 from orchestration.kpis import KPIS
 from tests.browser import SHOTS, chromium_context, screenshot_page, wait_for_http
 from tests.conftest import SCALE

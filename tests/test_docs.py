@@ -2,7 +2,7 @@
 
 import json
 
-from ingest.config import DBT_PROJECT_DIR, REPO_ROOT
+from config.layout import DBT_PROJECT_DIR, REPO_ROOT
 
 MANIFEST = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
 

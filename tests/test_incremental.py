@@ -5,7 +5,7 @@ import shutil
 import duckdb
 import polars as pl
 
-from ingest.config import WarehousePaths
+from config.layout import WarehousePaths
 from demo import deliver_next_day, deliver_next_night
 
 

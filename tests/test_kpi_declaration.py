@@ -11,7 +11,7 @@ import jinja2
 import pytest
 
 from ingest import specs
-from ingest.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR
+from config.layout import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 from orchestration.assets.dbt import kpi_of
 from orchestration.kpis import KPIS
 

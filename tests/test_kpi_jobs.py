@@ -8,7 +8,7 @@ import sys
 
 import dagster as dg
 
-from ingest.config import REPO_ROOT
+from config.layout import REPO_ROOT
 from orchestration.jobs import kpi_job_name
 from orchestration.kpis import KPIS
 from tests.conftest import query

@@ -3,7 +3,7 @@
 import os
 import subprocess
 
-from ingest.config import REPO_ROOT
+from config.layout import REPO_ROOT
 
 
 def _make_config(**settings: str) -> dict[str, str]:

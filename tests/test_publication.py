@@ -6,7 +6,7 @@ import hashlib
 import duckdb
 import pytest
 
-from ingest.config import DBT_PROJECT_DIR
+from config.layout import DBT_PROJECT_DIR
 from orchestration.kpis import KPIS
 from orchestration.publication import Attempt, publish
 from tests.conftest import query
@@ -332,11 +332,12 @@ def test_each_version_shows_the_docs_site_of_what_it_holds(paths, working, tmp_p
     """A real ``dbt docs generate --static`` per new schema; the same schema links the same site."""
     import shutil
 
+    from config.settings import Settings
     from orchestration import published_docs, versions
     from orchestration.rollback import rollback
 
     warnings = []
-    site = functools.partial(published_docs.build, scale=0.01, log=warnings.append)
+    site = functools.partial(published_docs.build, settings=Settings.from_env(), log=warnings.append)
     first = publish(working, paths, "a", ["alpha"], {}, "run1", keep=2, site=site).path
     link = versions.docs_link(paths)
     assert link.resolve() == versions.site_of(first) and not link.readlink().is_absolute()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import REPO_ROOT
+from config.layout import REPO_ROOT
 from tests.browser import chromium_context, screenshot_page
 from tests.postgres import PostgresServer
 from tests.smtp import free_port, text

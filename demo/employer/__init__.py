@@ -27,12 +27,24 @@ from pathlib import Path
 
 import polars as pl
 
+from config.layout import seed_csv
 from demo.employer.flows import Figures
-from demo.employer.records import AMOUNTS_SQL, draw, establishments_sql, group_targets, lines_sql, records_sql, roles
-from demo.printing import generator_database, print_file, print_monthly, wareki_print_macros
-from ingest.config import seed_csv
+from demo.employer.records import (
+    AMOUNTS_SQL,
+    draw,
+    establishments_sql,
+    group_targets,
+    lines_sql,
+    records_sql,
+    roles,
+)
+from demo.printing import (
+    generator_database,
+    print_file,
+    print_monthly,
+    wareki_print_macros,
+)
 from ingest.specs import EMPLOYER_CONTRIBUTIONS, EMPLOYER_ESTABLISHMENTS
-
 
 REGISTER_MONTH = dt.date(2020, 9, 1)  # the register is delivered as it stands at the end of the data
 

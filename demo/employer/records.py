@@ -7,8 +7,6 @@ from dataclasses import dataclass
 import polars as pl
 
 from demo.allocation import round_half_up
-from ingest.specs import EMPLOYER_CONTRIBUTIONS
-
 from demo.employer.flows import (
     DEFERRAL_ESTABLISHMENTS,
     INSURANCE,
@@ -21,6 +19,7 @@ from demo.employer.flows import (
     covered_targets,
     solve_flows,
 )
+from ingest.specs import EMPLOYER_CONTRIBUTIONS
 
 # Roles sit in index ranges of the long-standing establishments (open
 # before April 2018, never closed): the delinquent pools, then the deferral set; ship owners

@@ -7,9 +7,8 @@ import random
 
 import polars as pl
 
+from config.layout import seed_csv
 from demo.allocation import allocate, rate_rounds_to, round_half_up
-from ingest.config import seed_csv
-
 from demo.national_pension.targets import (
     DATA_END,
     DUE_WEIGHTS,
@@ -26,6 +25,7 @@ from demo.national_pension.targets import (
     Figures,
     horizon,
 )
+
 
 def national_rate_targets(figures: Figures) -> dict[int, dict[int, float]]:
     """Percent targets per premium year and as-of index: the annual anchors, then the printed curve."""

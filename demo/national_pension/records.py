@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from demo.national_pension.targets import ON_TIME_SHARE_IN_PREMIUM_MONTH, PARTIAL_PER_MILLE
+from demo.national_pension.targets import (
+    ON_TIME_SHARE_IN_PREMIUM_MONTH,
+    PARTIAL_PER_MILLE,
+)
 from ingest.specs import NATIONAL_PENSION_LEDGER
 
 # Per-slot attributes come from a keyed hash, so the output is deterministic for a seed

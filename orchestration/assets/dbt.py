@@ -15,7 +15,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from ingest.config import DBT_PROJECT_DIR
+from config.layout import DBT_PROJECT_DIR
+from config.settings import Settings
 from orchestration.kpis import KPIS, Kpi, asset_tags
 from orchestration.rebuilds import (
     REBUILD_TAG,
@@ -30,7 +31,7 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 # Like DbtProject.prepare_if_dev(), but with the venv's own dbt: the stock preparer looks for
 # `dbt` on PATH, which an unactivated venv does not provide. `make setup` parses ahead of time.
 if os.getenv("DAGSTER_IS_DEV_CLI") or not dbt_project.manifest_path.exists():
-    dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+    dbt_resource().cli(["parse", "--quiet", "--vars", Settings.from_env().dbt_vars()], target_path=dbt_project.target_path).wait()
 
 
 def _keep_partial_parse(invocation_target: Path) -> None:

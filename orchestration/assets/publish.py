@@ -68,7 +68,7 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
             result = publish(
                 con, warehouse.paths, kpi.name, list(kpi.marts), run_attempts(context, kpi_keys), context.run_id,
                 keep=warehouse.published_versions_kept, states=states, stale_blocks=warehouse.stale_blocks_value,
-                site=partial(published_docs.build, scale=warehouse.scale_value, log=context.log.warning),
+                site=partial(published_docs.build, settings=warehouse.settings, log=context.log.warning),
             )
         state = states[kpi.name]
         held_back = result.log.filter(pl.col("latest_attempt_passed").eq(False))

@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import great_expectations as gx
 
-from ingest.config import EXPECTATIONS_DIR
+from config.layout import EXPECTATIONS_DIR
 from orchestration.resources import WarehouseResource
 
 

@@ -1,0 +1,67 @@
+"""Every setting is read in one place (config.settings), with one default (defaults.env)."""
+
+import dataclasses
+import re
+import subprocess
+import sys
+
+import pytest
+
+from config.layout import REPO_ROOT
+from config.settings import DEFAULTS_FILE, SettingError, Settings, defaults, variable
+from orchestration.resources import WarehouseResource
+
+
+def test_every_setting_has_one_default_and_every_default_is_a_setting():
+    declared = {variable(f.name) for f in dataclasses.fields(Settings)}
+    assert declared == set(defaults())
+    # and nothing else in the code reads a WAREHOUSE_ variable from the environment by hand
+    readers = []
+    for path in REPO_ROOT.glob("*/**/*.py"):
+        if path.parts[len(REPO_ROOT.parts)] in (".venv", "data", "tests") or path.name == "settings.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        readers += [f"{path.relative_to(REPO_ROOT)}: {m}" for m in re.findall(r"(?:environ\.get|environ\[|getenv)\(?\s*[\"']WAREHOUSE_\w+", text)]
+    assert readers == []
+
+
+def test_the_environment_wins_over_the_defaults_and_relative_paths_are_the_repositorys():
+    settings = Settings.from_env({"WAREHOUSE_SCALE": "0.5", "WAREHOUSE_DATA_DIR": "elsewhere", "OTHER": "x"})
+    assert settings.scale == 0.5 and settings.seed == int(defaults()["WAREHOUSE_SEED"])
+    assert settings.data_dir == REPO_ROOT / "elsewhere"
+    assert settings.published_db == REPO_ROOT / "elsewhere" / "published" / "warehouse.duckdb"
+    assert Settings.from_env({"WAREHOUSE_PUBLISHED_DB": "/tmp/x.duckdb"}).published_db.as_posix() == "/tmp/x.duckdb"
+    assert Settings.from_env({}).business_date is None and Settings.from_env({}).alert_urls == ()
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("WAREHOUSE_SCALE", "one", "WAREHOUSE_SCALE='one': expected a number"),
+    ("WAREHOUSE_SEED", "1.5", "WAREHOUSE_SEED='1.5': expected an integer"),
+    ("WAREHOUSE_STALE_BLOCKS", "yes", "WAREHOUSE_STALE_BLOCKS='yes': expected true or false"),
+    ("WAREHOUSE_BUSINESS_DATE", "2020/11/01", "WAREHOUSE_BUSINESS_DATE='2020/11/01': expected YYYY-MM-DD, or blank for today"),
+    ("WAREHOUSE_DATA_DIR", " ", "WAREHOUSE_DATA_DIR is blank"),
+])
+def test_a_bad_value_names_its_variable_and_what_it_expects(name, value, message):
+    with pytest.raises(SettingError) as raised:
+        Settings.from_env({name: value})
+    assert str(raised.value).startswith(message)
+
+
+def test_the_resource_parses_its_fields_as_the_settings_do(tmp_path):
+    resource = WarehouseResource(data_dir=str(tmp_path), scale="0.25", stale_blocks="true")
+    assert resource.settings == Settings.from_env({"WAREHOUSE_DATA_DIR": str(tmp_path), "WAREHOUSE_SCALE": "0.25",
+                                                    "WAREHOUSE_STALE_BLOCKS": "true"})
+    assert (resource.scale_value, resource.stale_blocks_value, resource.settle_seconds_value) == (
+        0.25, True, float(defaults()["WAREHOUSE_SETTLE_SECONDS"]))
+    assert resource.dbt_vars() == resource.settings.dbt_vars()
+    with pytest.raises(SettingError, match="WAREHOUSE_MAX_REJECT_RATE='lots'"):
+        WarehouseResource(data_dir=str(tmp_path), max_reject_rate="lots").max_reject_rate_value
+
+
+def test_the_command_prints_the_settings_but_never_a_secret_url():
+    env = {"PATH": "/usr/bin", "WAREHOUSE_DAGSTER_PG_URL": "postgresql://u:hunter2@h/db", "WAREHOUSE_SCALE": "0.02"}
+    shown = subprocess.run([sys.executable, "-m", "config.settings"], cwd=REPO_ROOT, env=env, capture_output=True,
+                           text=True, check=True).stdout
+    assert "WAREHOUSE_SCALE=0.02" in shown and "hunter2" not in shown
+    assert "WAREHOUSE_DAGSTER_PG_URL=(set; not shown" in shown
+    assert DEFAULTS_FILE.name == "defaults.env"
