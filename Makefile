@@ -16,7 +16,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup instance demo test ui serve notebooks dashboard versions rollback clean config docs docs-serve dbt browser postgres
+.PHONY: setup instance demo test test-fast lint format ui serve notebooks dashboard versions rollback clean config docs docs-serve dbt browser postgres
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,8 +46,19 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  (apt-get update -q && apt-get install -y -q --no-install-recommends postgresql)
 
-test: setup browser postgres
+test: setup browser postgres lint
 	$(BIN)/python -m pytest
+
+test-fast: setup  ## the unit lane, under 2 minutes: pure functions, macros, dbt unit tests; no pipeline run, server or browser
+	$(BIN)/python -m pytest -m "not pipeline" -q
+
+lint: setup  ## ruff, as configured in pyproject.toml: the formatting and the lint rules
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: setup  ## apply ruff's formatting and its safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 ui: setup  ## development only: `dagster dev` runs the webserver and the daemon in one process tree
 	$(BIN)/dagster dev -h $(WAREHOUSE_UI_HOST) -p $(WAREHOUSE_UI_PORT)

@@ -79,21 +79,27 @@ def measure_ingest(root: Path, landing: WarehousePaths, runs: int) -> dict[str, 
         def run() -> None:
             with duckdb.connect(str(work_dir / "project.duckdb")) as con:
                 load_source(con, spec, landing.landing_dir(spec.source), work_dir / "scratch", pseudonym_key=key)
+
         return run
 
     def bare(table: str, files: Path, spec: ExtractSpec) -> Callable[[], None]:
         def run() -> None:
             with duckdb.connect(str(work_dir / "bare.duckdb")) as con:
                 _bare_read(con, table, str(files), spec)
+
         return run
 
-    reset = lambda: _fresh(work_dir)
+    def reset():
+        return _fresh(work_dir)
+
     calls = landing.landing_dir("call_center") / CALL_CENTER.pattern
     return {
         "ingest_call_center_project": median_seconds(runs, reset, project(CALL_CENTER)),
         "ingest_call_center_bare": median_seconds(runs, reset, bare("calls", calls, CALL_CENTER)),
         "ingest_ledger_project": median_seconds(runs, reset, project(NATIONAL_PENSION_LEDGER, b"bench")),
-        "ingest_ledger_bare": median_seconds(runs, reset, bare("ledger", utf8 / NATIONAL_PENSION_LEDGER.pattern, NATIONAL_PENSION_LEDGER)),
+        "ingest_ledger_bare": median_seconds(
+            runs, reset, bare("ledger", utf8 / NATIONAL_PENSION_LEDGER.pattern, NATIONAL_PENSION_LEDGER)
+        ),
     }
 
 
@@ -140,10 +146,21 @@ def _compiled_models(root: Path, working_db: Path, scale: float) -> list[tuple[s
     """(schema, name, materialization, compiled SQL) of every dbt model, in dependency order."""
     target = root / "dbt_target"
     subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "compile", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(target),
-         "--vars", json.dumps({"working_db": str(working_db), "scale": scale})],
-        check=True, cwd=DBT_PROJECT_DIR,
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "compile",
+            "--quiet",
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(target),
+            "--vars",
+            json.dumps({"working_db": str(working_db), "scale": scale}),
+        ],
+        check=True,
+        cwd=DBT_PROJECT_DIR,
     )
     nodes = json.loads((target / "manifest.json").read_text())["nodes"]
     models = {k: n for k, n in nodes.items() if n["resource_type"] == "model"}
@@ -168,6 +185,7 @@ def measure_script(root: Path, generated: Path, scale: float, runs: int) -> floa
     script_dir = root / "script"
     reference = WarehousePaths(root / "pipeline")  # raw tables as the pipeline typed them
     landing = WarehousePaths(generated)
+
     def prepare() -> None:
         # Typed raw tables and seeds as the pipeline left them: the script starts where dbt starts.
         _fresh(script_dir)
@@ -176,7 +194,8 @@ def measure_script(root: Path, generated: Path, scale: float, runs: int) -> floa
             for schema in ("raw", "reference"):
                 con.execute(f"create schema {schema}")
                 tables = con.execute(
-                    "select table_name from duckdb_tables() where database_name = 'pipeline' and schema_name = ?", [schema]
+                    "select table_name from duckdb_tables() where database_name = 'pipeline' and schema_name = ?",
+                    [schema],
                 ).fetchall()
                 for (table,) in tables:
                     con.execute(f"create table {schema}.{table} as select * from pipeline.{schema}.{table}")
@@ -187,7 +206,9 @@ def measure_script(root: Path, generated: Path, scale: float, runs: int) -> floa
         with duckdb.connect(str(script_dir / "warehouse.duckdb")) as con:
             # bare ingest of every extract (the typed raw tables were copied in by prepare)
             _bare_read(con, "bare_calls", str(landing.landing_dir("call_center") / CALL_CENTER.pattern), CALL_CENTER)
-            _bare_read(con, "bare_ledger", str(root / "ledger_utf8" / NATIONAL_PENSION_LEDGER.pattern), NATIONAL_PENSION_LEDGER)
+            _bare_read(
+                con, "bare_ledger", str(root / "ledger_utf8" / NATIONAL_PENSION_LEDGER.pattern), NATIONAL_PENSION_LEDGER
+            )
             for spec in (EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS):
                 _bare_read(con, f"bare_{spec.entity}", str(landing.landing_dir("employer") / spec.pattern), spec)
             for schema, name, materialized, sql in models:
@@ -211,15 +232,29 @@ def main(argv: list[str] | None = None) -> int:
     root = args.work_dir or Path(tempfile.mkdtemp(prefix="bench_"))
     os.environ.update(environment())  # every setting, as `make` exports them, for the steps measured
     # the bench generates its extracts whole, so nothing needs to settle before it is loaded
-    os.environ.update(WAREHOUSE_SCALE=str(args.scale), WAREHOUSE_SEED=str(args.seed), WAREHOUSE_PSEUDONYM_KEY="bench",
-                      WAREHOUSE_SETTLE_SECONDS="0")
+    os.environ.update(
+        WAREHOUSE_SCALE=str(args.scale),
+        WAREHOUSE_SEED=str(args.seed),
+        WAREHOUSE_PSEUDONYM_KEY="bench",
+        WAREHOUSE_SETTLE_SECONDS="0",
+    )
     generated = root / "generated"
     started = time.perf_counter()
     # In a child process: generation leaves this process with gigabytes of heap and polars'
     # threads, which slowed the ingest measured after it by up to 40% (1.38 s against 1.04 s
     # for the call center at 0.1).
     subprocess.run(
-        [sys.executable, "-m", "demo", "--scale", str(args.scale), "--seed", str(args.seed), "--data-dir", str(generated)],
+        [
+            sys.executable,
+            "-m",
+            "demo",
+            "--scale",
+            str(args.scale),
+            "--seed",
+            str(args.seed),
+            "--data-dir",
+            str(generated),
+        ],
         check=True,
     )
     print(f"generated in {time.perf_counter() - started:.1f}s", flush=True)
@@ -229,9 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     figures = measure_ingest(root, WarehousePaths(generated), args.runs)
     figures.update(measure_pipeline(root, generated, args.runs))
     figures["script"] = measure_script(root, generated, args.scale, args.runs)
-    figures["peak_rss_mb"] = max(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    ) / 1024
+    figures["peak_rss_mb"] = (
+        max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        / 1024
+    )
     for name, value in figures.items():
         print(f"{name:<32} {value:10.2f}")
     ratios = {

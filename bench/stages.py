@@ -38,15 +38,22 @@ def step_durations(instance: dg.DagsterInstance, run_id: str) -> dict[str, float
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, required=True, help="holds landing/; working/ and published/ are written there")
+    parser.add_argument(
+        "--data-dir", type=Path, required=True, help="holds landing/; working/ and published/ are written there"
+    )
     parser.add_argument("--scale", type=float, required=True, help="the scale the extracts were generated at")
-    parser.add_argument("--memory-limit", default=Settings.from_env().duckdb_memory_limit,
-                        help="DuckDB memory limit (default: WAREHOUSE_DUCKDB_MEMORY_LIMIT)")
+    parser.add_argument(
+        "--memory-limit",
+        default=Settings.from_env().duckdb_memory_limit,
+        help="DuckDB memory limit (default: WAREHOUSE_DUCKDB_MEMORY_LIMIT)",
+    )
     args = parser.parse_args(argv)
     os.environ.update(environment())  # every setting, as `make` exports them
     os.environ.update(
-        WAREHOUSE_DATA_DIR=str(args.data_dir.resolve()), WAREHOUSE_SCALE=str(args.scale),
-        WAREHOUSE_DUCKDB_MEMORY_LIMIT=args.memory_limit, WAREHOUSE_SETTLE_SECONDS="0",
+        WAREHOUSE_DATA_DIR=str(args.data_dir.resolve()),
+        WAREHOUSE_SCALE=str(args.scale),
+        WAREHOUSE_DUCKDB_MEMORY_LIMIT=args.memory_limit,
+        WAREHOUSE_SETTLE_SECONDS="0",
         WAREHOUSE_BUSINESS_DATE=night_after_last_extract(WarehousePaths(args.data_dir.resolve())).isoformat(),
     )
     from orchestration.definitions import defs  # reads the environment at import
@@ -59,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"step {step:<56} {seconds:8.1f} s")
     paths = WarehousePaths(args.data_dir.resolve())
     print(f"nightly_refresh {'succeeded' if result.success else 'FAILED'} in {total:.1f} s")
-    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2:.2f} GB")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GB")
     print(f"working database {paths.working_db.stat().st_size / 1e9:.2f} GB")
     if paths.published_db.exists():
         print(f"published database {paths.published_db.resolve().stat().st_size / 1e9:.3f} GB")

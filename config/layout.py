@@ -22,6 +22,8 @@ def seed_csv(name: str, seeds_dir: Path = SEEDS_DIR) -> Path:
     """A dbt seed's file: each lies in the folder of the KPI it belongs to (seeds/<kpi>/<name>.csv)."""
     [path] = seeds_dir.glob(f"*/{name}.csv")
     return path
+
+
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
 

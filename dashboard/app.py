@@ -7,10 +7,12 @@ import streamlit as st
 PAGES = Path(__file__).parent / "pages"
 
 st.set_page_config(page_title="年金業務 KPI", page_icon=":material/monitoring:", layout="wide")
-st.navigation([
-    st.Page(PAGES / "overview.py", title="概要 Overview", default=True),
-    st.Page(PAGES / "call_center.py", title="コールセンター Call center"),
-    st.Page(PAGES / "national_pension.py", title="国民年金 National Pension"),
-    st.Page(PAGES / "employer.py", title="厚生年金保険等 Employer"),
-    st.Page(PAGES / "reconciliation.py", title="公表値との照合 Reconciliation"),
-]).run()
+st.navigation(
+    [
+        st.Page(PAGES / "overview.py", title="概要 Overview", default=True),
+        st.Page(PAGES / "call_center.py", title="コールセンター Call center"),
+        st.Page(PAGES / "national_pension.py", title="国民年金 National Pension"),
+        st.Page(PAGES / "employer.py", title="厚生年金保険等 Employer"),
+        st.Page(PAGES / "reconciliation.py", title="公表値との照合 Reconciliation"),
+    ]
+).run()

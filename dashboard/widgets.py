@@ -28,8 +28,13 @@ def yoy_points(this_year: str, last_year: str):
 
 def download(table: pl.DataFrame, name: str) -> None:
     """A CSV download of a table as shown (UTF-8 with a BOM, so Excel reads the Japanese)."""
-    st.download_button(f"CSV ⬇ {name}", ("\ufeff" + table.write_csv()).encode("utf-8"), file_name=f"{name}.csv",
-                       mime="text/csv", key=f"download_{name}")
+    st.download_button(
+        f"CSV ⬇ {name}",
+        ("\ufeff" + table.write_csv()).encode("utf-8"),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"download_{name}",
+    )
 
 
 def publication_log() -> pl.DataFrame:
@@ -62,4 +67,7 @@ def banner() -> None:
     if problems:
         st.warning("\n\n".join(problems), icon=":material/warning:")
     else:
-        st.success("すべての KPI が最新のデータで公表されています。 Every KPI is published and current.", icon=":material/check_circle:")
+        st.success(
+            "すべての KPI が最新のデータで公表されています。 Every KPI is published and current.",
+            icon=":material/check_circle:",
+        )

@@ -27,7 +27,11 @@ def generate_all(paths: WarehousePaths, scale: float, seed: int, quiet: bool = F
     from demo import call_center, employer, national_pension
 
     print(f"Generating demo extracts at scale {scale} (seed {seed}) into {paths.landing}", flush=True)
-    for source, module in (("call_center", call_center), ("national_pension", national_pension), ("employer", employer)):
+    for source, module in (
+        ("call_center", call_center),
+        ("national_pension", national_pension),
+        ("employer", employer),
+    ):
         started = time.monotonic()
         module.generate(paths.landing_dir(source), scale, seed, None if quiet else print_progress(source))
         if quiet:
@@ -63,7 +67,9 @@ def deliver_next_day(paths: WarehousePaths) -> Path:
     last = date(template)
     text = template.read_text(encoding="utf-8")
     target = template.with_name(f"cdr_{new:%Y%m%d}.csv")
-    target.write_text(text.replace(f"{last:%Y%m%d}", f"{new:%Y%m%d}").replace(last.isoformat(), new.isoformat()), encoding="utf-8")
+    target.write_text(
+        text.replace(f"{last:%Y%m%d}", f"{new:%Y%m%d}").replace(last.isoformat(), new.isoformat()), encoding="utf-8"
+    )
     return target
 
 

@@ -78,15 +78,24 @@ def calibrate_totals(figures: Figures, scale: float) -> pl.DataFrame:
     base = figures.monthly_counts()
     months = base["month"].to_list()
     offered = [round_half_up(o * scale) for o in base["calls_offered"]]
-    answered = [round_half_up(off * a / o) for off, a, o in zip(offered, base["calls_answered"], base["calls_offered"])]
+    answered = [
+        round_half_up(off * a / o)
+        for off, a, o in zip(offered, base["calls_answered"], base["calls_offered"], strict=True)
+    ]
 
     rate_rows = figures.rates("").iter_rows(named=True)
-    targets = [(_months_in(r["period_start"], r["period_end"], months), r["published_value"], r["decimals"]) for r in rate_rows]
+    targets = [
+        (_months_in(r["period_start"], r["period_end"], months), r["published_value"], r["decimals"]) for r in rate_rows
+    ]
     # Nudge: monthly figures first (single months), then periods, one call at a time.
     targets.sort(key=lambda t: len(t[0]))
     for _ in range(10_000):
         failing = next(
-            (t for t in targets if not rate_rounds_to(sum(answered[i] for i in t[0]), sum(offered[i] for i in t[0]), t[1], t[2])),
+            (
+                t
+                for t in targets
+                if not rate_rounds_to(sum(answered[i] for i in t[0]), sum(offered[i] for i in t[0]), t[1], t[2])
+            ),
             None,
         )
         if failing is None:
@@ -110,7 +119,7 @@ def calibrate_dial_months(figures: Figures, scale: float) -> pl.DataFrame:
     """month x dial offered/answered: sums equal the monthly totals; the appointment line hits its period rate."""
     totals = calibrate_totals(figures, scale)
     dials = pl.read_csv(seed_csv("call_center_dials"), try_parse_dates=True)
-    opened = dict(zip(dials["dial_code"], dials["opened_on"]))
+    opened = dict(zip(dials["dial_code"], dials["opened_on"], strict=True))
     codes = list(DIAL_SHARE)
 
     rows = []
@@ -119,8 +128,16 @@ def calibrate_dial_months(figures: Figures, scale: float) -> pl.DataFrame:
         for code in codes:
             open_days, days = _open_days(month, opened[code])
             weights.append(DIAL_SHARE[code] * SEASONAL.get((code, month.month), 1.0) * open_days / days)
-        for code, off in zip(codes, allocate(total_offered, weights)):
-            rows.append({"month": month, "dial_code": code, "calls_offered": off, "month_offered": total_offered, "month_answered": total_answered})
+        for code, off in zip(codes, allocate(total_offered, weights), strict=True):
+            rows.append(
+                {
+                    "month": month,
+                    "dial_code": code,
+                    "calls_offered": off,
+                    "month_offered": total_offered,
+                    "month_answered": total_answered,
+                }
+            )
     frame = pl.DataFrame(rows)
 
     # Appointment line: its April-October answered total is fixed by the published rate, then
@@ -132,16 +149,19 @@ def calibrate_dial_months(figures: Figures, scale: float) -> pl.DataFrame:
         ).sort("month")
         target = round_half_up(r["published_value"] / 100.0 * appt["calls_offered"].sum())
         weights = (appt["calls_offered"] * appt["month_answered"] / appt["month_offered"]).to_list()
-        appointment_answered.update(zip(appt["month"].to_list(), allocate(target, weights)))
+        appointment_answered.update(zip(appt["month"].to_list(), allocate(target, weights), strict=True))
 
     out = []
     for (month,), group in frame.sort("month", "dial_code").group_by(["month"], maintain_order=True):
         appt = appointment_answered[month]
         others = group.filter(pl.col("dial_code") != APPOINTMENT)
-        weights = [off * ANSWER_PROPENSITY.get(code, 1.0) for code, off in zip(others["dial_code"], others["calls_offered"])]
-        answered = dict(zip(others["dial_code"], allocate(group["month_answered"][0] - appt, weights)))
+        weights = [
+            off * ANSWER_PROPENSITY.get(code, 1.0)
+            for code, off in zip(others["dial_code"], others["calls_offered"], strict=True)
+        ]
+        answered = dict(zip(others["dial_code"], allocate(group["month_answered"][0] - appt, weights), strict=True))
         answered[APPOINTMENT] = appt
-        for code, off in zip(group["dial_code"], group["calls_offered"]):
+        for code, off in zip(group["dial_code"], group["calls_offered"], strict=True):
             if answered[code] > off:
                 raise ValueError(f"calibration infeasible: {code} {month} answered {answered[code]} > offered {off}")
             out.append({"month": month, "dial_code": code, "calls_offered": off, "calls_answered": answered[code]})
@@ -153,25 +173,32 @@ def calibrate_days(figures: Figures, scale: float) -> pl.DataFrame:
     dial_months = calibrate_dial_months(figures, scale)
     dials = pl.read_csv(seed_csv("call_center_dials"), try_parse_dates=True).select("dial_code", "opened_on")
     days = (
-        dial_months.with_columns(
-            pl.date_ranges("month", pl.col("month").dt.month_end()).alias("day")
-        )
+        dial_months.with_columns(pl.date_ranges("month", pl.col("month").dt.month_end()).alias("day"))
         .explode("day")
         .join(dials, on="dial_code")
         .with_columns(
             weight=pl.when(pl.col("day") >= pl.col("opened_on"))
-            .then(pl.col("day").dt.weekday().replace_strict(dict(enumerate(WEEKDAY_WEIGHT, start=1)), return_dtype=pl.Float64))
+            .then(
+                pl.col("day")
+                .dt.weekday()
+                .replace_strict(dict(enumerate(WEEKDAY_WEIGHT, start=1)), return_dtype=pl.Float64)
+            )
             .otherwise(0.0)
         )
     )
-    days = days.with_columns(calls_offered_day=allocate_expr(pl.col("calls_offered"), pl.col("weight"), ["month", "dial_code"], "day"))
+    days = days.with_columns(
+        calls_offered_day=allocate_expr(pl.col("calls_offered"), pl.col("weight"), ["month", "dial_code"], "day")
+    )
     days = days.with_columns(
         calls_answered_day=allocate_expr(
             pl.col("calls_answered"), pl.col("calls_offered_day").cast(pl.Float64), ["month", "dial_code"], "day"
         )
     )
     return days.select(
-        "day", "dial_code", pl.col("calls_offered_day").alias("calls_offered"), pl.col("calls_answered_day").alias("calls_answered")
+        "day",
+        "dial_code",
+        pl.col("calls_offered_day").alias("calls_offered"),
+        pl.col("calls_answered_day").alias("calls_answered"),
     ).filter(pl.col("calls_offered") > 0)
 
 
@@ -243,8 +270,10 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
             partial = target.with_name(target.name + ".partial")
             query = _EXPAND_SQL.replace("$day", f"date '{day.isoformat()}'").replace("$seed", str(int(seed)))
             # the spec's header names the columns, whatever the query calls them
-            con.execute(f"copy (select * from ({query}) as printed({header})) to '{partial}' "
-                        f"(format csv, header true, delimiter '{CALL_CENTER.delimiter}')")
+            con.execute(
+                f"copy (select * from ({query}) as printed({header})) to '{partial}' "
+                f"(format csv, header true, delimiter '{CALL_CENTER.delimiter}')"
+            )
             os.replace(partial, target)
             written.append(target)
             if progress is not None:

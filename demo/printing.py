@@ -23,9 +23,7 @@ def generator_database(tmp: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def print_file(
-    con: duckdb.DuckDBPyConnection, lines_sql: str, target: Path, spec: ExtractSpec, newline: str
-) -> Path:
+def print_file(con: duckdb.DuckDBPyConnection, lines_sql: str, target: Path, spec: ExtractSpec, newline: str) -> Path:
     """Write the single ``line`` column of ``lines_sql`` to ``target`` as ``spec`` says the source prints it:
     its header, delimiter and encoding (``utf-8-sig``: one BOM at the start).
 

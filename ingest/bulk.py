@@ -76,15 +76,21 @@ def load_bulk(
     )
     inserted = dict(
         con.execute(
-            f"select _load_id, count(*) from {raw_schema.RAW_SCHEMA}.{spec.raw_table} where _load_id >= ? group by all", [first_id]
+            f"select _load_id, count(*) from {raw_schema.RAW_SCHEMA}.{spec.raw_table} where _load_id >= ? group by all",
+            [first_id],
         ).fetchall()
     )
     con.execute("drop table _texts; drop table _files")
     short = {first_id + i for i, f in enumerate(files) if inserted.get(first_id + i, 0) != f.decoded.data_lines}
     if short:
-        con.execute(f"delete from {raw_schema.RAW_SCHEMA}.{spec.raw_table} where _load_id in ({', '.join(map(str, sorted(short)))})")
+        con.execute(
+            f"delete from {raw_schema.RAW_SCHEMA}.{spec.raw_table} where _load_id in ({', '.join(map(str, sorted(short)))})"
+        )
     loads = [
-        (file, FileLoad(first_id + i, file.path.name, file.version, file.decoded.data_lines, file.decoded.data_lines, 0))
+        (
+            file,
+            FileLoad(first_id + i, file.path.name, file.version, file.decoded.data_lines, file.decoded.data_lines, 0),
+        )
         for i, file in enumerate(files)
         if first_id + i not in short
     ]

@@ -93,7 +93,9 @@ def masked_line(spec: ExtractSpec, line: str) -> str:
     return re.sub(spec.redact, REDACTED, line) if spec.redact else line
 
 
-def load_exact(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, file: LandingFile, run_id: str | None, key_id: str | None) -> FileLoad:
+def load_exact(
+    con: duckdb.DuckDBPyConnection, spec: ExtractSpec, file: LandingFile, run_id: str | None, key_id: str | None
+) -> FileLoad:
     """Load one file line by line inside the caller's transaction; every bad row to raw.rejects."""
     path, decoded = file.path, file.decoded
     load_id = raw_schema.next_load_id(con)

@@ -38,7 +38,8 @@ INTEGER = matching(r"-?[0-9]{1,9}", "cast({v} as integer)")
 BOOLEAN = "case {v} when 'true' then true when 'false' then false end"
 # ISO-8601 to the second with a numeric offset: 2020-04-01T09:00:00+09:00.
 ISO_TIMESTAMPTZ = matching(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}", "try_strptime({v}, '%Y-%m-%dT%H:%M:%S%z')"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}",
+    "try_strptime({v}, '%Y-%m-%dT%H:%M:%S%z')",
 )
 
 

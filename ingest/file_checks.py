@@ -21,9 +21,17 @@ def _labels(spec: ExtractSpec, line: str) -> list[str]:
 
 
 def _encoding_label(encoding: str) -> str:
-    return "UTF-8" if is_utf8(encoding) else next(
-        (label for label, codec in _LIKELY_ENCODINGS.items() if codecs.lookup(codec).name == codecs.lookup(encoding).name),
-        encoding,
+    return (
+        "UTF-8"
+        if is_utf8(encoding)
+        else next(
+            (
+                label
+                for label, codec in _LIKELY_ENCODINGS.items()
+                if codecs.lookup(codec).name == codecs.lookup(encoding).name
+            ),
+            encoding,
+        )
     )
 
 
@@ -58,10 +66,17 @@ def header_problem(spec: ExtractSpec, header: str, head: bytes, size: int) -> st
     if header == "":
         return f"the header is not valid {_encoding_label(spec.encoding)}"
     expected = list(spec.header)
-    differences = [i for i, (a, b) in enumerate(zip(found, expected), start=1) if a != b]
-    detail = (f"field {differences[0]} should be {expected[differences[0] - 1]}" if differences
-              else f"{len(found)} fields for {len(expected)} labels")
-    hint = "; the first line may be a data line (is the header missing?)" if len(found) == len(expected) and not set(found) & set(expected) else ""
+    differences = [i for i, (a, b) in enumerate(zip(found, expected, strict=False), start=1) if a != b]
+    detail = (
+        f"field {differences[0]} should be {expected[differences[0] - 1]}"
+        if differences
+        else f"{len(found)} fields for {len(expected)} labels"
+    )
+    hint = (
+        "; the first line may be a data line (is the header missing?)"
+        if len(found) == len(expected) and not set(found) & set(expected)
+        else ""
+    )
     # The labels found are not quoted: when the header is missing, line 1 is a record.
     return f"header does not match the {spec.source} spec ({spec.delimiter.join(expected)}): {detail}{hint}"
 
@@ -74,5 +89,8 @@ def file_problem(spec: ExtractSpec, decoded: DecodedFile) -> tuple[int, str] | N
     if problem is not None:
         return 1, problem
     if not decoded.endings.terminated:
-        return decoded.data_lines + 1, "the last line has no line terminator: the file is cut short or still being written"
+        return (
+            decoded.data_lines + 1,
+            "the last line has no line terminator: the file is cut short or still being written",
+        )
     return None

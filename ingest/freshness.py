@@ -49,5 +49,7 @@ class Delivery:
 
 
 def delivery(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, business_date: dt.date) -> Delivery:
-    periods = [spec.period(name) for name in raw_schema.current_file_names(con, spec)] if raw_schema.has_manifest(con) else []
+    periods = (
+        [spec.period(name) for name in raw_schema.current_file_names(con, spec)] if raw_schema.has_manifest(con) else []
+    )
     return Delivery(spec, business_date, max((p for p in periods if p is not None), default=None))

@@ -89,7 +89,9 @@ def _within(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
-def scan(spec: ExtractSpec, landing_dir: Path, landing_root: Path, settle_seconds: float, now: float | None = None) -> LandingScan:
+def scan(
+    spec: ExtractSpec, landing_dir: Path, landing_root: Path, settle_seconds: float, now: float | None = None
+) -> LandingScan:
     """Classify every entry of ``landing_dir`` for ``spec`` (entries another spec of the source names are its own)."""
     now = time.time() if now is None else now
     result = LandingScan()
@@ -116,7 +118,9 @@ def scan(spec: ExtractSpec, landing_dir: Path, landing_root: Path, settle_second
                 result.refused.append(Refusal(name, "a symbolic link to nothing"))
                 continue
             if not _within(target, root):
-                result.refused.append(Refusal(name, "a symbolic link out of the landing folder: links are followed only within it"))
+                result.refused.append(
+                    Refusal(name, "a symbolic link out of the landing folder: links are followed only within it")
+                )
                 continue
         if not entry.is_file():  # follows a link within landing
             kind = "a directory: a landing folder holds extract files only" if entry.is_dir() else "not a regular file"

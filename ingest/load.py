@@ -87,7 +87,9 @@ def safe_message(spec: ExtractSpec, error: BaseException) -> str:
     return re.sub(pseudonym.NUMBER_PATTERN, REDACTED, first)
 
 
-def _register_key(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, key: bytes | Callable[[bool], bytes] | None) -> str | None:
+def _register_key(
+    con: duckdb.DuckDBPyConnection, spec: ExtractSpec, key: bytes | Callable[[bool], bytes] | None
+) -> str | None:
     """Register ``pseudonymise`` with the key and return the key's id; refuse a key that is not the one used before.
 
     ``key`` may be a callable taking ``create``: whether a missing key file may be created
@@ -139,8 +141,17 @@ def _batches(deliveries: list[Delivery], limit: int = BULK_BATCH_BYTES) -> list[
 class _Loader:
     """One run of ``load_source``: what is known of the source's loads, and what this run decides."""
 
-    def __init__(self, con, spec: ExtractSpec, scratch_dir: Path, run_id: str | None, key_id: str | None, summary: LoadSummary):
-        self.con, self.spec, self.scratch_dir, self.run_id, self.key_id, self.summary = con, spec, scratch_dir, run_id, key_id, summary
+    def __init__(
+        self, con, spec: ExtractSpec, scratch_dir: Path, run_id: str | None, key_id: str | None, summary: LoadSummary
+    ):
+        self.con, self.spec, self.scratch_dir, self.run_id, self.key_id, self.summary = (
+            con,
+            spec,
+            scratch_dir,
+            run_id,
+            key_id,
+            summary,
+        )
         self.current: dict[str, tuple[int, int, int | None, str]] = {}  # name -> (size, mtime_ns, load_id, sha256)
         self.latest_version: dict[str, int] = {}
         for name, sha, version, load_id, size, mtime, is_current in raw_schema.known_loads(con, spec):
@@ -172,7 +183,9 @@ class _Loader:
         else:
             self.current_shas[decoded.sha256] = name  # the same bytes under another name tonight are a duplicate
             previous = self.current.get(name, (None,) * 4)[2]
-            return LandingFile(delivery.path, delivery.mtime_ns, decoded, self.latest_version.get(name, 0) + 1, previous)
+            return LandingFile(
+                delivery.path, delivery.mtime_ns, decoded, self.latest_version.get(name, 0) + 1, previous
+            )
         decoded.close()
         return None
 
@@ -189,8 +202,12 @@ class _Loader:
                 with transaction(self.con):
                     loads = load_bulk(self.con, self.spec, bulk, self.run_id, self.key_id)
             except _CONTENT_ERRORS as err:  # rolled back: every file of the batch goes the exact way
-                log.info("bulk read of %d %s files failed (%s); loading them one by one", len(bulk), self.spec.source,
-                         safe_message(self.spec, err))
+                log.info(
+                    "bulk read of %d %s files failed (%s); loading them one by one",
+                    len(bulk),
+                    self.spec.source,
+                    safe_message(self.spec, err),
+                )
             else:
                 self.summary.loaded.extend(loads)
                 loaded = {load.file_name for load in loads}
@@ -258,6 +275,7 @@ def load_source(
     # GIL), one batch ahead, so the next batch decodes while DuckDB loads this one.
     batches = _batches(candidates)
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+
         def read_ahead(number: int) -> list[tuple[Delivery, Future[DecodedFile]]]:
             return [(d, pool.submit(loader.read, d)) for d in batches[number]] if number < len(batches) else []
 
@@ -284,14 +302,22 @@ def load_source(
 
     _record_quarantine(con, spec, landing_dir, found, summary, run_id)
     for load in summary.loaded:
-        log.info("loaded %s v%d: %d read, %d loaded, %d rejected", load.file_name, load.file_version,
-                 load.rows_read, load.rows_loaded, load.rows_rejected)
+        log.info(
+            "loaded %s v%d: %d read, %d loaded, %d rejected",
+            load.file_name,
+            load.file_version,
+            load.rows_read,
+            load.rows_loaded,
+            load.rows_rejected,
+        )
     for entry in summary.waiting + summary.duplicates:
         log.info("not loaded: %s", entry)
     return summary
 
 
-def _record_quarantine(con, spec: ExtractSpec, landing_dir: Path, found, summary: LoadSummary, run_id: str | None) -> None:
+def _record_quarantine(
+    con, spec: ExtractSpec, landing_dir: Path, found, summary: LoadSummary, run_id: str | None
+) -> None:
     """This run's refusals go to raw.quarantine; entries this spec answers for that are no longer refused are resolved."""
     present = [p.name for p in landing_dir.iterdir()] if landing_dir.is_dir() else []
     still_open = [name for name, *_ in raw_schema.open_quarantine(con, spec.source)]
@@ -299,7 +325,13 @@ def _record_quarantine(con, spec: ExtractSpec, landing_dir: Path, found, summary
     names = sorted({n for n in present + still_open if found.answers_for(spec, n)} - waiting)
     refused = pl.DataFrame(
         [(r.file_name, r.reason, r.line_number, r.size_bytes, r.sha256) for r in summary.refused],
-        schema={"file_name": pl.String, "reason": pl.String, "line_number": pl.Int64, "size_bytes": pl.Int64, "sha256": pl.String},
+        schema={
+            "file_name": pl.String,
+            "reason": pl.String,
+            "line_number": pl.Int64,
+            "size_bytes": pl.Int64,
+            "sha256": pl.String,
+        },
         orient="row",
     )
     with transaction(con):

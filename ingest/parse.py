@@ -85,11 +85,13 @@ def _problems(spec: ExtractSpec) -> list[tuple[str, str, str]]:
     for c in spec.columns:
         if c.required:
             problems.append((f"{c.name}__text is null", f"'{c.name}: missing value'", f"{c.name}: missing value"))
-        problems.append((
-            f"{c.name}__text is not null and {c.name} is null",
-            f"'{c.name}: cannot parse ' || {_quoted(spec, c)} || ' as {c.type}'",
-            f"{c.name}: cannot parse as {c.type}",
-        ))
+        problems.append(
+            (
+                f"{c.name}__text is not null and {c.name} is null",
+                f"'{c.name}: cannot parse ' || {_quoted(spec, c)} || ' as {c.type}'",
+                f"{c.name}: cannot parse as {c.type}",
+            )
+        )
     for rule in spec.rules:
         problems.append((f"not coalesce(({rule.condition}), true)", sql_str(rule.reason), rule.reason))
     return problems
@@ -122,8 +124,12 @@ _lookup_{i} as (
         f"_{c.name}.value as {c.name}" if c.parse_distinct else f"{c.parse_sql(c.name + '__text')} as {c.name}"
         for c in spec.columns
     )
-    checks = ",\n            ".join(f"case when {condition} then {reason} end" for condition, reason, _ in _problems(spec))
-    kinds = ",\n            ".join(f"case when {condition} then {sql_str(kind)} end" for condition, _, kind in _problems(spec))
+    checks = ",\n            ".join(
+        f"case when {condition} then {reason} end" for condition, reason, _ in _problems(spec)
+    )
+    kinds = ",\n            ".join(
+        f"case when {condition} then {sql_str(kind)} end" for condition, _, kind in _problems(spec)
+    )
     return f"""
 with texts as {"" if materialized else "not materialized "}({texts_sql}
 ),

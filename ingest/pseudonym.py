@@ -73,7 +73,9 @@ def load_key(data_dir: Path, environ: dict[str, str] | None = None, create: bool
                 f.write(secrets.token_hex(32) + "\n")
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
-        raise PermissionError(f"{path}: pseudonymisation key must not be readable by others (mode {mode:o}); chmod 600 it")
+        raise PermissionError(
+            f"{path}: pseudonymisation key must not be readable by others (mode {mode:o}); chmod 600 it"
+        )
     key = path.read_text().strip()
     if not key:
         raise ValueError(f"{path}: pseudonymisation key file is empty")

@@ -122,9 +122,12 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> None:
 
 
 def has_manifest(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = 'load_manifest'", [RAW_SCHEMA]
-    ).fetchall()[0][0] > 0
+    return (
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = 'load_manifest'", [RAW_SCHEMA]
+        ).fetchall()[0][0]
+        > 0
+    )
 
 
 def known_loads(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> list[tuple]:
@@ -175,14 +178,19 @@ def pseudonym_key_ids(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> list
 
 
 def has_loads(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> bool:
-    return con.execute(f"select count(*) from {RAW_SCHEMA}.load_manifest where source = ?", [spec.source]).fetchall()[0][0] > 0
+    return (
+        con.execute(f"select count(*) from {RAW_SCHEMA}.load_manifest where source = ?", [spec.source]).fetchall()[0][0]
+        > 0
+    )
 
 
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(f"select coalesce(max(load_id), 0) + 1 from {RAW_SCHEMA}.load_manifest").fetchall()[0][0]
 
 
-def record_loads(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, frame: pl.DataFrame, run_id: str | None, key_id: str | None) -> None:
+def record_loads(
+    con: duckdb.DuckDBPyConnection, spec: ExtractSpec, frame: pl.DataFrame, run_id: str | None, key_id: str | None
+) -> None:
     """Manifest rows of new loads (``frame``: one row each, with ``previous_load_id``), and the
     supersession of each file's previous version: one statement each."""
     con.register("_new_loads", frame.to_arrow())
@@ -202,7 +210,9 @@ def record_loads(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, frame: pl.Da
         con.unregister("_new_loads")
 
 
-def update_quarantine(con: duckdb.DuckDBPyConnection, source: str, names: list[str], refused: pl.DataFrame, run_id: str | None) -> None:
+def update_quarantine(
+    con: duckdb.DuckDBPyConnection, source: str, names: list[str], refused: pl.DataFrame, run_id: str | None
+) -> None:
     """Record this scan of the landing folder: ``refused`` (file_name, reason, line_number, size_bytes,
     sha256) are the entries refused now; open entries among ``names`` not refused any more are resolved.
 

@@ -162,8 +162,19 @@ def _scan(path: Path) -> _Scan:
 
 
 def _decoded(scan: _Scan, utf8_path: Path, header: str, rejects=(), copy: ScratchCopy | None = None) -> DecodedFile:
-    return DecodedFile(scan.sha256, scan.size, utf8_path, tuple(rejects), scan.data_lines, header, scan.plain,
-                       scan.endings, scan.delimiters, scan.head, copy)
+    return DecodedFile(
+        scan.sha256,
+        scan.size,
+        utf8_path,
+        tuple(rejects),
+        scan.data_lines,
+        header,
+        scan.plain,
+        scan.endings,
+        scan.delimiters,
+        scan.head,
+        copy,
+    )
 
 
 def fingerprint(path: Path) -> DecodedFile:
@@ -222,7 +233,9 @@ def _iconv(path: Path, encoding: str, scratch_dir: Path) -> tuple[subprocess.Pop
         return None
     copy = ScratchCopy(scratch_dir)
     try:
-        process = subprocess.Popen([iconv, "-f", name, "-t", "UTF-8", str(path)], stdout=copy.fd, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [iconv, "-f", name, "-t", "UTF-8", str(path)], stdout=copy.fd, stderr=subprocess.DEVNULL
+        )
     except BaseException:
         copy.close()
         raise

@@ -127,10 +127,6 @@ class ExtractSpec:
             template = template.replace(placeholder, group)
         return re.compile(template)
 
-    def name_for(self, period: dt.date) -> str:
-        """The delivery's name for a period, as the source names it: the inverse of ``period``."""
-        return self.file_name.replace("YYYY", f"{period:%Y}").replace("MM", f"{period:%m}").replace("DD", f"{period:%d}")
-
     def period(self, name: str) -> dt.date | None:
         """The period a delivery's name gives (a day, or the first of a month); None when the name
         does not follow ``file_name`` exactly or names no real date (cdr_20190231.csv)."""
@@ -145,7 +141,9 @@ class ExtractSpec:
 
     def name_for(self, period: dt.date) -> str:
         """The delivery name of a period: cdr_YYYYMMDD.csv, 2020-11-01 -> cdr_20201101.csv."""
-        return self.file_name.replace("YYYY", f"{period:%Y}").replace("MM", f"{period:%m}").replace("DD", f"{period:%d}")
+        return (
+            self.file_name.replace("YYYY", f"{period:%Y}").replace("MM", f"{period:%m}").replace("DD", f"{period:%d}")
+        )
 
     def period_label(self, period: dt.date) -> str:
         """A period as the deliveries' names print it: 202009, or 20201031."""
@@ -167,16 +165,36 @@ CALL_CENTER = ExtractSpec(
     encoding="utf-8",
     description="Call detail records exported daily by the contact-center platform: one row per inbound call.",
     header=(
-        "call_id", "dial", "received_at", "answered", "answered_at", "wait_seconds", "talk_seconds", "disconnect_reason",
+        "call_id",
+        "dial",
+        "received_at",
+        "answered",
+        "answered_at",
+        "wait_seconds",
+        "talk_seconds",
+        "disconnect_reason",
     ),
     columns=(
         Column("call_id", "VARCHAR", parse=f.IDENTIFIER, description="Platform call identifier."),
-        Column("dial", "VARCHAR", parse=f.CODE, parse_distinct=True, description="Dial (queue) code the caller reached."),
-        Column("received_at", "TIMESTAMPTZ", parse=f.ISO_TIMESTAMPTZ, description="When the call reached the queue (ISO-8601, +09:00)."),
-        Column("answered", "BOOLEAN", parse=f.BOOLEAN, description="Whether an agent answered the call (true or false)."),
-        Column("answered_at", "TIMESTAMPTZ", parse=f.ISO_TIMESTAMPTZ, required=False, description="When an agent answered."),
+        Column(
+            "dial", "VARCHAR", parse=f.CODE, parse_distinct=True, description="Dial (queue) code the caller reached."
+        ),
+        Column(
+            "received_at",
+            "TIMESTAMPTZ",
+            parse=f.ISO_TIMESTAMPTZ,
+            description="When the call reached the queue (ISO-8601, +09:00).",
+        ),
+        Column(
+            "answered", "BOOLEAN", parse=f.BOOLEAN, description="Whether an agent answered the call (true or false)."
+        ),
+        Column(
+            "answered_at", "TIMESTAMPTZ", parse=f.ISO_TIMESTAMPTZ, required=False, description="When an agent answered."
+        ),
         Column("wait_seconds", "INTEGER", parse=f.INTEGER, description="Seconds in queue before answer or disconnect."),
-        Column("talk_seconds", "INTEGER", parse=f.INTEGER, description="Seconds talking to an agent; 0 when unanswered."),
+        Column(
+            "talk_seconds", "INTEGER", parse=f.INTEGER, description="Seconds talking to an agent; 0 when unanswered."
+        ),
         Column("disconnect_reason", "VARCHAR", parse=f.CODE, parse_distinct=True, description="Why the call ended."),
     ),
     rules=(
@@ -197,11 +215,22 @@ CALL_CENTER = ExtractSpec(
 
 
 # The premium ledger's repeating group, in fiscal order; column suffixes name the calendar month.
-PREMIUM_MONTHS = (("apr", 4), ("may", 5), ("jun", 6), ("jul", 7), ("aug", 8), ("sep", 9),
-                  ("oct", 10), ("nov", 11), ("dec", 12), ("jan", 1), ("feb", 2), ("mar", 3))
+PREMIUM_MONTHS = (
+    ("apr", 4),
+    ("may", 5),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
+    ("jan", 1),
+    ("feb", 2),
+    ("mar", 3),
+)
 PREMIUM_STATUS_CODES = ("1", "2", "3", "4", "5", "6", "7", "8")  # see seed np_premium_statuses
 DUE_STATUS_CODES = ("1", "6", "7", "8")
-
 
 
 NATIONAL_PENSION_LEDGER = ExtractSpec(
@@ -219,24 +248,54 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
     + tuple(label for _, month in PREMIUM_MONTHS for label in (f"{month}月納付区分", f"{month}月納付日")),
     columns=(
         Column(
-            "person_key", "VARCHAR", parse=f.PENSION_NUMBER, sensitive=True, parse_distinct=True,
-            description="Keyed pseudonym (HMAC-SHA256, 128 bits, hex) of the basic pension number 基礎年金番号; the number itself is never stored.",
+            "person_key",
+            "VARCHAR",
+            parse=f.PENSION_NUMBER,
+            sensitive=True,
+            parse_distinct=True,
+            description="Keyed pseudonym (HMAC-SHA256, 128 bits, hex) of the basic pension number 基礎年金番号; "
+            "the number itself is never stored.",
         ),
-        Column("premium_fiscal_year", "INTEGER", parse=f.WAREKI_FISCAL_YEAR, parse_distinct=True, description="Premium fiscal year (保険料年度), e.g. 令和2年度 = 2020."),
-        Column("prefecture_code", "VARCHAR", parse=f.PREFECTURE_CODE, parse_distinct=True, description="JIS prefecture code of residence, '01'-'47'."),
-        Column("processing_month", "DATE", parse=f.WAREKI_MONTH, parse_distinct=True, description="Processing month (処理年月) the record was printed in; first of the month."),
+        Column(
+            "premium_fiscal_year",
+            "INTEGER",
+            parse=f.WAREKI_FISCAL_YEAR,
+            parse_distinct=True,
+            description="Premium fiscal year (保険料年度), e.g. 令和2年度 = 2020.",
+        ),
+        Column(
+            "prefecture_code",
+            "VARCHAR",
+            parse=f.PREFECTURE_CODE,
+            parse_distinct=True,
+            description="JIS prefecture code of residence, '01'-'47'.",
+        ),
+        Column(
+            "processing_month",
+            "DATE",
+            parse=f.WAREKI_MONTH,
+            parse_distinct=True,
+            description="Processing month (処理年月) the record was printed in; first of the month.",
+        ),
     )
     + tuple(
         column
         for name, month in PREMIUM_MONTHS
         for column in (
             Column(
-                f"status_{name}", "VARCHAR", required=False, parse_distinct=True,
+                f"status_{name}",
+                "VARCHAR",
+                required=False,
+                parse_distinct=True,
                 parse=f.halfwidth_code(PREMIUM_STATUS_CODES),
                 description=f"{month}月 premium status code (blank: not a first-category insured person that month).",
             ),
             Column(
-                f"paid_on_{name}", "DATE", parse=f.WAREKI_DATE, required=False, parse_distinct=True,
+                f"paid_on_{name}",
+                "DATE",
+                parse=f.WAREKI_DATE,
+                required=False,
+                parse_distinct=True,
                 description=f"{month}月 premium payment date.",
             ),
         )
@@ -245,14 +304,19 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
         RowRule(
             "payment recorded for a month that is not due",
             # a blank status with a date is not a due month either (NULL in (...) would pass the rule)
-            " and ".join(f"(paid_on_{n} is null or coalesce(status_{n} in {f.sql_list(DUE_STATUS_CODES)}, false))"
-                         for n, _ in PREMIUM_MONTHS),
+            " and ".join(
+                f"(paid_on_{n} is null or coalesce(status_{n} in {f.sql_list(DUE_STATUS_CODES)}, false))"
+                for n, _ in PREMIUM_MONTHS
+            ),
         ),
         RowRule(
             "payment dated after the processing month",
             f"coalesce(greatest({', '.join(f'paid_on_{n}' for n, _ in PREMIUM_MONTHS)}), processing_month) <= last_day(processing_month)",
         ),
-        RowRule("no premium month has a status", f"coalesce({', '.join(f'status_{n}' for n, _ in PREMIUM_MONTHS)}) is not null"),
+        RowRule(
+            "no premium month has a status",
+            f"coalesce({', '.join(f'status_{n}' for n, _ in PREMIUM_MONTHS)}) is not null",
+        ),
     ),
     redact=NUMBER_PATTERN,
     # A month's file holds only the records that changed (a few hundred to a full reprint at the
@@ -276,15 +340,45 @@ EMPLOYER_ESTABLISHMENTS = ExtractSpec(
     ),
     header=("事業所番号", "都道府県コード", "年金事務所コード", "事業所区分", "適用年月日", "全喪年月日"),
     columns=(
-        Column("establishment_number", "VARCHAR", parse=ESTABLISHMENT_NUMBER, parse_distinct=True, description="Establishment number (8 digits)."),
-        Column("prefecture_code", "VARCHAR", parse=f.PREFECTURE_CODE, parse_distinct=True, description="JIS prefecture code, '01'-'47'."),
-        Column("office_code", "VARCHAR", parse=f.fixed_digits(4), parse_distinct=True,
-               description="Pension office (年金事務所) code: prefecture code + office number."),
-        Column("establishment_kind", "VARCHAR", parse=f.one_of(("一般", "船舶")), parse_distinct=True,
-               description="一般 (ordinary) or 船舶 (ship owner, liable for seamen's insurance)."),
-        Column("covered_from", "DATE", parse=f.WAREKI_DATE, parse_distinct=True, description="Coverage start (適用年月日)."),
-        Column("covered_until", "DATE", parse=f.WAREKI_DATE, parse_distinct=True, required=False,
-               description="Coverage end (全喪年月日); blank while covered."),
+        Column(
+            "establishment_number",
+            "VARCHAR",
+            parse=ESTABLISHMENT_NUMBER,
+            parse_distinct=True,
+            description="Establishment number (8 digits).",
+        ),
+        Column(
+            "prefecture_code",
+            "VARCHAR",
+            parse=f.PREFECTURE_CODE,
+            parse_distinct=True,
+            description="JIS prefecture code, '01'-'47'.",
+        ),
+        Column(
+            "office_code",
+            "VARCHAR",
+            parse=f.fixed_digits(4),
+            parse_distinct=True,
+            description="Pension office (年金事務所) code: prefecture code + office number.",
+        ),
+        Column(
+            "establishment_kind",
+            "VARCHAR",
+            parse=f.one_of(("一般", "船舶")),
+            parse_distinct=True,
+            description="一般 (ordinary) or 船舶 (ship owner, liable for seamen's insurance).",
+        ),
+        Column(
+            "covered_from", "DATE", parse=f.WAREKI_DATE, parse_distinct=True, description="Coverage start (適用年月日)."
+        ),
+        Column(
+            "covered_until",
+            "DATE",
+            parse=f.WAREKI_DATE,
+            parse_distinct=True,
+            required=False,
+            description="Coverage end (全喪年月日); blank while covered.",
+        ),
     ),
     rules=(RowRule("coverage ends before it starts", "covered_until is null or covered_until >= covered_from"),),
     # Each delivery is the full register.
@@ -295,7 +389,13 @@ EMPLOYER_ESTABLISHMENTS = ExtractSpec(
 
 
 def _amount(name: str, description: str, required: bool = False, signed: bool = False) -> Column:
-    return Column(name, "BIGINT", parse=f.YEN_AMOUNT if signed else f.YEN_AMOUNT_UNSIGNED, required=required, description=description)
+    return Column(
+        name,
+        "BIGINT",
+        parse=f.YEN_AMOUNT if signed else f.YEN_AMOUNT_UNSIGNED,
+        required=required,
+        description=description,
+    )
 
 
 def _date(name: str, description: str) -> Column:
@@ -313,16 +413,54 @@ EMPLOYER_CONTRIBUTIONS = ExtractSpec(
         "separators and ▲ for negative adjustments, one file per processing month: a record is printed, in full, "
         "in the month of its latest event (determination, payment, write-off, deferral); the latest print wins."
     ),
-    header=("事業所番号", "保険種別", "対象年月", "処理年月", "決定額", "調整額", "収納額", "収納日",
-            "不納欠損額", "不納欠損日", "猶予許可額", "猶予開始日", "猶予終了日"),
+    header=(
+        "事業所番号",
+        "保険種別",
+        "対象年月",
+        "処理年月",
+        "決定額",
+        "調整額",
+        "収納額",
+        "収納日",
+        "不納欠損額",
+        "不納欠損日",
+        "猶予許可額",
+        "猶予開始日",
+        "猶予終了日",
+    ),
     columns=(
-        Column("establishment_number", "VARCHAR", parse=ESTABLISHMENT_NUMBER, parse_distinct=True, description="Establishment number."),
-        Column("insurance_name_ja", "VARCHAR", parse=f.one_of(INSURANCE_NAMES), parse_distinct=True,
-               description="厚生年金保険, 協会管掌健康保険 or 船員保険."),
-        Column("premium_month", "DATE", parse=f.WAREKI_MONTH, parse_distinct=True, description="Premium month (対象年月); notified and due the month after."),
-        Column("processing_month", "DATE", parse=f.WAREKI_MONTH, parse_distinct=True, description="Processing month of this print."),
+        Column(
+            "establishment_number",
+            "VARCHAR",
+            parse=ESTABLISHMENT_NUMBER,
+            parse_distinct=True,
+            description="Establishment number.",
+        ),
+        Column(
+            "insurance_name_ja",
+            "VARCHAR",
+            parse=f.one_of(INSURANCE_NAMES),
+            parse_distinct=True,
+            description="厚生年金保険, 協会管掌健康保険 or 船員保険.",
+        ),
+        Column(
+            "premium_month",
+            "DATE",
+            parse=f.WAREKI_MONTH,
+            parse_distinct=True,
+            description="Premium month (対象年月); notified and due the month after.",
+        ),
+        Column(
+            "processing_month",
+            "DATE",
+            parse=f.WAREKI_MONTH,
+            parse_distinct=True,
+            description="Processing month of this print.",
+        ),
         _amount("determined_yen", "Determined amount (決定額), yen.", required=True),
-        _amount("adjustment_yen", "Adjustment to the determined amount (調整額), yen; negative printed with ▲.", signed=True),
+        _amount(
+            "adjustment_yen", "Adjustment to the determined amount (調整額), yen; negative printed with ▲.", signed=True
+        ),
         _amount("collected_yen", "Amount received (収納額), yen."),
         _date("collected_on", "Date received (収納日)."),
         _amount("written_off_yen", "Amount written off (不納欠損額), yen."),
@@ -333,9 +471,18 @@ EMPLOYER_CONTRIBUTIONS = ExtractSpec(
     ),
     rules=(
         RowRule("negative determined amount", "determined_yen >= 0"),
-        RowRule("amount received without a date, or a date without an amount", "(collected_yen is null) = (collected_on is null)"),
-        RowRule("write-off without a date, or a date without an amount", "(written_off_yen is null) = (written_off_on is null)"),
-        RowRule("incomplete deferral approval", "(deferred_yen is null) = (deferred_from is null) and (deferred_from is null) = (deferred_until is null)"),
+        RowRule(
+            "amount received without a date, or a date without an amount",
+            "(collected_yen is null) = (collected_on is null)",
+        ),
+        RowRule(
+            "write-off without a date, or a date without an amount",
+            "(written_off_yen is null) = (written_off_on is null)",
+        ),
+        RowRule(
+            "incomplete deferral approval",
+            "(deferred_yen is null) = (deferred_from is null) and (deferred_from is null) = (deferred_until is null)",
+        ),
         RowRule(
             "received and written off exceed the determined amount",
             "coalesce(collected_yen, 0) + coalesce(written_off_yen, 0) <= determined_yen + coalesce(adjustment_yen, 0)",
@@ -348,5 +495,6 @@ EMPLOYER_CONTRIBUTIONS = ExtractSpec(
 )
 
 SPECS: dict[str, ExtractSpec] = {
-    spec.raw_table: spec for spec in (CALL_CENTER, NATIONAL_PENSION_LEDGER, EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS)
+    spec.raw_table: spec
+    for spec in (CALL_CENTER, NATIONAL_PENSION_LEDGER, EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS)
 }

@@ -65,11 +65,15 @@ class AlertsResource(dg.ConfigurableResource):
             return 0
         notifier = apprise.Apprise()
         if not notifier.add(self.urls):  # never quote the URLs: they may hold a password
-            error("WAREHOUSE_ALERT_URLS holds a URL apprise does not recognise (https://appriseit.com/); "
-                  f"{len(alerts)} alert(s) logged instead")
+            error(
+                "WAREHOUSE_ALERT_URLS holds a URL apprise does not recognise (https://appriseit.com/); "
+                f"{len(alerts)} alert(s) logged instead"
+            )
         sent = 0
         for alert in alerts:
-            if len(notifier) and notifier.notify(title=alert.subject, body=alert.body, body_format=apprise.NotifyFormat.TEXT):
+            if len(notifier) and notifier.notify(
+                title=alert.subject, body=alert.body, body_format=apprise.NotifyFormat.TEXT
+            ):
                 sent += 1
             else:
                 error(f"alert not delivered to every target of WAREHOUSE_ALERT_URLS: {alert.subject}\n{alert.body}")
@@ -102,7 +106,9 @@ def _step_failures(instance: dg.DagsterInstance, run_id: str) -> dict[str, str]:
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
         data = record.dagster_event.event_specific_data
         described = data.user_failure_data.description if data.user_failure_data else None
-        error = data.error.message.strip().splitlines()[0] if data.error and data.error.message.strip() else "unknown error"
+        error = (
+            data.error.message.strip().splitlines()[0] if data.error and data.error.message.strip() else "unknown error"
+        )
         failures[record.step_key] = (described or error)[:500]
     return failures
 
@@ -141,8 +147,13 @@ def run_alerts(
         elif message := _run_failure_message(instance, run.run_id):
             lines.append(message)
         lines.append("A KPI that did not pass keeps its last good version in the published database.")
-        alerts.append(Alert("run_failed", f"{SUBJECT_PREFIX} run failed: {run.job_name} ({run.run_id[:8]})",
-                            "\n".join(lines) + footer))
+        alerts.append(
+            Alert(
+                "run_failed",
+                f"{SUBJECT_PREFIX} run failed: {run.job_name} ({run.run_id[:8]})",
+                "\n".join(lines) + footer,
+            )
+        )
 
     grouped = verdicts.by_kpi(evaluations, kpi_keys)
     for kpi in KPIS:
@@ -152,8 +163,10 @@ def run_alerts(
             continue
         lines = [f"{kpi.title} was not published by this run; the published database keeps its last good version."]
         for evaluation in failed:
-            lines.append(f"  - failed check {verdicts.failure_name(evaluation)}"
-                         + (f": {evaluation.description}" if evaluation.description else ""))
+            lines.append(
+                f"  - failed check {verdicts.failure_name(evaluation)}"
+                + (f": {evaluation.description}" if evaluation.description else "")
+            )
             lines += _metadata_lines(evaluation.metadata)
         if refused:
             lines.append(f"  - publication refused: {refused}")
@@ -169,13 +182,19 @@ def run_alerts(
         lines = [
             f"The {spec.source} extract {spec.file_name} is overdue: {overdue.value if overdue else evaluation.description}.",
             f"{kpi.name} is stale: it "
-            + ("is held back while WAREHOUSE_STALE_BLOCKS=true." if steps.get(_publish_step(kpi))
-               else "publishes its last figures marked is_stale in marts.publication_log."),
+            + (
+                "is held back while WAREHOUSE_STALE_BLOCKS=true."
+                if steps.get(_publish_step(kpi))
+                else "publishes its last figures marked is_stale in marts.publication_log."
+            ),
             *_metadata_lines(evaluation.metadata),
             f"Owner: {kpi.owner}",
         ]
-        alerts.append(Alert("source_stale", f"{SUBJECT_PREFIX} source stale: {spec.source}/{spec.entity}",
-                            "\n".join(lines) + footer))
+        alerts.append(
+            Alert(
+                "source_stale", f"{SUBJECT_PREFIX} source stale: {spec.source}/{spec.entity}", "\n".join(lines) + footer
+            )
+        )
     return alerts
 
 

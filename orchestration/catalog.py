@@ -6,9 +6,12 @@ import duckdb
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
-    ).fetchall()[0][0] > 0
+    return (
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
+        ).fetchall()[0][0]
+        > 0
+    )
 
 
 def copy_database(con: duckdb.DuckDBPyConnection, target: Path, schema_only: bool) -> None:

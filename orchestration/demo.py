@@ -25,10 +25,15 @@ JOB = "nightly_refresh"
 
 
 def _checks(instance: dg.DagsterInstance, run_id: str) -> None:
-    evaluations = [r.dagster_event.event_specific_data
-                   for r in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
+    evaluations = [
+        r.dagster_event.event_specific_data
+        for r in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    ]
     failed = [e for e in evaluations if not e.passed]
-    print(f"\nChecks: {len(evaluations) - len(failed)} of {len(evaluations)} passed" + (", these did not:" if failed else ""))
+    print(
+        f"\nChecks: {len(evaluations) - len(failed)} of {len(evaluations)} passed"
+        + (", these did not:" if failed else "")
+    )
     for e in sorted(failed, key=lambda e: (e.severity.value, e.asset_key.to_user_string(), e.check_name)):
         level = "WARNING" if e.severity == dg.AssetCheckSeverity.WARN else "FAILED "
         detail = e.description or ""
@@ -64,7 +69,10 @@ def _reconciliation(con: duckdb.DuckDBPyConnection, title: str, table: str) -> N
             from marts.{table} where status <> 'match' order by figure_id"""
     ).fetchall():
         shown = "not recomputed" if recomputed is None else f"{recomputed:,.2f}"
-        print(f"  ! {status.upper()} {figure}: expected {published:,.2f}, recomputed {shown}" + (f". {why}" if why else ""))
+        print(
+            f"  ! {status.upper()} {figure}: expected {published:,.2f}, recomputed {shown}"
+            + (f". {why}" if why else "")
+        )
 
 
 def main() -> int:
@@ -90,8 +98,11 @@ def main() -> int:
 
     def on_step(record: dg.EventLogEntry) -> None:
         event = record.dagster_event.event_type
-        word = {dg.DagsterEventType.STEP_SUCCESS: "done  ", dg.DagsterEventType.STEP_FAILURE: "FAILED",
-                dg.DagsterEventType.STEP_UP_FOR_RETRY: "retry "}[event]
+        word = {
+            dg.DagsterEventType.STEP_SUCCESS: "done  ",
+            dg.DagsterEventType.STEP_FAILURE: "FAILED",
+            dg.DagsterEventType.STEP_UP_FOR_RETRY: "retry ",
+        }[event]
         print(f"  {time.monotonic() - launched:5.0f} s  {word} {record.step_key}", flush=True)
 
     # Queued before the daemon starts: its landing sensor then finds the run in progress and
@@ -104,7 +115,9 @@ def main() -> int:
     _checks(instance, run_id)
     _publication(paths.published_db)
     succeeded = run.status == dg.DagsterRunStatus.SUCCESS
-    print(f"\n{JOB} {'succeeded' if succeeded else 'FAILED'} in {time.monotonic() - started:.0f} s total (run {run_id}).")
+    print(
+        f"\n{JOB} {'succeeded' if succeeded else 'FAILED'} in {time.monotonic() - started:.0f} s total (run {run_id})."
+    )
     print(f"Full log: {log}\nSee the run in the UI: `make ui`, then Jobs > {JOB} (or Overview).")
     return 0 if succeeded else 1
 

@@ -50,7 +50,9 @@ def configure(home: Path, environ: dict[str, str] | None = None) -> bool:
 def main() -> int:
     home = Path(os.environ["DAGSTER_HOME"])
     on_postgres = configure(home)
-    print(f"{home / 'dagster.yaml'}: instance storage on " + (f"PostgreSQL ({PG_URL})" if on_postgres else "SQLite files"))
+    print(
+        f"{home / 'dagster.yaml'}: instance storage on " + (f"PostgreSQL ({PG_URL})" if on_postgres else "SQLite files")
+    )
     return 0
 
 

@@ -25,7 +25,6 @@ class Kpi:
     gx_suites: tuple[str, ...]  # marts validated by expectations/<mart>.json
     owner: str  # who answers for the KPI's figures: the owner of every asset on its path, in the UI
 
-
     def mart_key(self, mart: str) -> dg.AssetKey:
         return dg.AssetKey(["marts", mart])
 

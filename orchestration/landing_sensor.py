@@ -33,8 +33,13 @@ from orchestration.resources import WarehouseResource
 CHECK_INTERVAL_SECONDS = 30
 LANDED_TAG = "warehouse/landed-files"
 # Every status of a run that has not finished (a queued run will read the landing folder too).
-UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-              dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+UNFINISHED = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 Files = dict[str, tuple[int, int]]  # "<source>/<file name>" -> (size, mtime_ns)
 
@@ -55,7 +60,9 @@ def loaded_files(warehouse: WarehouseResource) -> Files:
     if not path.exists():
         return {}
     with duckdb.connect(str(path), read_only=True) as con:
-        return {f"{source}/{name}": (size, mtime) for (source, name), (size, mtime) in raw_schema.current_files(con).items()}
+        return {
+            f"{source}/{name}": (size, mtime) for (source, name), (size, mtime) in raw_schema.current_files(con).items()
+        }
 
 
 def job_for(files: list[str]) -> str:
@@ -69,8 +76,10 @@ def evaluate(cursor: str | None, unfinished_runs: int, warehouse: WarehouseResou
     """One evaluation: the run to request and the new cursor, or why not now."""
     files, settling = landed_files(warehouse)
     if cursor is None:
-        return dg.SensorResult(skip_reason=f"first evaluation: {len(files)} landing file(s) noted, none requested",
-                               cursor=json.dumps(files))
+        return dg.SensorResult(
+            skip_reason=f"first evaluation: {len(files)} landing file(s) noted, none requested",
+            cursor=json.dumps(files),
+        )
     if unfinished_runs:
         return dg.SkipReason(f"{unfinished_runs} run(s) queued or in progress; new files wait for them to finish")
     if settling:
@@ -87,7 +96,9 @@ def evaluate(cursor: str | None, unfinished_runs: int, warehouse: WarehouseResou
         raise
     new = [name for name in changed if loaded.get(name) != files[name]]
     if not new:
-        return dg.SensorResult(skip_reason=f"{len(changed)} changed file(s), all loaded already", cursor=json.dumps(files))
+        return dg.SensorResult(
+            skip_reason=f"{len(changed)} changed file(s), all loaded already", cursor=json.dumps(files)
+        )
     batch = hashlib.sha256(json.dumps({name: files[name] for name in new}, sort_keys=True).encode()).hexdigest()[:16]
     request = dg.RunRequest(
         run_key=f"landing-{batch}",

@@ -26,7 +26,11 @@ from config.layout import REPO_ROOT
 
 WORKSPACE = REPO_ROOT / "workspace.yaml"
 BIN = Path(sys.executable).parent  # the venv's own dagster commands (an unactivated venv still works)
-_STEP_EVENTS = {dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.STEP_UP_FOR_RETRY}
+_STEP_EVENTS = {
+    dg.DagsterEventType.STEP_SUCCESS,
+    dg.DagsterEventType.STEP_FAILURE,
+    dg.DagsterEventType.STEP_UP_FOR_RETRY,
+}
 
 
 @contextmanager
@@ -34,8 +38,12 @@ def daemon(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
     """``dagster-daemon run`` on the workspace, for as long as the block runs; its output to ``log``."""
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [str(BIN / "dagster-daemon"), "run", "-w", str(WORKSPACE)], cwd=REPO_ROOT, env=env,
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [str(BIN / "dagster-daemon"), "run", "-w", str(WORKSPACE)],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             yield process
@@ -49,7 +57,9 @@ def daemon(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
                     process.wait()
 
 
-def submit(instance: dg.DagsterInstance, job: str, env: dict[str, str], log: Path, tags: dict[str, str] | None = None) -> str:
+def submit(
+    instance: dg.DagsterInstance, job: str, env: dict[str, str], log: Path, tags: dict[str, str] | None = None
+) -> str:
     """Submit a run of ``job`` to the instance's queue (``dagster job launch``); its run id."""
     before = {r.run_id for r in instance.get_runs(dg.RunsFilter(job_name=job))}
     command = [str(BIN / "dagster"), "job", "launch", "-w", str(WORKSPACE), "-j", job]
@@ -93,5 +103,6 @@ def write_event_log(instance: dg.DagsterInstance, run_id: str, log: Path) -> Non
             stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.timestamp))
             event = record.dagster_event.event_type_value if record.dagster_event else "LOG"
             message = record.user_message or (record.dagster_event.message if record.dagster_event else "") or ""
-            out.write(f"{stamp} {logging.getLevelName(record.level):<7} "
-                      f"{record.step_key or '-':<40} {event:<28} {message}\n")
+            out.write(
+                f"{stamp} {logging.getLevelName(record.level):<7} {record.step_key or '-':<40} {event:<28} {message}\n"
+            )

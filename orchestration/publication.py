@@ -72,8 +72,19 @@ LOG_SCHEMA = pl.Schema(
 )
 # What a reader of the published file sees of a mart's state: a change here is worth a new
 # version even when no figure changed (a KPI held back, gone stale, or fresh again).
-VISIBLE_STATE = ("mart", "kpi", "version_run_id", "checks_passed", "latest_attempt_passed", "latest_attempt_failures",
-                 "data_as_of", "data_changed_at", "is_stale", "stale_reason", "rolled_back_to")
+VISIBLE_STATE = (
+    "mart",
+    "kpi",
+    "version_run_id",
+    "checks_passed",
+    "latest_attempt_passed",
+    "latest_attempt_failures",
+    "data_as_of",
+    "data_changed_at",
+    "is_stale",
+    "stale_reason",
+    "rolled_back_to",
+)
 ROLLBACK_COLUMNS = ("rolled_back_at", "rolled_back_from", "rolled_back_to", "rollback_reason", "withheld_fingerprint")
 
 
@@ -127,7 +138,9 @@ def normalized_log(stored: pl.DataFrame) -> pl.DataFrame:
 
 def fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     """Of a table's rows, in any order: equal rows, equal fingerprint."""
-    count, total = con.execute(f"select count(*), coalesce(sum(hash(t)), 0)::varchar from {relation} as t").fetchall()[0]
+    count, total = con.execute(f"select count(*), coalesce(sum(hash(t)), 0)::varchar from {relation} as t").fetchall()[
+        0
+    ]
     return f"{count}:{total}"
 
 
@@ -147,9 +160,15 @@ def _updated_log(
         row = rows.setdefault(mart, {"mart": mart, "kpi": kpi, "checks_passed": False, "checks_evaluated": 0})
         if mart in changed:
             _, attempt = attempts.get(mart, (kpi, Attempt(0)))
-            row.update(version_run_id=run_id, checks_passed=True, checks_evaluated=attempt.checks_evaluated,
-                       published_at=now, data_changed_at=now, content_fingerprint=changed[mart],
-                       **dict.fromkeys(ROLLBACK_COLUMNS))
+            row.update(
+                version_run_id=run_id,
+                checks_passed=True,
+                checks_evaluated=attempt.checks_evaluated,
+                published_at=now,
+                data_changed_at=now,
+                content_fingerprint=changed[mart],
+                **dict.fromkeys(ROLLBACK_COLUMNS),
+            )
     # Record this run's verdict on every mart it checked, including marts held back.
     for mart, (mart_kpi, attempt) in attempts.items():
         row = rows.setdefault(mart, {"mart": mart, "kpi": mart_kpi, "checks_passed": False, "checks_evaluated": 0})
@@ -165,8 +184,9 @@ def _updated_log(
     for row in rows.values():
         if (state := states.get(row["kpi"])) is not None:
             built_at = state.built_at or (now if row["mart"] in changed else row.get("built_at"))
-            row.update(built_at=built_at, data_as_of=state.data_as_of, is_stale=state.is_stale,
-                       stale_reason=state.stale_reason)
+            row.update(
+                built_at=built_at, data_as_of=state.data_as_of, is_stale=state.is_stale, stale_reason=state.stale_reason
+            )
     return pl.DataFrame(list(rows.values()), schema=LOG_SCHEMA).sort("kpi", "mart")
 
 
@@ -175,8 +195,12 @@ def last_passed_at(con: duckdb.DuckDBPyConnection, kpi: str) -> dt.datetime | No
     not been judged good yet (the volume and reject-rate checks look at those)."""
     if not table_exists(con, "publication", "log"):
         return None
-    columns = {name for (name,) in con.execute(
-        "select column_name from duckdb_columns() where schema_name = 'publication' and table_name = 'log'").fetchall()}
+    columns = {
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'publication' and table_name = 'log'"
+        ).fetchall()
+    }
     passed = "coalesce(last_passed_at, published_at)" if "last_passed_at" in columns else "published_at"
     return con.execute(f"select max({passed}) from publication.log where kpi = ?", [kpi]).fetchall()[0][0]
 
@@ -190,7 +214,10 @@ def _held_back_as_stale(
         mart_kpi, attempt = held.get(mart, (kpi, Attempt(0)))
         state = states.get(mart_kpi)
         if state is not None and state.is_stale:
-            held[mart] = (mart_kpi, Attempt(attempt.checks_evaluated, (*attempt.failures, f"stale: {state.stale_reason}")))
+            held[mart] = (
+                mart_kpi,
+                Attempt(attempt.checks_evaluated, (*attempt.failures, f"stale: {state.stale_reason}")),
+            )
     return held
 
 
@@ -234,7 +261,8 @@ def publish(
     log = _updated_log(previous, kpi, marts, changed, attempts, states, run_id, now)
     quality = fingerprint(working, f"({raw_schema.LOAD_QUALITY_SQL})")
     quality_changed = not table_exists(working, "publication", "load_quality") or quality != fingerprint(
-        working, "publication.load_quality")
+        working, "publication.load_quality"
+    )
     shown = stored_log(working, "published_log")
     state_changed = not log.select(VISIBLE_STATE).equals(shown.select(VISIBLE_STATE))
     current = paths.published_db.resolve() if paths.published_db.exists() else None

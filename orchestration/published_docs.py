@@ -47,7 +47,8 @@ def _key(working: duckdb.DuckDBPyConnection, project_dir: Path) -> str:
     columns = working.execute(
         "select schema_name, table_name, column_name, data_type from duckdb_columns() "
         "where database_name = current_database() and schema_name not in ('publication', 'pipeline') "
-        "order by all").fetchall()  # not the pipeline's own bookkeeping, which changes every publication
+        "order by all"
+    ).fetchall()  # not the pipeline's own bookkeeping, which changes every publication
     digest.update(json.dumps(columns).encode())
     return digest.hexdigest()[:16]
 
@@ -64,9 +65,21 @@ def _generate(working: duckdb.DuckDBPyConnection, settings: Settings, project_di
         schema = Path(scratch) / "warehouse.duckdb"  # the working database's name, as the manifest expects
         catalog.copy_database(working, schema, schema_only=True)
         dbt = Path(sys.executable).with_name("dbt")
-        command = [str(dbt), "docs", "generate", "--static", "--quiet", "--project-dir", str(project_dir),
-                   "--profiles-dir", str(project_dir), "--target-path", str(Path(scratch) / "target"),
-                   "--vars", settings.dbt_vars(working_db=schema)]
+        command = [
+            str(dbt),
+            "docs",
+            "generate",
+            "--static",
+            "--quiet",
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(project_dir),
+            "--target-path",
+            str(Path(scratch) / "target"),
+            "--vars",
+            settings.dbt_vars(working_db=schema),
+        ]
         done = subprocess.run(command, cwd=project_dir, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"dbt docs generate failed ({done.returncode}): {(done.stdout + done.stderr)[-2000:]}")

@@ -44,7 +44,9 @@ def _project_sha256(project_dir: Path) -> str:
     Read from the files themselves rather than from the parsed manifest, which may be older.
     """
     files = [project_dir / name for name in ("dbt_project.yml", "profiles.yml", "packages.yml")]
-    files += sorted(p for folder in ("models", "macros", "seeds", "tests", "snapshots") for p in (project_dir / folder).rglob("*"))
+    files += sorted(
+        p for folder in ("models", "macros", "seeds", "tests", "snapshots") for p in (project_dir / folder).rglob("*")
+    )
     digest = hashlib.sha256()
     for path in files:
         if path.is_file():
@@ -72,7 +74,9 @@ class GoodBuild:
 def last_good_build(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> GoodBuild | None:
     if not table_exists(con, "pipeline", "dbt_builds"):
         return None
-    rows = con.execute("select inputs_sha256, run_id, built_at from pipeline.dbt_builds where kpi = ?", [kpi.name]).fetchall()
+    rows = con.execute(
+        "select inputs_sha256, run_id, built_at from pipeline.dbt_builds where kpi = ?", [kpi.name]
+    ).fetchall()
     return GoodBuild(*rows[0]) if rows else None
 
 

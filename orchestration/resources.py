@@ -86,8 +86,11 @@ class WarehouseResource(dg.ConfigurableResource):
         path = self.paths.working_db
         path.parent.mkdir(parents=True, exist_ok=True)
         return working_lock.connect(
-            path, read_only=read_only, config={"memory_limit": self.settings.duckdb_memory_limit},
-            wait_seconds=self.settings.lock_wait_seconds, published=self.paths.published_db,
+            path,
+            read_only=read_only,
+            config={"memory_limit": self.settings.duckdb_memory_limit},
+            wait_seconds=self.settings.lock_wait_seconds,
+            published=self.paths.published_db,
             log=dg.get_dagster_logger().warning,
         )
 
@@ -106,7 +109,6 @@ class WarehouseResource(dg.ConfigurableResource):
         finally:
             con.close()
 
-
     def pseudonym_key(self, create: bool = True) -> bytes:
         """WAREHOUSE_PSEUDONYM_KEY, else the 0600 key file under the data directory (see ingest.pseudonym).
 
@@ -119,8 +121,16 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 # The resource's fields that are settings (WAREHOUSE_<FIELD>), as warehouse_from_env binds them.
-_SETTING_FIELDS = ("data_dir", "scale", "duckdb_memory_limit", "settle_seconds", "business_date", "stale_blocks",
-                   "max_reject_rate", "lock_wait_seconds")
+_SETTING_FIELDS = (
+    "data_dir",
+    "scale",
+    "duckdb_memory_limit",
+    "settle_seconds",
+    "business_date",
+    "stale_blocks",
+    "max_reject_rate",
+    "lock_wait_seconds",
+)
 
 
 def warehouse_from_env() -> WarehouseResource:

@@ -70,7 +70,9 @@ def rollback(working: duckdb.DuckDBPyConnection, paths: WarehousePaths, to: str,
     try:
         marts = _marts(working)
         rows = {mart: fingerprint(working, f"{_SOURCE}.marts.{mart}") for mart in marts}
-        log = normalized_log(pl.from_arrow(working.sql(f"select * from {_SOURCE}.marts.publication_log").to_arrow_table()))
+        log = normalized_log(
+            pl.from_arrow(working.sql(f"select * from {_SOURCE}.marts.publication_log").to_arrow_table())
+        )
         log = log.with_columns(
             content_fingerprint=pl.col("mart").replace_strict(rows, default=pl.col("content_fingerprint")),
             rolled_back_at=pl.lit(now, pl.Datetime("us", "UTC")),
@@ -79,7 +81,10 @@ def rollback(working: duckdb.DuckDBPyConnection, paths: WarehousePaths, to: str,
             rollback_reason=pl.lit(reason.strip()),
             # the rows withdrawn: those the current version shows, where they differ from the target's
             withheld_fingerprint=pl.col("mart").replace_strict(
-                {m: fp for m, fp in shown.items() if fp is not None and fp != rows.get(m)}, default=None, return_dtype=pl.Utf8),
+                {m: fp for m, fp in shown.items() if fp is not None and fp != rows.get(m)},
+                default=None,
+                return_dtype=pl.Utf8,
+            ),
         )
         working.register("rollback_log", log.to_arrow())
         try:
@@ -95,7 +100,8 @@ def rollback(working: duckdb.DuckDBPyConnection, paths: WarehousePaths, to: str,
             working.execute("begin transaction")
             for (table,) in working.execute(
                 "select table_name from information_schema.tables where table_schema = 'publication' "
-                "and table_name not in ('log', 'published_log', 'load_quality')").fetchall():
+                "and table_name not in ('log', 'published_log', 'load_quality')"
+            ).fetchall():
                 if table not in marts:
                     working.execute(f"drop table publication.{table}")
             for mart in marts:
@@ -141,8 +147,11 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         con = working_lock.connect(
-            paths.working_db, read_only=False, config={"memory_limit": settings.duckdb_memory_limit},
-            wait_seconds=settings.lock_wait_seconds, published=paths.published_db,
+            paths.working_db,
+            read_only=False,
+            config={"memory_limit": settings.duckdb_memory_limit},
+            wait_seconds=settings.lock_wait_seconds,
+            published=paths.published_db,
             log=lambda message: print(message, file=sys.stderr),
         )
     except working_lock.WorkingDatabaseLocked as err:
@@ -155,8 +164,10 @@ def main(argv: list[str]) -> int:
         return 2
     finally:
         con.close()
-    print(f"{paths.published_db} now shows the figures of {args.to}, as the new version {final.name}; "
-          "marts.publication_log records the rollback. The withdrawn figures are not published again until they change.")
+    print(
+        f"{paths.published_db} now shows the figures of {args.to}, as the new version {final.name}; "
+        "marts.publication_log records the rollback. The withdrawn figures are not published again until they change."
+    )
     return 0
 
 

@@ -55,16 +55,24 @@ def main() -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda number, _frame: stopping.append(number))
 
-    processes = {name: subprocess.Popen(command, cwd=REPO_ROOT, env=environment(), start_new_session=True)
-                 for name, command in commands(host, port).items()}
-    print(f"serving: UI on http://{host}:{port} (dagster-webserver pid {processes['dagster-webserver'].pid}), "
-          f"schedule, sensors and run queue (dagster-daemon pid {processes['dagster-daemon'].pid}); "
-          f"instance {home} on {'PostgreSQL' if on_postgres else 'SQLite'}. Ctrl-C or SIGTERM stops both.", flush=True)
+    processes = {
+        name: subprocess.Popen(command, cwd=REPO_ROOT, env=environment(), start_new_session=True)
+        for name, command in commands(host, port).items()
+    }
+    print(
+        f"serving: UI on http://{host}:{port} (dagster-webserver pid {processes['dagster-webserver'].pid}), "
+        f"schedule, sensors and run queue (dagster-daemon pid {processes['dagster-daemon'].pid}); "
+        f"instance {home} on {'PostgreSQL' if on_postgres else 'SQLite'}. Ctrl-C or SIGTERM stops both.",
+        flush=True,
+    )
     try:
         while not stopping:
             exited = {name: p.returncode for name, p in processes.items() if p.poll() is not None}
             if exited:
-                print(f"{', '.join(f'{n} exited ({code})' for n, code in exited.items())}: stopping the other", file=sys.stderr)
+                print(
+                    f"{', '.join(f'{n} exited ({code})' for n, code in exited.items())}: stopping the other",
+                    file=sys.stderr,
+                )
                 return 1
             time.sleep(1)
         print(f"signal {stopping[0]}: stopping dagster-webserver and dagster-daemon", flush=True)

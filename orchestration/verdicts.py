@@ -17,8 +17,10 @@ from orchestration.publication import Attempt
 
 def check_evaluations(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetCheckEvaluation]:
     """Every asset-check evaluation the run recorded, in order."""
-    return [record.dagster_event.event_specific_data
-            for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
+    return [
+        record.dagster_event.event_specific_data
+        for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    ]
 
 
 def by_kpi(

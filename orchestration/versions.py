@@ -78,8 +78,12 @@ def promote(building: Path, final: Path, paths: WarehousePaths) -> None:
 def sweep(paths: WarehousePaths) -> None:
     """Remove what an interrupted publication left: the version it was building, the link it was making."""
     versions = folder(paths)
-    leftovers = [*versions.glob("*.building"), *versions.glob("*.building.wal"),
-                 *paths.published_dir.glob(".*.duckdb.*"), *paths.published_dir.glob(".docs.html.*")]
+    leftovers = [
+        *versions.glob("*.building"),
+        *versions.glob("*.building.wal"),
+        *paths.published_dir.glob(".*.duckdb.*"),
+        *paths.published_dir.glob(".docs.html.*"),
+    ]
     for leftover in leftovers:
         leftover.unlink(missing_ok=True)
 
@@ -109,6 +113,8 @@ def listing(paths: WarehousePaths) -> list[Version]:
     found = []
     for path in sorted(folder(paths).glob("warehouse_*.duckdb")):
         with duckdb.connect(str(path), read_only=True) as con:
-            rows = con.execute("select kpi, any_value(version_run_id) from marts.publication_log group by kpi order by kpi").fetchall()
+            rows = con.execute(
+                "select kpi, any_value(version_run_id) from marts.publication_log group by kpi order by kpi"
+            ).fetchall()
         found.append(Version(path, path == current, dict(rows)))
     return found

@@ -33,8 +33,14 @@ def copy_working(paths: WarehousePaths, target: Path, schema_only: bool, wait_se
         stale.unlink(missing_ok=True)
     if not paths.working_db.exists():
         raise FileNotFoundError(f"{paths.working_db} does not exist yet: run the nightly job (make demo) first")
-    con = working_lock.connect(paths.working_db, read_only=True, config={}, wait_seconds=wait_seconds,
-                               published=paths.published_db, log=lambda m: print(m, file=sys.stderr))
+    con = working_lock.connect(
+        paths.working_db,
+        read_only=True,
+        config={},
+        wait_seconds=wait_seconds,
+        published=paths.published_db,
+        log=lambda m: print(m, file=sys.stderr),
+    )
     try:
         catalog.copy_database(con, target, schema_only)
     finally:
@@ -49,13 +55,25 @@ def main(argv: list[str]) -> int:
     paths = settings.paths
     sandbox = paths.data_dir / "sandbox" / "warehouse.duckdb"
     schema_only = argv[0] in _CATALOG_ONLY
-    print(f"copying the working database ({'schema' if schema_only else 'all tables'}) to {sandbox} ...", file=sys.stderr)
+    print(
+        f"copying the working database ({'schema' if schema_only else 'all tables'}) to {sandbox} ...", file=sys.stderr
+    )
     copy_working(paths, sandbox, schema_only, settings.lock_wait_seconds)
     dbt_vars = settings.dbt_vars(working_db=sandbox)
     dbt = Path(sys.executable).with_name("dbt")
     # its own target folder: the pipeline's dbt steps share dbt_project/target
-    command = [str(dbt), *argv, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-               "--target-path", str(sandbox.parent / "target"), "--vars", dbt_vars]
+    command = [
+        str(dbt),
+        *argv,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(sandbox.parent / "target"),
+        "--vars",
+        dbt_vars,
+    ]
     return subprocess.run(command, cwd=DBT_PROJECT_DIR).returncode
 
 

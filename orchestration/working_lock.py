@@ -88,7 +88,9 @@ def connect(
             if remaining <= 0:
                 raise WorkingDatabaseLocked(advice(path, holder, waited, published)) from None
             pause = min(delay, remaining)
-            log(f"working database locked by {holder}; retrying in {pause:.0f} s "
-                f"(waited {waited:.0f} s of {wait_seconds:.0f} s)")
+            log(
+                f"working database locked by {holder}; retrying in {pause:.0f} s "
+                f"(waited {waited:.0f} s of {wait_seconds:.0f} s)"
+            )
             time.sleep(pause)
             delay = min(delay * 2, MAX_DELAY_SECONDS)

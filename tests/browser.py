@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -25,7 +26,13 @@ def chromium_context() -> Iterator:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         context = chromium.new_context(viewport={"width": 1600, "height": 1100})
         try:
@@ -42,10 +49,8 @@ def screenshot_page(browser, url: str, name: str, expect: str):
     page = browser.new_page()
     page.goto(url)
     page.get_by_text(expect).first.wait_for(timeout=60_000)
-    try:  # Dagster's community dialog, shown a moment after the first page of a browser
+    with contextlib.suppress(PlaywrightTimeout):  # Dagster's community dialog, shown a moment after the first page
         page.get_by_role("button", name="Skip").click(timeout=4_000)
-    except PlaywrightTimeout:
-        pass
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     return page

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-
 from dotenv import dotenv_values
 
 from config.layout import REPO_ROOT, WarehousePaths
@@ -16,6 +15,15 @@ from demo import call_center, employer, national_pension, night_after_last_extra
 
 SCALE = 0.01
 SEED = 7
+# A test using any of these runs the real pipeline (dbt, a Dagster job): marked ``pipeline``.
+PIPELINE_FIXTURES = {"landed", "run_nightly", "published", "defs", "instance", "send_alerts", "built"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Two lanes: ``make test-fast`` runs what is not ``pipeline``, ``make test`` everything."""
+    for item in items:
+        if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.pipeline)
 
 
 @pytest.fixture(scope="session")
@@ -116,9 +124,14 @@ def send_alerts(defs, instance, smtp):
         run = instance.get_run_by_id(result.run_id)
         failed = run.status == dg.DagsterRunStatus.FAILURE
         name = "alert_on_run_failure" if failed else "alert_on_run_success"
-        [event] = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE if failed else dg.DagsterEventType.RUN_SUCCESS)
+        [event] = instance.all_logs(
+            run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE if failed else dg.DagsterEventType.RUN_SUCCESS
+        )
         context = dg.build_run_status_sensor_context(
-            sensor_name=name, dagster_event=event.dagster_event, dagster_instance=instance, dagster_run=run,
+            sensor_name=name,
+            dagster_event=event.dagster_event,
+            dagster_instance=instance,
+            dagster_run=run,
             resources={"alerts": AlertsResource(urls=smtp.alert_url, ui_url="http://warehouse.example:3000")},
         )
         defs.get_sensor_def(name)(context.for_run_failure() if failed else context)

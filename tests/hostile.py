@@ -36,7 +36,9 @@ class Extract:
     newline: str
     bom: bool
 
-    def encode(self, lines: list[str] | tuple[str, ...], header: str | None = None, newline: str | None = None) -> bytes:
+    def encode(
+        self, lines: list[str] | tuple[str, ...], header: str | None = None, newline: str | None = None
+    ) -> bytes:
         newline = self.newline if newline is None else newline
         text = newline.join([self.header if header is None else header, *lines]) + newline
         return (codecs.BOM_UTF8 if self.bom else b"") + text.encode(self.spec.encoding.replace("-sig", ""))
@@ -97,7 +99,9 @@ def load(data_dir: Path, spec: ExtractSpec, files: dict[str, bytes | Callable[[P
     database = data_dir / "working" / "warehouse.duckdb"
     database.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(database)) as con:
-        summary = load_source(con, spec, landing, data_dir / "scratch", "hostile", pseudonym_key=KEY, landing_root=landing.parent)
+        summary = load_source(
+            con, spec, landing, data_dir / "scratch", "hostile", pseudonym_key=KEY, landing_root=landing.parent
+        )
         names = ", ".join(c.name for c in spec.columns)
         rows: dict[str, dict[int, tuple]] = {}
         for source_file, line, *values in con.execute(
@@ -105,7 +109,9 @@ def load(data_dir: Path, spec: ExtractSpec, files: dict[str, bytes | Callable[[P
         ).fetchall():
             rows.setdefault(source_file, {})[line] = tuple(values)
         rejects = con.execute("select source_file, line_number, reason, raw_line from raw.rejects").fetchall()
-        manifest = con.execute("select file_name, rows_read, rows_loaded, rows_rejected from raw.load_manifest").fetchall()
+        manifest = con.execute(
+            "select file_name, rows_read, rows_loaded, rows_rejected from raw.load_manifest"
+        ).fetchall()
     return Loaded(summary, rows, rejects, manifest, database)
 
 
@@ -187,7 +193,7 @@ def mutated_lines(extract: Extract) -> tuple[list[str], list[tuple[int, int, str
     lines, origins = [], []
     delimiter = extract.spec.delimiter
     for column in range(len(extract.spec.columns)):
-        for base_index, base in enumerate(extract.lines):
+        for base_index, base in enumerate(extract.lines):  # noqa: B007 (the one it breaks on is used below)
             fields = base.split(delimiter)
             if fields[column].strip():
                 break
@@ -206,7 +212,7 @@ def faithful(loaded: tuple, clean: tuple, column: int, text: str) -> bool:
     value) the changed field read literally: an identifier or a number exactly as printed."""
     if loaded == clean:
         return True
-    others_equal = all(a == b for i, (a, b) in enumerate(zip(loaded, clean)) if i != column)
+    others_equal = all(a == b for i, (a, b) in enumerate(zip(loaded, clean, strict=False)) if i != column)
     return others_equal and str(loaded[column]) == text.strip(" ").strip('"')
 
 

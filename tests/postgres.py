@@ -44,7 +44,9 @@ class PostgresServer:
     def _run(self, *command: str) -> None:
         done = subprocess.run([*self._as, *command], capture_output=True, text=True, cwd=self.root)
         if done.returncode:
-            raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}): {done.stdout[-2000:]}{done.stderr[-2000:]}")
+            raise RuntimeError(
+                f"{' '.join(command)} failed ({done.returncode}): {done.stdout[-2000:]}{done.stderr[-2000:]}"
+            )
 
     def __enter__(self) -> PostgresServer:
         if self._as:
@@ -52,7 +54,9 @@ class PostgresServer:
             os.chown(self.root, owner.pw_uid, owner.pw_gid)
         self._run(_bin("initdb"), "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8", "--no-locale")
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off"
-        self._run(_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "server.log"), "-w", "start")
+        self._run(
+            _bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "server.log"), "-w", "start"
+        )
         self._run(_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, DATABASE)
         return self
 

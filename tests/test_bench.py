@@ -5,13 +5,20 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from config.layout import REPO_ROOT
+
+pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
 
 def test_bench_prints_every_ratio(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--scale", "0.002", "--runs", "1", "--work-dir", str(tmp_path)],
-        capture_output=True, text=True, cwd=REPO_ROOT, check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     ratios = {}
@@ -26,7 +33,10 @@ def test_bench_prints_every_ratio(tmp_path):
     # bench.stages times one more nightly on the harness's pipeline data (an incremental night)
     stages = subprocess.run(
         [sys.executable, "-m", "bench.stages", "--data-dir", str(tmp_path / "pipeline"), "--scale", "0.002"],
-        capture_output=True, text=True, cwd=REPO_ROOT, check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=False,
         env={**os.environ, "WAREHOUSE_PSEUDONYM_KEY": "bench"},  # the key the harness loaded the ledger with
     )
     assert stages.returncode == 0, stages.stderr[-3000:]

@@ -39,9 +39,22 @@ def _dbt_test(paths, select: str) -> dict[str, str]:
     """Run `dbt test` on the working database; returns {test name: status}."""
     target = paths.data_dir / "dbt_target"
     subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "test", "--select", select, "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(target), "--vars", json.dumps({"working_db": str(paths.working_db), "scale": 0.01})],
-        cwd=DBT_PROJECT_DIR, capture_output=True, text=True, check=False,
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "test",
+            "--select",
+            select,
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(target),
+            "--vars",
+            json.dumps({"working_db": str(paths.working_db), "scale": 0.01}),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     results = json.loads((target / "run_results.json").read_text())["results"]
     return {r["unique_id"].split(".")[2]: r["status"] for r in results}
@@ -53,7 +66,8 @@ def test_dbt_tests_pass_on_the_build_and_fail_on_crafted_rows(built):
         built,
         # a duplicate grain row, answered > offered, a rate above 1, a null name and an unknown dial
         "insert into marts.call_center_monthly select * from marts.call_center_monthly limit 1",
-        "update marts.call_center_monthly set calls_answered = calls_offered + 1, answer_rate = 1.2 where month = date '2019-05-01' and dial_code = 'nenkin_dial'",
+        "update marts.call_center_monthly set calls_answered = calls_offered + 1, answer_rate = 1.2 "
+        "where month = date '2019-05-01' and dial_code = 'nenkin_dial'",
         "update marts.call_center_monthly set dial_name_ja = null where month = date '2019-06-01' and dial_code = 'member_dial'",
         "update marts.call_center_monthly set dial_code = 'mystery_line' where month = date '2019-07-01' and dial_code = 'member_dial'",
     )
@@ -69,7 +83,10 @@ def test_dbt_tests_pass_on_the_build_and_fail_on_crafted_rows(built):
 def test_gx_check_passes_then_fails_on_a_bad_rate(built):
     check = build_gx_check(MONTHLY, "call_center_monthly")
     assert check(warehouse=_warehouse(built)).passed
-    _tamper(built, "update marts.call_center_monthly set answer_rate = 1.5 where month = date '2020-04-01' and dial_code = 'appointment'")
+    _tamper(
+        built,
+        "update marts.call_center_monthly set answer_rate = 1.5 where month = date '2020-04-01' and dial_code = 'appointment'",
+    )
     result = check(warehouse=_warehouse(built))
     assert not result.passed
     assert result.metadata["failed_expectations"].value == 1
@@ -85,8 +102,13 @@ def test_gx_suite_rejects_a_frame_missing_a_contract_column(built):
 def test_reconciliation_check_lists_the_failing_figures(built):
     check = build_reconciliation_check(RECONCILIATION, "call_center_reconciliation")
     ok = check(warehouse=_warehouse(built))
-    assert ok.passed and ok.metadata["figures_match"].value == 63 and ok.metadata["figures_known_discrepancy"].value == 1
-    _tamper(built, "update marts.call_center_reconciliation set recomputed_value = 99.9, status = 'mismatch' where figure_id = 'cc_fy2020_04_rate'")
+    assert (
+        ok.passed and ok.metadata["figures_match"].value == 63 and ok.metadata["figures_known_discrepancy"].value == 1
+    )
+    _tamper(
+        built,
+        "update marts.call_center_reconciliation set recomputed_value = 99.9, status = 'mismatch' where figure_id = 'cc_fy2020_04_rate'",
+    )
     failed = check(warehouse=_warehouse(built))
     assert not failed.passed
     assert "cc_fy2020_04_rate" in failed.metadata["mismatched_figures"].value
@@ -95,11 +117,27 @@ def test_reconciliation_check_lists_the_failing_figures(built):
 def test_reconciliation_model_flags_counts_at_the_wrong_scale(built):
     """The same data reconciled as if it were scale 0.02: every count misses, every rate still matches."""
     subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "build", "--select", "call_center_reconciliation", "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(built.data_dir / "dbt_target"), "--vars", json.dumps({"working_db": str(built.working_db), "scale": 0.02})],
-        cwd=DBT_PROJECT_DIR, capture_output=True, check=False,
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "build",
+            "--select",
+            "call_center_reconciliation",
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(built.data_dir / "dbt_target"),
+            "--vars",
+            json.dumps({"working_db": str(built.working_db), "scale": 0.02}),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        capture_output=True,
+        check=False,
     )
     with duckdb.connect(str(built.working_db), read_only=True) as con:
-        rows = dict(con.execute("select unit, list_distinct(list(status)) from marts.call_center_reconciliation group by unit").fetchall())
+        rows = dict(
+            con.execute(
+                "select unit, list_distinct(list(status)) from marts.call_center_reconciliation group by unit"
+            ).fetchall()
+        )
     assert sorted(rows["calls"]) == ["known_discrepancy", "mismatch"]
     assert rows["percent"] == ["match"]

@@ -22,9 +22,20 @@ from config.layout import REPO_ROOT, WarehousePaths
 from tests import hostile
 from tests.waiting import wait_until
 
+pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
+
+
 BIN = Path(sys.executable).parent
-KPI_MARTS = ("call_center_monthly", "call_center_reconciliation", "np_payment_rate", "np_insured_persons",
-             "np_payment_rate_reconciliation", "employer_collection", "delinquent_establishments", "employer_reconciliation")
+KPI_MARTS = (
+    "call_center_monthly",
+    "call_center_reconciliation",
+    "np_payment_rate",
+    "np_insured_persons",
+    "np_payment_rate_reconciliation",
+    "employer_collection",
+    "delinquent_establishments",
+    "employer_reconciliation",
+)
 
 
 def _dbt_processes(working_db: Path) -> list[int]:
@@ -64,19 +75,30 @@ def dagster_home(tmp_path, monkeypatch) -> Path:
 
 
 def _launch(env: dict) -> None:
-    subprocess.run([str(BIN / "dagster"), "job", "launch", "-m", "orchestration.definitions", "-j", "nightly_refresh"],
-                   cwd=REPO_ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [str(BIN / "dagster"), "job", "launch", "-m", "orchestration.definitions", "-j", "nightly_refresh"],
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
-def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(landed, dagster_home, tmp_path, monkeypatch):
+def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(
+    landed, dagster_home, tmp_path, monkeypatch
+):
     env = dict(os.environ)
     instance = dg.DagsterInstance.get()
     numbers = hostile.delivered_numbers(landed.landing_dir("national_pension"))
 
     # 1. An in-process run (as `make demo` runs it), killed while the ledger is being ingested.
-    code = ("import dagster as dg\nfrom orchestration.definitions import defs\n"
-            "defs.resolve_job_def('nightly_refresh').execute_in_process(instance=dg.DagsterInstance.get())\n")
-    worker = subprocess.Popen([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    code = (
+        "import dagster as dg\nfrom orchestration.definitions import defs\n"
+        "defs.resolve_job_def('nightly_refresh').execute_in_process(instance=dg.DagsterInstance.get())\n"
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
     def ledger_ingest_started():
         runs = instance.get_runs()
@@ -94,8 +116,14 @@ def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(la
 
     # 2. The daemon: the dead run is failed, so the queued run behind it starts; kill it in its dbt step.
     daemon_log = (tmp_path / "daemon.log").open("wb")
-    daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-m", "orchestration.definitions"], cwd=REPO_ROOT, env=env,
-                              stdout=daemon_log, stderr=subprocess.STDOUT, start_new_session=True)
+    daemon = subprocess.Popen(
+        [str(BIN / "dagster-daemon"), "run", "-m", "orchestration.definitions"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=daemon_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         _launch(env)
         wait_until(lambda: _status(instance, dead_run) == dg.DagsterRunStatus.FAILURE, 120, "the dead run to be failed")
@@ -104,13 +132,19 @@ def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(la
         [dbt] = wait_until(lambda: _dbt_processes(landed.working_db), 240, "the queued run to reach a dbt step")
         run_worker = _parent(dbt)
         os.kill(run_worker, signal.SIGKILL)
-        wait_until(lambda: not _dbt_processes(landed.working_db), 2, "dbt to die with its run", poll=0.05)  # no orphan writes on
+        wait_until(
+            lambda: not _dbt_processes(landed.working_db), 2, "dbt to die with its run", poll=0.05
+        )  # no orphan writes on
         wait_until(lambda: _status(instance, queued) == dg.DagsterRunStatus.FAILURE, 120, "the killed run to be failed")
 
         # 3. The next run cleans up and ends as a clean run would.
         _launch(env)
         final = next(r.run_id for r in instance.get_runs() if r.run_id not in (dead_run, queued))
-        wait_until(lambda: _status(instance, final) in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE), 300, "the last run")
+        wait_until(
+            lambda: _status(instance, final) in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE),
+            300,
+            "the last run",
+        )
         assert _status(instance, final) == dg.DagsterRunStatus.SUCCESS
     finally:
         os.killpg(daemon.pid, signal.SIGTERM)

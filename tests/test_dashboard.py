@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from config.layout import REPO_ROOT
@@ -16,6 +17,8 @@ from orchestration import versions
 from tests.browser import SHOTS, chromium_context, screenshot_page, wait_for_http
 from tests.conftest import query
 from tests.smtp import free_port
+
+pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
 PAGES = REPO_ROOT / "dashboard" / "pages"
 
@@ -38,7 +41,11 @@ def _recomputed(published: Path, table: str, figure_id: str) -> float:
 def test_every_page_shows_the_published_figures(published):
     overview = _page("overview")
     shown = _metrics(overview)
-    assert shown["応答率 2020年度 4～10月"][0] == "67.3%" == f"{_recomputed(published, 'call_center_reconciliation', 'cc_fy2020_apr_oct_rate_monthly_table'):.1f}%"
+    assert (
+        shown["応答率 2020年度 4～10月"][0]
+        == "67.3%"
+        == f"{_recomputed(published, 'call_center_reconciliation', 'cc_fy2020_apr_oct_rate_monthly_table'):.1f}%"
+    )
     assert shown["現年度納付率 2019年度"][0] == "69.3%"
     assert shown["厚生年金保険 収納率 2020年9月末"][0] == "96.1%"
     assert "公表値 published 67.3% ・ 一致 match" in [c.value for c in overview.caption]
@@ -48,9 +55,14 @@ def test_every_page_shows_the_published_figures(published):
     calls = _page("call_center")
     shown = _metrics(calls)
     assert shown["4～10月 2019年度"] == ("67.1%", "") and shown["4～10月 2020年度"] == ("67.3%", "+0.2 ポイント")
-    assert shown["4～7月 2020年度"] == ("58.0%", "-5.9 ポイント") and shown["8～10月 2020年度"] == ("83.0%", "+12.3 ポイント")
+    assert shown["4～7月 2020年度"] == ("58.0%", "-5.9 ポイント") and shown["8～10月 2020年度"] == (
+        "83.0%",
+        "+12.3 ポイント",
+    )
     by_dial = calls.dataframe[1].value.set_index("dial_code")
-    assert round(by_dial.loc["appointment", "2019"], 3) == 0.517 and round(by_dial.loc["appointment", "2020"], 3) == 0.641
+    assert (
+        round(by_dial.loc["appointment", "2019"], 3) == 0.517 and round(by_dial.loc["appointment", "2020"], 3) == 0.641
+    )
     monthly = calls.dataframe[0].value
     assert len(monthly) == 7 and monthly["answer_rate_2019"].nunique() == 7  # April-October, a rate per month, not 100%
     calls.selectbox[0].select("appointment").run()  # the dial filter
@@ -63,7 +75,10 @@ def test_every_page_shows_the_published_figures(published):
     assert round(kinds.loc[2017, "最終納付率"], 3) == 0.763 and round(kinds.loc[2017, "過年度１年目納付率"], 3) == 0.734
     ranking = pension.dataframe[2].value
     assert len(ranking) == 47 and ranking.iloc[-1]["prefecture_name_ja"] == "沖縄県"
-    assert round(ranking.iloc[-1]["fy2019_current_year"], 3) == 0.554 and round(ranking.iloc[-1]["change_points"], 1) == 5.7
+    assert (
+        round(ranking.iloc[-1]["fy2019_current_year"], 3) == 0.554
+        and round(ranking.iloc[-1]["change_points"], 1) == 5.7
+    )
     pension.selectbox[0].select("47").run()  # the prefecture filter: Okinawa's own curve
     assert round(pension.dataframe[0].value.set_index("月末").loc["9月末", "2020"], 3) == 0.481
 
@@ -78,7 +93,10 @@ def test_every_page_shows_the_published_figures(published):
     reconciliation = _page("reconciliation")
     [known] = reconciliation.info
     assert known.value.startswith("既知の相違 known discrepancy: cc_fy2019_apr_oct_offered_summary")
-    assert len(reconciliation.dataframe[0].value) == query(published, "select count(*) from marts.call_center_reconciliation")[0][0]
+    assert (
+        len(reconciliation.dataframe[0].value)
+        == query(published, "select count(*) from marts.call_center_reconciliation")[0][0]
+    )
 
 
 def test_an_open_page_sees_the_next_version_and_a_missing_database_says_what_to_run(published, tmp_path, monkeypatch):
@@ -89,7 +107,9 @@ def test_an_open_page_sees_the_next_version_and_a_missing_database_says_what_to_
     newer = current.with_name("warehouse_29991231T000000000000_employer.duckdb")
     shutil.copyfile(current, newer)
     with duckdb.connect(str(newer)) as con:
-        con.execute("update marts.employer_reconciliation set recomputed_value = 12.34 where figure_id = 'ec_pension_202009_rate'")
+        con.execute(
+            "update marts.employer_reconciliation set recomputed_value = 12.34 where figure_id = 'ec_pension_202009_rate'"
+        )
     os.chmod(newer, versions.PUBLISHED_MODE)
     versions.point_symlink(published, newer)
     overview.run()  # the next interaction
@@ -99,7 +119,8 @@ def test_an_open_page_sees_the_next_version_and_a_missing_database_says_what_to_
     monkeypatch.setenv("WAREHOUSE_PUBLISHED_DB", str(tmp_path / "nothing" / "warehouse.duckdb"))
     empty = AppTest.from_file(str(PAGES / "call_center.py"), default_timeout=60).run()
     assert [e.value for e in empty.error] == [
-        f"no published database at {tmp_path / 'nothing' / 'warehouse.duckdb'}: run make demo (or the nightly job) first"]
+        f"no published database at {tmp_path / 'nothing' / 'warehouse.duckdb'}: run make demo (or the nightly job) first"
+    ]
     assert not empty.exception and not empty.metric
 
 
@@ -107,16 +128,35 @@ def test_the_dashboard_server_renders_every_page_in_a_browser(published):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("streamlit")), "run", str(REPO_ROOT / "dashboard" / "app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=REPO_ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            str(Path(sys.executable).with_name("streamlit")),
+            "run",
+            str(REPO_ROOT / "dashboard" / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO_ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         wait_for_http(f"{base}/_stcore/health", "streamlit", process=server)
         with chromium_context() as browser:
-            for path, name, expect in (("", "overview", "67.3%"), ("call_center", "call_center", "4～10月 2020年度"),
-                                       ("national_pension", "national_pension", "納付率（現年度）の推移"),
-                                       ("employer", "employer", "97.9%"), ("reconciliation", "reconciliation", "既知の相違")):
+            for path, name, expect in (
+                ("", "overview", "67.3%"),
+                ("call_center", "call_center", "4～10月 2020年度"),
+                ("national_pension", "national_pension", "納付率（現年度）の推移"),
+                ("employer", "employer", "97.9%"),
+                ("reconciliation", "reconciliation", "既知の相違"),
+            ):
                 page = screenshot_page(browser, f"{base}/{path}", f"dashboard_{name}", expect)
                 text = page.inner_text("body")
                 assert "Traceback" not in text and "Error" not in text, text[:2000]

@@ -38,11 +38,7 @@ def test_definitions_load_with_assets_checks_job_and_schedule(defs):
 
 
 def test_gx_and_reconciliation_checks_are_blocking(defs):
-    specs = {
-        spec.name: spec
-        for checks_def in defs.asset_checks or []
-        for spec in checks_def.check_specs
-    }
+    specs = {spec.name: spec for checks_def in defs.asset_checks or [] for spec in checks_def.check_specs}
     assert specs["gx_call_center_monthly"].blocking
     assert specs["published_figures_reproduced"].blocking
 
@@ -73,7 +69,13 @@ def test_dbt_dies_with_the_process_that_started_it(tmp_path):
         "import os, time\nfrom orchestration.dbt_child import _die_with_parent\n_die_with_parent()\n"
         f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
     )
-    parent = subprocess.Popen([sys.executable, "-c", f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', {child!r}])\ntime.sleep(60)"])
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', {child!r}])\ntime.sleep(60)",
+        ]
+    )
     try:
         deadline = time.monotonic() + 30
         while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:

@@ -20,6 +20,9 @@ from orchestration.kpis import KPIS
 from tests.browser import SHOTS, chromium_context, screenshot_page, wait_for_http
 from tests.conftest import SCALE
 
+pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
+
+
 SCREEN_LINES = 50  # what fits on one screen, besides the reconciliation summary
 
 
@@ -32,8 +35,14 @@ def demo(tmp_path_factory):
     shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
     env = {**os.environ, "WAREHOUSE_DATA_DIR": str(data), "DAGSTER_HOME": str(home), "WAREHOUSE_SCALE": str(SCALE)}
     env.pop("WAREHOUSE_BUSINESS_DATE", None)
-    done = subprocess.run([sys.executable, "-m", "orchestration.demo"], cwd=REPO_ROOT, env=env, capture_output=True,
-                          text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestration.demo"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return data, home, env, done.stdout
 
@@ -56,14 +65,22 @@ def test_the_demo_prints_a_short_summary_of_what_was_published(demo):
     published = data / "published" / "warehouse.duckdb"
     with duckdb.connect(str(published), read_only=True) as con:
         for kpi in KPIS:
-            statuses = con.execute(f"select status, count(*) from marts.{kpi.reconciliation} group by 1 order by 1").fetchall()
+            statuses = con.execute(
+                f"select status, count(*) from marts.{kpi.reconciliation} group by 1 order by 1"
+            ).fetchall()
             assert "  figures of the report recomputed: " + ", ".join(f"{n} {s}" for s, n in statuses) in lines
             for figure, expected, recomputed, status in con.execute(
                 f"select figure_id, expected_value, recomputed_value, status from marts.{kpi.reconciliation} where status <> 'match'"
             ).fetchall():  # each figure that is not a match, with the mart's own values
-                assert any(line.startswith(f"  ! {status.upper()} {figure}: expected {expected:,.2f}, recomputed {recomputed:,.2f}")
-                           for line in lines), figure
-            as_of, = con.execute("select min(data_as_of) from marts.publication_log where kpi = ?", [kpi.name]).fetchone()
+                assert any(
+                    line.startswith(
+                        f"  ! {status.upper()} {figure}: expected {expected:,.2f}, recomputed {recomputed:,.2f}"
+                    )
+                    for line in lines
+                ), figure
+            (as_of,) = con.execute(
+                "select min(data_as_of) from marts.publication_log where kpi = ?", [kpi.name]
+            ).fetchone()
             [row] = [line for line in lines if line.startswith(f"  {kpi.name} ")]
             assert str(as_of) in row and row.endswith("published")
         checks = con.execute("select count(*) from marts.publication_log").fetchone()[0]
@@ -87,9 +104,20 @@ def webserver(demo):
     data, home, env, _ = demo
     port = 3311
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("dagster-webserver")), "-w", str(REPO_ROOT / "workspace.yaml"),
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(Path(sys.executable).with_name("dagster-webserver")),
+            "-w",
+            str(REPO_ROOT / "workspace.yaml"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     wait_for_http(f"{base}/server_info", "dagster-webserver", process=server)

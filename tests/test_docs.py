@@ -14,7 +14,9 @@ def test_every_column_of_every_mart_is_documented_and_contracted():
         assert mart["description"], mart["name"]
         # the contract makes the declared columns the table's columns, so none can go undocumented
         assert mart["contract"]["enforced"], mart["name"]
-        assert mart["columns"] and all(column["description"].strip() for column in mart["columns"].values()), mart["name"]
+        assert mart["columns"] and all(column["description"].strip() for column in mart["columns"].values()), mart[
+            "name"
+        ]
 
 
 def test_the_front_page_and_the_exposures_of_the_dashboard_and_each_notebook():
@@ -22,12 +24,16 @@ def test_the_front_page_and_the_exposures_of_the_dashboard_and_each_notebook():
     assert "# Pension operations warehouse" in overview and "published" in overview
     exposures = {e["name"]: e for e in MANIFEST["exposures"].values()}
     notebooks = sorted(p.name for p in (REPO_ROOT / "notebooks").glob("*.ipynb"))
-    assert sorted(e["label"].removeprefix("notebooks/") for e in exposures.values() if e["type"] == "notebook") == notebooks
+    assert (
+        sorted(e["label"].removeprefix("notebooks/") for e in exposures.values() if e["type"] == "notebook")
+        == notebooks
+    )
     dashboard = exposures["kpi_dashboard"]
     reconciliations = {n["unique_id"] for n in MANIFEST["nodes"].values() if n["name"].endswith("_reconciliation")}
     assert reconciliations <= set(dashboard["depends_on"]["nodes"])  # the reconciliation page reads them all
     source = (REPO_ROOT / "analytics" / "queries.py").read_text(encoding="utf-8") + "".join(
-        p.read_text(encoding="utf-8") for p in (REPO_ROOT / "dashboard").rglob("*.py"))
+        p.read_text(encoding="utf-8") for p in (REPO_ROOT / "dashboard").rglob("*.py")
+    )
     for unique_id in dashboard["depends_on"]["nodes"]:
         name = MANIFEST["nodes"][unique_id]["name"]
         assert f"marts.{name}" in source or name.endswith("_reconciliation"), name  # declared marts are the ones read

@@ -16,7 +16,9 @@ def test_flows_reproduce_the_collection_table_in_yen(scale):
     figures = flows.Figures.load()
     for insurance, name in flows.INSURANCE.items():
         f = flows.solve_flows(figures, insurance, scale)
-        carry_left = f.carry - f.carry_collected[0] - f.carry_collected[1] - f.carry_written_off[0] - f.carry_written_off[1]
+        carry_left = (
+            f.carry - f.carry_collected[0] - f.carry_collected[1] - f.carry_written_off[0] - f.carry_written_off[1]
+        )
         september = {
             "2019-09-30": (
                 f.carry + sum(f.notified[:6]),
@@ -32,6 +34,7 @@ def test_flows_reproduce_the_collection_table_in_yen(scale):
             ),
         }
         for as_of, (determined, collected, written_off, deferred) in september.items():
+
             def published(measure, as_of=as_of, insurance=insurance):
                 return figures.value(measure, as_of, insurance)
 
@@ -39,7 +42,10 @@ def test_flows_reproduce_the_collection_table_in_yen(scale):
             assert abs(determined / OKU / scale - published("determined_oku")) <= 0.5, (name, as_of)
             assert abs(collected / OKU / scale - published("collected_oku")) <= 0.5, (name, as_of)
             assert abs(written_off / OKU / scale - published("written_off_oku")) <= 0.5, (name, as_of)
-            assert abs((determined - collected - written_off) / OKU / scale - published("arrears_oku")) <= 0.5, (name, as_of)
+            assert abs((determined - collected - written_off) / OKU / scale - published("arrears_oku")) <= 0.5, (
+                name,
+                as_of,
+            )
             assert round(100 * collected / determined, 1) == published("collection_rate"), (name, as_of)
             if deferred:
                 assert round(100 * collected / (determined - deferred), 1) == published("collection_rate_excl_deferral")
@@ -77,11 +83,17 @@ def _contribution(determined="1,234,567", adjustment="▲4,567", collected="1,23
 def _load(paths, register_lines, contribution_lines):
     landing = paths.landing_dir("employer")
     landing.mkdir(parents=True)
-    (landing / "establishments_202009.csv").write_bytes("\ufeff".encode() + "\r\n".join([REGISTER_HEADER, *register_lines]).encode() + b"\r\n")
-    (landing / "contributions_202009.tsv").write_text("\n".join([CONTRIBUTIONS_HEADER, *contribution_lines]) + "\n", encoding="utf-8")
+    (landing / "establishments_202009.csv").write_bytes(
+        "\ufeff".encode() + "\r\n".join([REGISTER_HEADER, *register_lines]).encode() + b"\r\n"
+    )
+    (landing / "contributions_202009.tsv").write_text(
+        "\n".join([CONTRIBUTIONS_HEADER, *contribution_lines]) + "\n", encoding="utf-8"
+    )
     paths.working_db.parent.mkdir(parents=True)
     with duckdb.connect(str(paths.working_db)) as con:
-        return [load_source(con, spec, landing, paths.scratch) for spec in (EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS)]
+        return [
+            load_source(con, spec, landing, paths.scratch) for spec in (EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS)
+        ]
 
 
 def test_loader_reads_bom_separators_and_negative_adjustments(paths):
@@ -91,11 +103,17 @@ def test_loader_reads_bom_separators_and_negative_adjustments(paths):
         [_contribution(), _contribution(adjustment="", collected="", collected_on="").replace("R02.08", "R02.07")],
     )
     assert (register.rows_loaded, contributions.rows_loaded, contributions.rows_rejected) == (2, 2, 0)
-    assert query(paths.working_db, "select establishment_number, covered_from::varchar, covered_until::varchar from raw.employer__establishments order by 1") == [
+    assert query(
+        paths.working_db,
+        "select establishment_number, covered_from::varchar, covered_until::varchar from raw.employer__establishments order by 1",
+    ) == [
         ("12345678", "2020-04-01", None),
         ("87654321", "1993-04-01", "2020-03-31"),
     ]
-    assert query(paths.working_db, "select determined_yen, adjustment_yen, collected_yen from raw.employer__contributions order by premium_month desc") == [
+    assert query(
+        paths.working_db,
+        "select determined_yen, adjustment_yen, collected_yen from raw.employer__contributions order by premium_month desc",
+    ) == [
         (1_234_567, -4_567, 1_230_000),
         (1_234_567, None, None),
     ]

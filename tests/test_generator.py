@@ -4,8 +4,8 @@ import hashlib
 import polars as pl
 import pytest
 
-from demo.allocation import rate_rounds_to
 from demo import call_center
+from demo.allocation import rate_rounds_to
 from ingest.specs import CALL_CENTER
 
 FIGURES = call_center.Figures.load()
@@ -34,12 +34,19 @@ def test_every_published_rate_is_reproduced_at_scale(scale):
     assert rates.height == 24  # 14 monthly, 4 April-October, 4 half-period, 2 appointment line
     for r in rates.iter_rows(named=True):
         answered, offered = _period_sums(daily, r["period_start"], r["period_end"], r["dial_code"])
-        assert rate_rounds_to(answered, offered, r["published_value"], r["decimals"]), (scale, r["figure_id"], answered / offered)
+        assert rate_rounds_to(answered, offered, r["published_value"], r["decimals"]), (
+            scale,
+            r["figure_id"],
+            answered / offered,
+        )
 
 
 def test_appointment_line_rates_at_scale_one():
     dial_months = call_center.calibrate_dial_months(FIGURES, 1.0)
-    for start, end, published in [(dt.date(2019, 4, 1), dt.date(2019, 10, 31), 0.517), (dt.date(2020, 4, 1), dt.date(2020, 10, 31), 0.641)]:
+    for start, end, published in [
+        (dt.date(2019, 4, 1), dt.date(2019, 10, 31), 0.517),
+        (dt.date(2020, 4, 1), dt.date(2020, 10, 31), 0.641),
+    ]:
         answered, offered = _period_sums(dial_months, start, end, "appointment")
         assert round(answered / offered, 3) == published
 

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.specs import CALL_CENTER, EMPLOYER_CONTRIBUTIONS, EMPLOYER_ESTABLISHMENTS, NATIONAL_PENSION_LEDGER, ExtractSpec
+from ingest.specs import (
+    CALL_CENTER,
+    EMPLOYER_CONTRIBUTIONS,
+    EMPLOYER_ESTABLISHMENTS,
+    NATIONAL_PENSION_LEDGER,
+    ExtractSpec,
+)
 from tests import hostile
 
 
@@ -26,8 +32,12 @@ def extracts(generated_call_center, generated_national_pension, generated_employ
     return {
         "call_center": hostile.extract_from(CALL_CENTER, [generated_call_center / "cdr_20200401.csv"]),
         "ledger": hostile.extract_from(NATIONAL_PENSION_LEDGER, ledger),
-        "establishments": hostile.extract_from(EMPLOYER_ESTABLISHMENTS, [generated_employer / "establishments_202009.csv"]),
-        "contributions": hostile.extract_from(EMPLOYER_CONTRIBUTIONS, [generated_employer / "contributions_202009.tsv"]),
+        "establishments": hostile.extract_from(
+            EMPLOYER_ESTABLISHMENTS, [generated_employer / "establishments_202009.csv"]
+        ),
+        "contributions": hostile.extract_from(
+            EMPLOYER_CONTRIBUTIONS, [generated_employer / "contributions_202009.tsv"]
+        ),
     }
 
 
@@ -76,7 +86,9 @@ def test_no_field_is_loaded_with_a_changed_meaning(extracts, which, tmp_path, ca
     caplog.set_level(logging.INFO)
     data_dir = tmp_path / "polluted"
     beside = _name(spec, "20200502")
-    loaded = hostile.load(data_dir, spec, {_name(spec, "20200401"): extract.encode(lines), beside: extract.encode(extract.lines)})
+    loaded = hostile.load(
+        data_dir, spec, {_name(spec, "20200401"): extract.encode(lines), beside: extract.encode(extract.lines)}
+    )
     _assert_balanced(loaded)
     _assert_no_personal_data(loaded, extract, data_dir, caplog.text)
     assert len(loaded.rows[beside]) == len(extract.lines)  # the good file beside loads whole
@@ -85,7 +97,9 @@ def test_no_field_is_loaded_with_a_changed_meaning(extracts, which, tmp_path, ca
     for number, (origin, column, text) in enumerate(origins, start=2):
         assert (number in polluted) != (number in rejected), f"line {number} neither loaded nor rejected, or both"
         if number in polluted:  # loaded only when it means what its text says
-            assert hostile.faithful(polluted[number], clean_rows[origin + 2], column, text), f"line {number}: {lines[number - 2][:120]!r}"
+            assert hostile.faithful(polluted[number], clean_rows[origin + 2], column, text), (
+                f"line {number}: {lines[number - 2][:120]!r}"
+            )
     # a decimal, a sign, an exponent, hex, NUL, a doubled or cut value never passes in any field
     assert len(rejected) >= len(origins) // 2
     assert all(len(reason) < 2000 for _, _, reason, _ in loaded.rejects)  # a 100 kB field is not quoted whole
@@ -146,12 +160,22 @@ def _variants(extract: hostile.Extract) -> dict[str, tuple[bytes, str]]:
     encoded = extract.encode(lines)
     variants = {
         "no_header": (extract.encode(lines[1:], header=lines[0]), "quarantine:header does not match"),
-        "preamble": (extract.encode(lines, header="収納台帳 出力日 令和2年10月1日" + nl + header), "quarantine:header does not match"),
-        "wrong_delimiter": (extract.encode([ln.replace(d, ";") for ln in lines], header=header.replace(d, ";")),
-                            "quarantine:header does not match"),
-        "missing_column": (extract.encode([ln.rsplit(d, 1)[0] for ln in lines], header=header.rsplit(d, 1)[0]),
-                           "quarantine:header does not match"),
-        "extra_column": (extract.encode([ln + d + "x" for ln in lines], header=header + d + "備考"), "quarantine:header does not match"),
+        "preamble": (
+            extract.encode(lines, header="収納台帳 出力日 令和2年10月1日" + nl + header),
+            "quarantine:header does not match",
+        ),
+        "wrong_delimiter": (
+            extract.encode([ln.replace(d, ";") for ln in lines], header=header.replace(d, ";")),
+            "quarantine:header does not match",
+        ),
+        "missing_column": (
+            extract.encode([ln.rsplit(d, 1)[0] for ln in lines], header=header.rsplit(d, 1)[0]),
+            "quarantine:header does not match",
+        ),
+        "extra_column": (
+            extract.encode([ln + d + "x" for ln in lines], header=header + d + "備考"),
+            "quarantine:header does not match",
+        ),
         "empty": (b"", "quarantine:empty file"),
         "blank_first_line": (nl.encode() + encoded, "quarantine:line 1 is blank"),
         "header_only": (extract.encode([]), "load:none"),
@@ -160,7 +184,10 @@ def _variants(extract: hostile.Extract) -> dict[str, tuple[bytes, str]]:
         "no_final_newline": (encoded.rstrip(b"\r\n"), "quarantine:no line terminator"),
         # mixed line ends: each line still reads, on the exact path
         "ends_with_crlf_crlf": (extract.encode(lines, newline="\n").rstrip(b"\n") + b"\r\n\r\n", "load"),
-        "one_line_ends_otherwise": (encoded.replace(nl.encode(), other.encode(), 2).replace(other.encode(), nl.encode(), 1), "load"),
+        "one_line_ends_otherwise": (
+            encoded.replace(nl.encode(), other.encode(), 2).replace(other.encode(), nl.encode(), 1),
+            "load",
+        ),
         "blank_lines": (extract.encode(lines[:2] + ["", ""] + lines[2:]), "load"),
         "duplicate_rows": (extract.encode(lines + lines[:3]), "load"),
         "extra_separator": (extract.encode([lines[0] + d] + lines[1:]), "load+rejects"),
@@ -168,33 +195,69 @@ def _variants(extract: hostile.Extract) -> dict[str, tuple[bytes, str]]:
         "unbalanced_quote": (extract.encode(['"' + lines[0]] + lines[1:]), "load+rejects"),
         "nul_byte": (extract.encode([lines[0][:5] + "\x00" + lines[0][5:]] + lines[1:]), "load+rejects"),
         "long_line": (extract.encode([lines[0] + "9" * 2_000_000] + lines[1:]), "load+rejects"),
-        "line_over_16_mib": (extract.encode([lines[0] + "9" * (17 << 20)] + lines[1:]), "quarantine:longer than 16 MiB"),
+        "line_over_16_mib": (
+            extract.encode([lines[0] + "9" * (17 << 20)] + lines[1:]),
+            "quarantine:longer than 16 MiB",
+        ),
         "utf16": (("\ufeff" + nl.join([header, *lines]) + nl).encode("utf-16-le"), "quarantine:UTF-16"),
     }
     if enc == "cp932":
         variants |= {
-            "invalid_cp932": (encoded.replace(nl.encode(), b"\x82\xff" + nl.encode(), 2).replace(b"\x82\xff", b"", 1), "load+rejects"),
-            "lone_lead_byte": (encoded.replace(nl.encode(), b"\x82" + nl.encode(), 2).replace(b"\x82" + nl.encode(), nl.encode(), 1),
-                               "load+rejects"),
-            "utf8_bom": (codecs.BOM_UTF8 + (nl.join([header, *lines]) + nl).encode("utf-8"), "quarantine:UTF-8 with a byte-order mark"),
+            "invalid_cp932": (
+                encoded.replace(nl.encode(), b"\x82\xff" + nl.encode(), 2).replace(b"\x82\xff", b"", 1),
+                "load+rejects",
+            ),
+            "lone_lead_byte": (
+                encoded.replace(nl.encode(), b"\x82" + nl.encode(), 2).replace(b"\x82" + nl.encode(), nl.encode(), 1),
+                "load+rejects",
+            ),
+            "utf8_bom": (
+                codecs.BOM_UTF8 + (nl.join([header, *lines]) + nl).encode("utf-8"),
+                "quarantine:UTF-8 with a byte-order mark",
+            ),
             "utf8": ((nl.join([header, *lines]) + nl).encode("utf-8"), "quarantine:the file is UTF-8"),
         }
     else:
         variants |= {
-            "invalid_utf8": (encoded.replace(nl.encode(), b"\xff" + nl.encode(), 2).replace(b"\xff", b"", 1), "load+rejects"),
+            "invalid_utf8": (
+                encoded.replace(nl.encode(), b"\xff" + nl.encode(), 2).replace(b"\xff", b"", 1),
+                "load+rejects",
+            ),
         }
         if any(ord(ch) > 127 for ch in header):
             variants["cp932"] = ((nl.join([header, *lines]) + nl).encode("cp932"), "quarantine:the file is CP932")
     return variants
 
 
-_SPECS = {"call_center": CALL_CENTER, "ledger": NATIONAL_PENSION_LEDGER, "establishments": EMPLOYER_ESTABLISHMENTS,
-          "contributions": EMPLOYER_CONTRIBUTIONS}
+_SPECS = {
+    "call_center": CALL_CENTER,
+    "ledger": NATIONAL_PENSION_LEDGER,
+    "establishments": EMPLOYER_ESTABLISHMENTS,
+    "contributions": EMPLOYER_CONTRIBUTIONS,
+}
 _EVERY_EXTRACT = (
-    "no_header", "preamble", "wrong_delimiter", "missing_column", "extra_column", "empty", "blank_first_line",
-    "header_only", "cr_only", "cut_mid_line", "no_final_newline", "ends_with_crlf_crlf", "one_line_ends_otherwise",
-    "blank_lines", "duplicate_rows", "extra_separator", "missing_separator", "unbalanced_quote", "nul_byte",
-    "long_line", "line_over_16_mib", "utf16",
+    "no_header",
+    "preamble",
+    "wrong_delimiter",
+    "missing_column",
+    "extra_column",
+    "empty",
+    "blank_first_line",
+    "header_only",
+    "cr_only",
+    "cut_mid_line",
+    "no_final_newline",
+    "ends_with_crlf_crlf",
+    "one_line_ends_otherwise",
+    "blank_lines",
+    "duplicate_rows",
+    "extra_separator",
+    "missing_separator",
+    "unbalanced_quote",
+    "nul_byte",
+    "long_line",
+    "line_over_16_mib",
+    "utf16",
 )
 
 
@@ -291,11 +354,15 @@ def test_every_landing_entry_is_accounted_for(extracts, tmp_path, caplog):
     import duckdb
 
     with duckdb.connect(str(loaded.database), read_only=True) as con:
-        assert con.execute("select count(*) from raw.quarantine where resolved_at is null").fetchone()[0] == len(reasons)
+        assert con.execute("select count(*) from raw.quarantine where resolved_at is null").fetchone()[0] == len(
+            reasons
+        )
     for name in ("notes.txt", "cdr_20200402.CSV"):
         os.unlink(tmp_path / "data" / "landing" / "call_center" / name)
     again = hostile.load(tmp_path / "data", CALL_CENTER, {})
     assert {r.file_name for r in again.summary.refused} == set(reasons) - {"notes.txt", "cdr_20200402.CSV"}
     with duckdb.connect(str(again.database), read_only=True) as con:
-        open_entries = {n for (n,) in con.execute("select file_name from raw.quarantine where resolved_at is null").fetchall()}
+        open_entries = {
+            n for (n,) in con.execute("select file_name from raw.quarantine where resolved_at is null").fetchall()
+        }
     assert open_entries == set(reasons) - {"notes.txt", "cdr_20200402.CSV"}

@@ -6,9 +6,12 @@ import os
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from tests import hostile
 from tests.conftest import query
+
+pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
 KPI_MARTS = {
     "call_center": ("call_center_monthly", "call_center_reconciliation"),
@@ -20,18 +23,26 @@ KPI_MARTS = {
 def _published_marts(paths) -> dict[str, list[tuple]]:
     if not paths.published_db.exists():
         return {}
-    return {m: query(paths.published_db, f"select * from marts.{m} order by all") for ms in KPI_MARTS.values() for m in ms}
+    return {
+        m: query(paths.published_db, f"select * from marts.{m} order by all") for ms in KPI_MARTS.values() for m in ms
+    }
 
 
 def _assert_published_only_with_every_blocking_check_passing(result, before, after) -> None:
     """A KPI whose publish step ran passed every blocking check on its assets; any other KPI's marts did not move."""
-    published = {e.asset_key.path[1] for e in result.get_asset_materialization_events() if e.asset_key.path[0] == "published"}
+    published = {
+        e.asset_key.path[1] for e in result.get_asset_materialization_events() if e.asset_key.path[0] == "published"
+    }
     failed_blocking = [
         e for e in result.get_asset_check_evaluations() if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     ]
     for kpi, marts in KPI_MARTS.items():
         if kpi in published:
-            assert not [e for e in failed_blocking if kpi in e.asset_key.to_user_string() or any(m in e.asset_key.to_user_string() for m in marts)]
+            assert not [
+                e
+                for e in failed_blocking
+                if kpi in e.asset_key.to_user_string() or any(m in e.asset_key.to_user_string() for m in marts)
+            ]
         else:
             for mart in marts:
                 assert after.get(mart) == before.get(mart), f"{mart} moved while {kpi} was held back"
@@ -49,11 +60,20 @@ def test_nightly_with_hostile_deliveries(landed, run_nightly, instance):
     numbers = _numbers_of_first_records(np_landing / "premium_ledger_202009.csv")
     header, rest = september.split(b"\r\n", 1)
     (np_landing / "premium_ledger_202010.csv").write_bytes(rest[:200_000].rsplit(b"\r\n", 1)[0] + b"\r\n")  # no header
-    (np_landing / "premium_ledger_202011.csv").write_bytes(september[:100_000].replace(b"\r\n", b"\r"))  # CR-only line ends
-    (np_landing / "premium_ledger_202012.csv").write_bytes(b"\xef\xbb\xbf" + september[:50_000].decode("cp932", "ignore").encode("utf-8"))
+    (np_landing / "premium_ledger_202011.csv").write_bytes(
+        september[:100_000].replace(b"\r\n", b"\r")
+    )  # CR-only line ends
+    (np_landing / "premium_ledger_202012.csv").write_bytes(
+        b"\xef\xbb\xbf" + september[:50_000].decode("cp932", "ignore").encode("utf-8")
+    )
     (cc_landing / "cdr_20201102.csv").write_bytes(b"")  # zero bytes
     (cc_landing / "cdr_20201103.csv").symlink_to("/etc/passwd")
-    october = (cc_landing / "cdr_20201026.csv").read_bytes().replace(b"2020-10-26", b"2020-11-04").replace(b"CC20201026", b"CC20201104")
+    october = (
+        (cc_landing / "cdr_20201026.csv")
+        .read_bytes()
+        .replace(b"2020-10-26", b"2020-11-04")
+        .replace(b"CC20201026", b"CC20201104")
+    )
     (cc_landing / "cdr_20201104.csv").write_bytes(october.rstrip(b"\n") + b"\r\n\r\n")  # mixed line ends: loads exactly
     (cc_landing / "CDR_20201105.csv").write_bytes(october)
     (cc_landing / "cdr_20201106.csv.gz").write_bytes(b"\x1f\x8b")
@@ -64,18 +84,32 @@ def test_nightly_with_hostile_deliveries(landed, run_nightly, instance):
     after = _published_marts(landed)
     assert night1.success
     _assert_published_only_with_every_blocking_check_passing(night1, before, after)
-    published = {e.asset_key.path[1] for e in night1.get_asset_materialization_events() if e.asset_key.path[0] == "published"}
+    published = {
+        e.asset_key.path[1] for e in night1.get_asset_materialization_events() if e.asset_key.path[0] == "published"
+    }
     assert published == set(KPI_MARTS)  # refused files held nothing back
-    quarantine = dict(query(landed.working_db, "select file_name, reason from raw.quarantine where resolved_at is null"))
+    quarantine = dict(
+        query(landed.working_db, "select file_name, reason from raw.quarantine where resolved_at is null")
+    )
     assert set(quarantine) == {
-        "premium_ledger_202010.csv", "premium_ledger_202011.csv", "premium_ledger_202012.csv", "cdr_20201102.csv",
-        "cdr_20201103.csv", "CDR_20201105.csv", "cdr_20201106.csv.gz", "incoming",
+        "premium_ledger_202010.csv",
+        "premium_ledger_202011.csv",
+        "premium_ledger_202012.csv",
+        "cdr_20201102.csv",
+        "cdr_20201103.csv",
+        "CDR_20201105.csv",
+        "cdr_20201106.csv.gz",
+        "incoming",
     }
     assert "UTF-8 with a byte-order mark" in quarantine["premium_ledger_202012.csv"]
-    warned = {(e.asset_key.to_user_string(), e.check_name) for e in night1.get_asset_check_evaluations() if not e.passed}
+    warned = {
+        (e.asset_key.to_user_string(), e.check_name) for e in night1.get_asset_check_evaluations() if not e.passed
+    }
     assert ("raw/call_center__calls", "no_quarantined_files") in warned
     assert ("raw/national_pension__premium_ledger", "no_quarantined_files") in warned
-    november = query(landed.published_db, "select sum(calls_offered) from marts.call_center_monthly where month = date '2020-11-01'")
+    november = query(
+        landed.published_db, "select sum(calls_offered) from marts.call_center_monthly where month = date '2020-11-01'"
+    )
     assert november == [(october.count(b"\n") - 1,)]
 
     # Nothing personal in any log or file: the header-less ledger's first records, the /etc/passwd link.
@@ -85,13 +119,16 @@ def test_nightly_with_hostile_deliveries(landed, run_nightly, instance):
     assert hostile.numbers_in_database(landed.working_db, numbers) == []
     for version in (landed.published_dir / "versions").glob("*.duckdb"):
         assert hostile.numbers_in_database(version, numbers) == []
-    passwd_line = open("/etc/passwd", "rb").readline().strip()
+    with open("/etc/passwd", "rb") as passwd:
+        passwd_line = passwd.readline().strip()
     assert hostile.numbers_in_files(Path(dagster_home), [passwd_line.decode()], skip=()) == []
 
     # Night 2, nothing new: the zero-byte file stays quarantined and still holds nothing back.
     night2 = run_nightly()
     assert night2.success
-    assert {e.asset_key.path[1] for e in night2.get_asset_materialization_events() if e.asset_key.path[0] == "published"} == set(KPI_MARTS)
+    assert {
+        e.asset_key.path[1] for e in night2.get_asset_materialization_events() if e.asset_key.path[0] == "published"
+    } == set(KPI_MARTS)
 
     # Night 3: a day re-delivered cut to 10 calls. Every row is valid; its volume holds the call center back.
     path = cc_landing / "cdr_20200415.csv"
@@ -101,13 +138,21 @@ def test_nightly_with_hostile_deliveries(landed, run_nightly, instance):
     night3 = run_nightly()
     after = _published_marts(landed)
     _assert_published_only_with_every_blocking_check_passing(night3, before, after)
-    [check] = [e for e in night3.get_asset_check_evaluations() if e.check_name == "volume" and "call_center" in e.asset_key.to_user_string()]
+    [check] = [
+        e
+        for e in night3.get_asset_check_evaluations()
+        if e.check_name == "volume" and "call_center" in e.asset_key.to_user_string()
+    ]
     assert not check.passed and "cdr_20200415.csv v2: 10 rows" in check.metadata["collapsed_deliveries"].value
-    published = {e.asset_key.path[1] for e in night3.get_asset_materialization_events() if e.asset_key.path[0] == "published"}
+    published = {
+        e.asset_key.path[1] for e in night3.get_asset_materialization_events() if e.asset_key.path[0] == "published"
+    }
     assert published == {"national_pension", "employer"}
     log = dict(query(landed.published_db, "select mart, latest_attempt_failures from marts.publication_log"))
     assert "raw/call_center__calls: volume" in log["call_center_monthly"]
     # still held back the next night: the collapse is judged until the KPI publishes again
     night4 = run_nightly()
-    assert "call_center" not in {e.asset_key.path[1] for e in night4.get_asset_materialization_events() if e.asset_key.path[0] == "published"}
+    assert "call_center" not in {
+        e.asset_key.path[1] for e in night4.get_asset_materialization_events() if e.asset_key.path[0] == "published"
+    }
     assert os.path.exists(landed.published_db)

@@ -4,9 +4,12 @@ import shutil
 
 import duckdb
 import polars as pl
+import pytest
 
 from config.layout import WarehousePaths
 from demo import deliver_next_day, deliver_next_night
+
+pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
 
 def _marts(paths: WarehousePaths) -> dict[str, pl.DataFrame]:
@@ -16,7 +19,9 @@ def _marts(paths: WarehousePaths) -> dict[str, pl.DataFrame]:
     the published report, so reconciliation holds those KPIs back (in both runs alike).
     """
     with duckdb.connect(str(paths.working_db), read_only=True) as con:
-        marts = [t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()]
+        marts = [
+            t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
+        ]
         frames = {t: con.sql(f"select * from marts.{t}").pl() for t in marts}
     return {t: f.sort(f.columns, nulls_last=True) for t, f in frames.items()}
 
@@ -50,11 +55,16 @@ def test_incremental_night_equals_full_rebuild(landed, run_nightly, monkeypatch,
     shutil.copy(landed.landing_dir("national_pension") / "premium_ledger_202003.csv", late)
     _redeliver_without_last_lines(late, 1)
     second = run_nightly()
-    loaded = {e.asset_key.to_user_string(): e.materialization.metadata["files_loaded"].value
-              for e in second.get_asset_materialization_events() if e.asset_key.path[0] == "raw"}
+    loaded = {
+        e.asset_key.to_user_string(): e.materialization.metadata["files_loaded"].value
+        for e in second.get_asset_materialization_events()
+        if e.asset_key.path[0] == "raw"
+    }
     assert loaded == {
-        "raw/call_center__calls": 2, "raw/national_pension__premium_ledger": 2,
-        "raw/employer__contributions": 1, "raw/employer__establishments": 0,
+        "raw/call_center__calls": 2,
+        "raw/national_pension__premium_ledger": 2,
+        "raw/employer__contributions": 1,
+        "raw/employer__establishments": 0,
     }
     incremental = _marts(landed)
 

@@ -52,7 +52,11 @@ def _load_ledger(paths, numbers: list[str], name: str = "premium_ledger_202009.c
     paths.working_db.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(paths.working_db)) as con:
         return load_source(
-            con, NATIONAL_PENSION_LEDGER, landing, paths.scratch, "test",
+            con,
+            NATIONAL_PENSION_LEDGER,
+            landing,
+            paths.scratch,
+            "test",
             pseudonym_key=lambda create: pseudonym.load_key(paths.data_dir, {}, create=create),
         )
 
@@ -74,15 +78,22 @@ def test_a_lost_key_is_never_replaced_and_a_restored_key_loads_on(paths):
     summary = _load_ledger(paths, ["1234-567890", "1234-567893"], "premium_ledger_202010.csv")
     assert summary.rows_loaded == 2
     # the same person has the same key in both months
-    assert query(paths.working_db, "select count(distinct person_key) from raw.national_pension__premium_ledger") == [(3,)]
+    assert query(paths.working_db, "select count(distinct person_key) from raw.national_pension__premium_ledger") == [
+        (3,)
+    ]
 
 
 def test_a_load_under_another_key_is_refused(paths, monkeypatch):
     _load_ledger(paths, ["1234-567890"])
     other = b"another key from the vault"
     landing = paths.landing_dir("national_pension")
-    (landing / "premium_ledger_202010.csv").write_bytes((LEDGER_HEADER + "\r\n" + _ledger_line("1234-567890") + "\r\n").encode("cp932"))
-    with duckdb.connect(str(paths.working_db)) as con, pytest.raises(PseudonymKeyError, match="is not the key its loads used"):
+    (landing / "premium_ledger_202010.csv").write_bytes(
+        (LEDGER_HEADER + "\r\n" + _ledger_line("1234-567890") + "\r\n").encode("cp932")
+    )
+    with (
+        duckdb.connect(str(paths.working_db)) as con,
+        pytest.raises(PseudonymKeyError, match="is not the key its loads used"),
+    ):
         load_source(con, NATIONAL_PENSION_LEDGER, landing, paths.scratch, "test", pseudonym_key=other)
     assert query(paths.working_db, "select count(*) from raw.load_manifest") == [(1,)]
 
@@ -101,8 +112,12 @@ def test_a_revert_is_current_again(paths):
     summary = _load_calls(paths)
     assert [(f.file_name, f.file_version, f.rows_loaded) for f in summary.loaded] == [("cdr_20190402.csv", 3, 40)]
     assert query(paths.working_db, "select count(*) from raw.call_center__calls__current") == [(40,)]
-    assert query(paths.working_db, "select file_version, superseded_by_load_id is null from raw.load_manifest order by 1") == [
-        (1, False), (2, False), (3, True),
+    assert query(
+        paths.working_db, "select file_version, superseded_by_load_id is null from raw.load_manifest order by 1"
+    ) == [
+        (1, False),
+        (2, False),
+        (3, True),
     ]
 
 
@@ -122,7 +137,9 @@ def test_a_file_still_being_written_waits_for_the_settle_period(paths):
 def test_decoded_copies_vanish_with_a_killed_process(tmp_path):
     """kill -9 while a CP932 file is decoded and read: nothing is left in scratch."""
     ledger = tmp_path / "premium_ledger_202009.csv"
-    ledger.write_bytes(("\r\n".join([LEDGER_HEADER, *(_ledger_line(f"1234-{n:06d}") for n in range(2000))]) + "\r\n").encode("cp932"))
+    ledger.write_bytes(
+        ("\r\n".join([LEDGER_HEADER, *(_ledger_line(f"1234-{n:06d}") for n in range(2000))]) + "\r\n").encode("cp932")
+    )
     scratch = tmp_path / "scratch"
     script = textwrap.dedent(f"""
         import sys, time
@@ -147,7 +164,9 @@ def test_decoded_copies_vanish_with_a_killed_process(tmp_path):
 
 def test_named_leftovers_in_scratch_are_removed_by_the_next_load(paths):
     paths.scratch.mkdir(parents=True)
-    (paths.scratch / "premium_ledger_202009.csv.1a2b.utf8").write_text("1234-567890,R02\n")  # as older versions left them
+    (paths.scratch / "premium_ledger_202009.csv.1a2b.utf8").write_text(
+        "1234-567890,R02\n"
+    )  # as older versions left them
     _write_calls(paths.landing_dir("call_center") / "cdr_20190402.csv", 3)
     _load_calls(paths)
     assert list(paths.scratch.iterdir()) == []
@@ -180,7 +199,9 @@ def test_a_collapsed_redelivery_and_a_collapsed_day_are_flagged(paths):
     _write_calls(landing / "cdr_20200502.csv", 70, "2020-05-02")  # a normal Saturday
     _load_calls(paths)
     with duckdb.connect(str(paths.working_db)) as con:
-        since = con.execute("select max(loaded_at) from raw.load_manifest where file_version = 1 and file_name < 'cdr_20200429'").fetchone()[0]
+        since = con.execute(
+            "select max(loaded_at) from raw.load_manifest where file_version = 1 and file_name < 'cdr_20200429'"
+        ).fetchone()[0]
         problems, judged = volume.collapses(con, CALL_CENTER, since)
     assert judged == 3
     assert problems == [

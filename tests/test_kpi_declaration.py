@@ -10,8 +10,8 @@ import json
 import jinja2
 import pytest
 
-from ingest import specs
 from config.layout import DBT_PROJECT_DIR, EXPECTATIONS_DIR
+from ingest import specs
 from orchestration.assets.dbt import kpi_of
 from orchestration.kpis import KPIS
 
@@ -21,8 +21,11 @@ KPI_NAMES = {kpi.name for kpi in KPIS}
 
 
 def _marts_by_folder(manifest: dict, kpi: str) -> set[str]:
-    return {n["name"] for n in manifest["nodes"].values()
-            if n["resource_type"] == "model" and n["fqn"][1:3] == ["marts", kpi]}
+    return {
+        n["name"]
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["fqn"][1:3] == ["marts", kpi]
+    }
 
 
 def kpi_disagreements(manifest: dict) -> list[str]:
@@ -35,7 +38,9 @@ def kpi_disagreements(manifest: dict) -> list[str]:
         if tagged != {folder_kpi}:
             found.append(f"{node['name']} lies in {folder_kpi}'s folder but is tagged {sorted(tagged)}")
         if node["schema"] == "marts" and listed.get(node["name"]) != folder_kpi:
-            found.append(f"{node['name']} is a mart of {folder_kpi} but Kpi.marts lists it under {listed.get(node['name'])}")
+            found.append(
+                f"{node['name']} is a mart of {folder_kpi} but Kpi.marts lists it under {listed.get(node['name'])}"
+            )
     for kpi in KPIS:
         if (folder := _marts_by_folder(manifest, kpi.name)) != set(kpi.marts):
             found.append(f"{kpi.name}: marts in its folder {sorted(folder)} but Kpi.marts {sorted(kpi.marts)}")
@@ -50,7 +55,9 @@ def test_a_mart_tagged_for_one_kpi_but_listed_in_another_is_caught():
     manifest = json.loads(json.dumps(MANIFEST))
     [mart] = [n for n in manifest["nodes"].values() if n["name"] == "employer_collection"]
     mart["tags"] = ["call_center"]
-    assert kpi_disagreements(manifest) == ["employer_collection lies in employer's folder but is tagged ['call_center']"]
+    assert kpi_disagreements(manifest) == [
+        "employer_collection lies in employer's folder but is tagged ['call_center']"
+    ]
     mart["tags"], mart["fqn"] = ["call_center"], ["pension_warehouse", "marts", "call_center", "employer_collection"]
     found = kpi_disagreements(manifest)
     assert "employer_collection is a mart of call_center but Kpi.marts lists it under employer" in found
@@ -63,8 +70,9 @@ def test_each_kpi_has_its_suites_its_reconciliation_and_its_published_figures(kp
     for suite in kpi.gx_suites:
         assert suite in kpi.marts
         assert json.loads((EXPECTATIONS_DIR / f"{suite}.json").read_text(encoding="utf-8"))["name"] == suite
-    [figures] = [n for n in NODES if n["resource_type"] == "seed" and n["name"].startswith("published_")
-                 and kpi_of(n) == kpi]  # the report's figures, in the KPI's seed folder
+    [figures] = [
+        n for n in NODES if n["resource_type"] == "seed" and n["name"].startswith("published_") and kpi_of(n) == kpi
+    ]  # the report's figures, in the KPI's seed folder
     [reconciliation] = [n for n in NODES if n["name"] == kpi.reconciliation]
     assert figures["unique_id"] in reconciliation["depends_on"]["nodes"]
 
@@ -93,6 +101,9 @@ def test_premium_months_macro_matches_the_spec():
 
 def test_the_insurance_names_agree_everywhere():
     suite = json.loads((EXPECTATIONS_DIR / "employer_collection.json").read_text(encoding="utf-8"))
-    [value_set] = [e["kwargs"]["value_set"] for e in suite["expectations"]
-                   if e["kwargs"].get("column") == "insurance_name_ja" and "value_set" in e["kwargs"]]
+    [value_set] = [
+        e["kwargs"]["value_set"]
+        for e in suite["expectations"]
+        if e["kwargs"].get("column") == "insurance_name_ja" and "value_set" in e["kwargs"]
+    ]
     assert tuple(value_set) == specs.INSURANCE_NAMES

@@ -18,7 +18,9 @@ def _state(paths) -> dict:
     """What each run could change: the sources loaded, the marts published, each mart's published version."""
     loaded = {s for (s,) in query(paths.working_db, "select distinct source from raw.load_manifest")}
     log = dict(query(paths.published_db, "select mart, version_run_id from marts.publication_log"))
-    published = {t for (t,) in query(paths.published_db, "select table_name from duckdb_tables() where schema_name = 'marts'")}
+    published = {
+        t for (t,) in query(paths.published_db, "select table_name from duckdb_tables() where schema_name = 'marts'")
+    }
     return {"loaded": loaded, "log": log, "published": published - {"publication_log", "load_quality"}}
 
 
@@ -31,7 +33,8 @@ def test_each_kpi_job_refreshes_and_publishes_only_its_kpi_and_a_rollback_goes_b
         runs[kpi.name] = result.run_id
         touched = {e.asset_key for e in result.get_asset_materialization_events()}
         assert touched and all(
-            defs.get_assets_def(key).tags_by_key[key].get("kpi") == kpi.name for key in touched)  # nothing of another KPI
+            defs.get_assets_def(key).tags_by_key[key].get("kpi") == kpi.name for key in touched
+        )  # nothing of another KPI
         assert {e.asset_key for e in result.get_asset_check_evaluations()} <= touched  # its checks ran, on its assets
         assert dg.AssetKey(["published", kpi.name]) in touched
 
@@ -44,22 +47,51 @@ def test_each_kpi_job_refreshes_and_publishes_only_its_kpi_and_a_rollback_goes_b
 
     # The documented command: list the versions, then show the second one again, with a reason.
     env = dict(os.environ)
-    listing = subprocess.run([sys.executable, "-m", "orchestration.rollback"], cwd=REPO_ROOT, env=env,
-                             capture_output=True, text=True, check=True).stdout
+    listing = subprocess.run(
+        [sys.executable, "-m", "orchestration.rollback"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert f"* {versions[-1].name}" in listing and f"  {versions[1].name}" in listing
     rolled = subprocess.run(
-        [sys.executable, "-m", "orchestration.rollback", "--to", versions[1].name, "--reason", "employer figures under review"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "orchestration.rollback",
+            "--to",
+            versions[1].name,
+            "--reason",
+            "employer figures under review",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert rolled.returncode == 0, rolled.stderr
     assert f"now shows the figures of {versions[1].name}" in rolled.stdout
     now = landed.published_db.resolve()
     assert now.name.endswith("_rollback.duckdb") and now not in versions
     assert _state(landed)["published"] == {m for k in KPIS[:2] for m in k.marts}
-    log = query(landed.published_db, "select distinct rolled_back_from, rolled_back_to, rollback_reason from marts.publication_log")
+    log = query(
+        landed.published_db,
+        "select distinct rolled_back_from, rolled_back_to, rollback_reason from marts.publication_log",
+    )
     assert log == [(versions[-1].name, versions[1].name, "employer figures under review")]
     sql = "select * from marts.np_payment_rate order by all"
     assert query(landed.published_db, sql) == query(versions[1], sql)
 
-    refused = subprocess.run([sys.executable, "-m", "orchestration.rollback", "--to", "warehouse_nonsense.duckdb", "--reason", "x"],
-                             cwd=REPO_ROOT, env=env, capture_output=True, text=True)
-    assert refused.returncode == 2 and "rollback refused: no published version 'warehouse_nonsense.duckdb'" in refused.stderr
+    refused = subprocess.run(
+        [sys.executable, "-m", "orchestration.rollback", "--to", "warehouse_nonsense.duckdb", "--reason", "x"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        refused.returncode == 2
+        and "rollback refused: no published version 'warehouse_nonsense.duckdb'" in refused.stderr
+    )

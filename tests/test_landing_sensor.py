@@ -59,12 +59,19 @@ def test_the_landing_sensor_requests_one_run_per_settled_batch_of_files_not_load
     warehouse.paths.working_db.parent.mkdir(parents=True)
     with duckdb.connect(str(warehouse.paths.working_db)) as con:
         con.execute(raw_schema.MANIFEST_DDL)
-        con.execute("""insert into raw.load_manifest (load_id, source, file_name, file_path, file_version, size_bytes, sha256,
+        con.execute(
+            """insert into raw.load_manifest (load_id, source, file_name, file_path, file_version, size_bytes, sha256,
                        rows_read, rows_loaded, rows_rejected, loaded_at, mtime_ns)
                        values (1, 'call_center', 'cdr_20201105.csv', '', 1, ?, '', 0, 0, 0, now(), ?)""",
-                    [stat.st_size, stat.st_mtime_ns])
-    cursor = json.dumps({k: v for k, v in json.loads(evaluate(batch.cursor, 0, warehouse).cursor).items()
-                         if k != "call_center/cdr_20201105.csv"})
+            [stat.st_size, stat.st_mtime_ns],
+        )
+    cursor = json.dumps(
+        {
+            k: v
+            for k, v in json.loads(evaluate(batch.cursor, 0, warehouse).cursor).items()
+            if k != "call_center/cdr_20201105.csv"
+        }
+    )
     loaded = evaluate(cursor, 0, warehouse)
     assert not loaded.run_requests
     assert "all loaded already" in loaded.skip_reason.skip_message

@@ -18,7 +18,9 @@ GOOD = [
 
 def _write(path, lines, encoding="utf-8"):
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(("\n".join(lines) + "\n").encode(encoding) if isinstance(lines[0], str) else b"\n".join(lines) + b"\n")
+    path.write_bytes(
+        ("\n".join(lines) + "\n").encode(encoding) if isinstance(lines[0], str) else b"\n".join(lines) + b"\n"
+    )
     return path
 
 
@@ -42,9 +44,13 @@ def test_manifest_accounts_for_every_row(landed):
     summary = _load(landed)
     files = sorted(landed.landing_dir("call_center").glob("cdr_*.csv"))
     assert len(summary.loaded) == len(files)
-    rows = _query(landed, "select file_name, size_bytes, sha256, rows_read, rows_loaded, rows_rejected, run_id, file_version from raw.load_manifest order by file_name")
+    rows = _query(
+        landed,
+        "select file_name, size_bytes, sha256, rows_read, rows_loaded, rows_rejected, run_id, file_version "
+        "from raw.load_manifest order by file_name",
+    )
     assert len(rows) == len(files)
-    for (name, size, sha, read, loaded, rejected, run_id, version), path in zip(rows, files):
+    for (name, size, sha, read, loaded, rejected, run_id, version), path in zip(rows, files, strict=True):
         data = path.read_bytes()
         assert name == path.name and size == len(data) and sha == hashlib.sha256(data).hexdigest()
         assert read == loaded + rejected == data.count(b"\n") - 1
@@ -68,7 +74,10 @@ def test_changed_file_is_a_new_version_that_supersedes_the_old(landing, paths):
     _write(landing / "cdr_20200401.csv", [HEADER, GOOD[0]])  # corrected re-delivery
     summary = _load(paths)
     assert [(f.file_name, f.file_version, f.rows_loaded) for f in summary.loaded] == [("cdr_20200401.csv", 2, 1)]
-    assert _query(paths, "select file_version, superseded_by_load_id from raw.load_manifest order by load_id") == [(1, 2), (2, None)]
+    assert _query(paths, "select file_version, superseded_by_load_id from raw.load_manifest order by load_id") == [
+        (1, 2),
+        (2, None),
+    ]
     assert _query(paths, "select count(*) from raw.call_center__calls") == [(3,)]  # history kept
     assert _query(paths, "select call_id from raw.call_center__calls__current") == [("C1",)]
 
@@ -99,7 +108,12 @@ def test_bad_rows_go_to_rejects_with_line_and_reason(landing, paths):
 
 
 def test_invalid_utf8_byte_rejects_the_line_and_loads_the_rest(landing, paths):
-    rows = [HEADER.encode(), GOOD[0].encode(), b"C9,nenkin_dial,2020-04-01T09:00:00+09:00,true,\xff,60,300,agent_release", GOOD[1].encode()]
+    rows = [
+        HEADER.encode(),
+        GOOD[0].encode(),
+        b"C9,nenkin_dial,2020-04-01T09:00:00+09:00,true,\xff,60,300,agent_release",
+        GOOD[1].encode(),
+    ]
     _write(landing / "cdr_20200401.csv", rows)
     summary = _load(paths)
     assert (summary.rows_loaded, summary.rows_rejected) == (2, 1)
@@ -119,7 +133,9 @@ def test_malformed_file_is_quarantined_and_leaves_nothing_half_loaded(landing, p
     assert _query(paths, "select distinct _source_file from raw.call_center__calls") == [("cdr_20200401.csv",)]
     assert _query(paths, "select file_name from raw.load_manifest") == [("cdr_20200401.csv",)]
     assert _query(paths, "select count(*) from raw.rejects") == [(0,)]
-    assert _query(paths, "select file_name, line_number, resolved_at is null from raw.quarantine") == [("cdr_20200402.csv", 1, True)]
+    assert _query(paths, "select file_name, line_number, resolved_at is null from raw.quarantine") == [
+        ("cdr_20200402.csv", 1, True)
+    ]
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (good, bad)} == before
     # Refused again the next night, it stays one open entry; fixed and re-delivered, it loads and is released.
     assert [r.file_name for r in _load(paths).refused] == ["cdr_20200402.csv"]
@@ -127,14 +143,20 @@ def test_malformed_file_is_quarantined_and_leaves_nothing_half_loaded(landing, p
     _write(bad, [HEADER, GOOD[0].replace("C1", "C8")])
     fixed = _load(paths)
     assert fixed.rows_loaded == 1 and fixed.refused == []
-    assert _query(paths, "select file_name, resolved_at is not null from raw.quarantine") == [("cdr_20200402.csv", True)]
+    assert _query(paths, "select file_name, resolved_at is not null from raw.quarantine") == [
+        ("cdr_20200402.csv", True)
+    ]
 
 
 def test_empty_file_is_quarantined(landing, paths):
     (landing / "cdr_20200403.csv").parent.mkdir(parents=True, exist_ok=True)
     (landing / "cdr_20200403.csv").write_bytes(b"")
     [refusal] = _load(paths).refused
-    assert (refusal.file_name, refusal.line_number, refusal.reason) == ("cdr_20200403.csv", 1, "empty file: expected a header line")
+    assert (refusal.file_name, refusal.line_number, refusal.reason) == (
+        "cdr_20200403.csv",
+        1,
+        "empty file: expected a header line",
+    )
 
 
 def _call_ids_by_line(path):
@@ -145,17 +167,33 @@ def _call_ids_by_line(path):
 
 def test_bulk_and_exact_paths_share_one_batch_and_number_lines_alike(landing, paths):
     """Clean files take the bulk path; each file with a bad line is redone exactly, alone."""
-    clean = [_write(landing / f"cdr_2020040{d}.csv", [HEADER, *(GOOD[i % 2].replace("C", f"C{d}{i}", 1) for i in range(5))]) for d in (1, 2)]
-    bad_row = _write(landing / "cdr_20200403.csv", [HEADER, GOOD[0].replace("C1", "C31"), GOOD[0].replace(",60,", ",-1,"), GOOD[1].replace("C2", "C33")])
-    blank_line = _write(landing / "cdr_20200404.csv", [HEADER, GOOD[0].replace("C1", "C41"), "", GOOD[1].replace("C2", "C43")])
-    quoted = _write(landing / "cdr_20200405.csv", [HEADER, GOOD[0].replace("C1", "C51"), GOOD[1].replace("C2", '"C5,2"')])
+    clean = [
+        _write(landing / f"cdr_2020040{d}.csv", [HEADER, *(GOOD[i % 2].replace("C", f"C{d}{i}", 1) for i in range(5))])
+        for d in (1, 2)
+    ]
+    bad_row = _write(
+        landing / "cdr_20200403.csv",
+        [HEADER, GOOD[0].replace("C1", "C31"), GOOD[0].replace(",60,", ",-1,"), GOOD[1].replace("C2", "C33")],
+    )
+    blank_line = _write(
+        landing / "cdr_20200404.csv", [HEADER, GOOD[0].replace("C1", "C41"), "", GOOD[1].replace("C2", "C43")]
+    )
+    quoted = _write(
+        landing / "cdr_20200405.csv", [HEADER, GOOD[0].replace("C1", "C51"), GOOD[1].replace("C2", '"C5,2"')]
+    )
     summary = _load(paths)
     assert {f.file_name: (f.rows_read, f.rows_loaded, f.rows_rejected) for f in summary.loaded} == {
-        clean[0].name: (5, 5, 0), clean[1].name: (5, 5, 0),
-        bad_row.name: (3, 2, 1), blank_line.name: (2, 2, 0), quoted.name: (2, 1, 1),
+        clean[0].name: (5, 5, 0),
+        clean[1].name: (5, 5, 0),
+        bad_row.name: (3, 2, 1),
+        blank_line.name: (2, 2, 0),
+        quoted.name: (2, 1, 1),
     }
     for path in (*clean, bad_row, blank_line):
-        loaded = _query(paths, f"select call_id, _line_number from raw.call_center__calls where _source_file = '{path.name}' order by 1")
+        loaded = _query(
+            paths,
+            f"select call_id, _line_number from raw.call_center__calls where _source_file = '{path.name}' order by 1",
+        )
         assert loaded == [(c, n) for c, n in _call_ids_by_line(path) if c != "C1"]  # the negative-duration row kept C1
     rejects = _query(paths, "select source_file, line_number, reason from raw.rejects order by 1")
     assert [(f, n) for f, n, _ in rejects] == [(bad_row.name, 3), (quoted.name, 3)]
@@ -183,15 +221,22 @@ def test_unchanged_name_size_and_mtime_are_not_read_again(landing, paths):
 @pytest.mark.parametrize("with_plain_file", [True, False])
 def test_blanks_and_quotes_around_fields_are_removed_on_the_bulk_path(landing, paths, with_plain_file):
     """A batch of plain files skips trimming; a batch with one padded file trims every field."""
-    padded = _write(landing / "cdr_20200402.csv", [
-        HEADER,
-        GOOD[0].replace("C1,", " C7 ,"),
-        GOOD[1].replace("C2,", '"C8",').replace(",30,", ", 30 ,"),
-    ])  # every untrimmed text would pass validation too: only trimming tells them apart
+    padded = _write(
+        landing / "cdr_20200402.csv",
+        [
+            HEADER,
+            GOOD[0].replace("C1,", " C7 ,"),
+            GOOD[1].replace("C2,", '"C8",').replace(",30,", ", 30 ,"),
+        ],
+    )  # every untrimmed text would pass validation too: only trimming tells them apart
     if with_plain_file:
         _write(landing / "cdr_20200401.csv", [HEADER, *GOOD])
     summary = _load(paths)
     assert summary.rows_rejected == 0
-    assert _query(paths, f"select call_id, wait_seconds, disconnect_reason from raw.call_center__calls where _source_file = '{padded.name}' order by 1") == [
-        ("C7", 60, "agent_release"), ("C8", 30, "caller_abandoned"),
+    assert _query(
+        paths,
+        f"select call_id, wait_seconds, disconnect_reason from raw.call_center__calls where _source_file = '{padded.name}' order by 1",
+    ) == [
+        ("C7", 60, "agent_release"),
+        ("C8", 30, "caller_abandoned"),
     ]

@@ -3,12 +3,18 @@
 import os
 import subprocess
 
+import pytest
+
 from config.layout import REPO_ROOT
+
+pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
 
 def _make_config(**settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WAREHOUSE_", "DAGSTER_HOME", "MAKE", "MFLAGS"))}
-    out = subprocess.run(["make", "-s", "config"], cwd=REPO_ROOT, env={**env, **settings}, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["make", "-s", "config"], cwd=REPO_ROOT, env={**env, **settings}, capture_output=True, text=True, check=True
+    )
     return dict(line.split("=", 1) for line in out.stdout.splitlines())
 
 

@@ -49,7 +49,9 @@ def test_calibration_reproduces_every_published_figure(scale):
     for r in Figures.load().frame.iter_rows(named=True):
         value = recomputed[r["figure_id"]]
         if r["unit"] in ("percent", "points"):
-            assert round(value, r["decimals"] + 6) == pytest.approx(r["published_value"], abs=0.5 * 10 ** -r["decimals"] + 1e-9), r["figure_id"]
+            assert round(value, r["decimals"] + 6) == pytest.approx(
+                r["published_value"], abs=0.5 * 10 ** -r["decimals"] + 1e-9
+            ), r["figure_id"]
         elif scale == 1.0:
             assert value == r["published_value"], r["figure_id"]  # counts exactly at national scale
         else:
@@ -82,12 +84,17 @@ def test_ledger_files_are_strict_cp932_with_wareki_and_full_width(generated_nati
     everything = "".join(text.values())
     assert "令和２年" in everything and "R02." in everything  # kanji with full-width digits, dotted
     assert "令和元年" in everything and "平成３０年" in everything
-    assert any(line.startswith("０") for line in text["premium_ledger_202006.csv"].splitlines()[1:])  # full-width number
+    assert any(
+        line.startswith("０") for line in text["premium_ledger_202006.csv"].splitlines()[1:]
+    )  # full-width number
 
 
 def test_generation_is_deterministic(tmp_path):
     first = npg.generate(tmp_path / "a", 0.002, SEED)
     second = npg.generate(tmp_path / "b", 0.002, SEED)
-    digest = lambda files: [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in files]
+
+    def digest(files):
+        return [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in files]
+
     assert digest(first) == digest(second)
     assert not list((tmp_path / "a").glob("*.partial"))

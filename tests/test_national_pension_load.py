@@ -14,7 +14,14 @@ KEY = b"test-key"
 HEADER = ",".join(LEDGER.header)
 
 
-def record(number="1234-567890", fiscal_year="R02", prefecture="13", processing="R0209", april=("1", "R02.05.20"), rest=("", "")):
+def record(
+    number="1234-567890",
+    fiscal_year="R02",
+    prefecture="13",
+    processing="R0209",
+    april=("1", "R02.05.20"),
+    rest=("", ""),
+):
     months = [april] + [rest] * 11
     return ",".join([number, fiscal_year, prefecture, processing] + [v for pair in months for v in pair])
 
@@ -41,8 +48,14 @@ def test_formats_parse_and_numbers_are_pseudonymised(paths):
     ]
     summary = _load(paths, lines)
     assert (summary.rows_loaded, summary.rows_rejected) == (3, 0)
-    rows = query(paths.working_db, "select person_key, premium_fiscal_year, prefecture_code, processing_month::varchar, status_apr, paid_on_apr::varchar, status_may from raw.national_pension__premium_ledger order by _line_number")
-    expected_keys = [hmac.new(KEY, n, hashlib.sha256).hexdigest()[:32] for n in (b"1234567890", b"1234567891", b"1234567892")]
+    rows = query(
+        paths.working_db,
+        "select person_key, premium_fiscal_year, prefecture_code, processing_month::varchar, status_apr, "
+        "paid_on_apr::varchar, status_may from raw.national_pension__premium_ledger order by _line_number",
+    )
+    expected_keys = [
+        hmac.new(KEY, n, hashlib.sha256).hexdigest()[:32] for n in (b"1234567890", b"1234567891", b"1234567892")
+    ]
     assert [r[0] for r in rows] == expected_keys
     assert [r[1:] for r in rows] == [
         (2020, "13", "2020-09-01", "1", "2020-05-20", None),
@@ -55,7 +68,9 @@ def test_invalid_cp932_byte_rejects_only_its_line(paths):
     bad = _cp932(record("1111-222222")).replace(b",R0209,", b",R02\x82\x20,")  # 0x82 needs a trail byte >= 0x40
     summary = _load(paths, [_cp932(HEADER), _cp932(record()), bad, _cp932(record("1234-567891"))])
     assert (summary.rows_loaded, summary.rows_rejected) == (2, 1)
-    [(file, line, reason, raw_line)] = query(paths.working_db, "select source_file, line_number, reason, raw_line from raw.rejects")
+    [(file, line, reason, raw_line)] = query(
+        paths.working_db, "select source_file, line_number, reason, raw_line from raw.rejects"
+    )
     assert (file, line) == ("premium_ledger_202009.csv", 3)
     assert reason == "invalid cp932 byte sequence 82 at byte 23 of the line"
     assert "1111-222222" not in raw_line and raw_line.startswith(REDACTED)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
+import pytest
 
 from orchestration.kpis import KPIS
 from tests.conftest import query
 from tests.smtp import RECIPIENT, text
+
+pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
 LINK = "http://warehouse.example:3000/runs/"
 
@@ -19,8 +22,11 @@ def _by_subject(mails) -> dict[str, str]:
 
 
 def _evaluation(result, asset: str, check: str):
-    [evaluation] = [e for e in result.get_asset_check_evaluations()
-                    if e.asset_key.to_user_string() == asset and e.check_name == check]
+    [evaluation] = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == asset and e.check_name == check
+    ]
     return evaluation
 
 
@@ -50,7 +56,9 @@ def test_quiet_nights_overdue_extracts_and_stale_kpis(landed, run_nightly, monke
     assert quiet.success
     assert len(_versions(landed)) == len(KPIS)
     assert _log(landed, "data_as_of, data_changed_at, built_at, is_stale, version_run_id") == log
-    publish = {e.asset_key.to_user_string(): e.materialization.metadata for e in quiet.get_asset_materialization_events()}
+    publish = {
+        e.asset_key.to_user_string(): e.materialization.metadata for e in quiet.get_asset_materialization_events()
+    }
     assert publish["published/call_center"]["new_version_written"].value is False
 
     # Ten days on, the October ledger is overdue (due 2020-11-10), and so are the calls and the employer files.
@@ -59,23 +67,38 @@ def test_quiet_nights_overdue_extracts_and_stale_kpis(landed, run_nightly, monke
     assert late.success  # freshness warns; by default a stale KPI still publishes its last good figures
     ledger = _evaluation(late, "raw/national_pension__premium_ledger", "freshness")
     assert not ledger.passed and ledger.severity == dg.AssetCheckSeverity.WARN
-    assert ledger.metadata["overdue"].value == "premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009"
+    assert (
+        ledger.metadata["overdue"].value == "premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009"
+    )
     calls = _evaluation(late, "raw/call_center__calls", "freshness")
     assert calls.metadata["overdue"].value == "cdr_20201101.csv expected by 2020-11-04; latest delivered: 20201031"
     # no figure changed, but the published file must now say stale: one new version says it for every KPI
     assert len(_versions(landed)) == len(KPIS) + 1
     stale = _log(landed, "is_stale, stale_reason, data_changed_at, latest_attempt_passed")
-    assert stale["np_payment_rate"][:2] == (True, "premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009")
+    assert stale["np_payment_rate"][:2] == (
+        True,
+        "premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009",
+    )
     assert all(row[0] for row in stale.values())
     assert stale["np_payment_rate"][2] == log["np_payment_rate"][1]  # the data itself did not change
     assert query(landed.published_db, "select count(*) from marts.np_payment_rate")[0][0] > 0
 
     # One alert by mail per stale source, with what is overdue, what the KPI did, the run and its link.
     stale_mail = _by_subject(send_alerts(late, expected=4))
-    assert set(stale_mail) == {f"[pension warehouse] source stale: {s}" for s in (
-        "call_center/calls", "national_pension/premium_ledger", "employer/establishments", "employer/contributions")}
+    assert set(stale_mail) == {
+        f"[pension warehouse] source stale: {s}"
+        for s in (
+            "call_center/calls",
+            "national_pension/premium_ledger",
+            "employer/establishments",
+            "employer/contributions",
+        )
+    }
     ledger_mail = stale_mail["[pension warehouse] source stale: national_pension/premium_ledger"]
-    assert "premium_ledger_YYYYMM.csv is overdue: premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009" in ledger_mail
+    assert (
+        "premium_ledger_YYYYMM.csv is overdue: premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009"
+        in ledger_mail
+    )
     assert "national_pension is stale: it publishes its last figures marked is_stale" in ledger_mail
     assert f"Run: {late.run_id} (job nightly_refresh)" in ledger_mail and f"Open it: {LINK}{late.run_id}" in ledger_mail
 
@@ -87,20 +110,29 @@ def test_quiet_nights_overdue_extracts_and_stale_kpis(landed, run_nightly, monke
     assert {e.step_key for e in failures} == {f"published__{kpi.name}" for kpi in KPIS}
     held = _log(landed, "latest_attempt_passed, latest_attempt_failures, version_run_id")
     assert held["np_payment_rate"][0] is False
-    assert held["np_payment_rate"][1].endswith("stale: premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009")
+    assert held["np_payment_rate"][1].endswith(
+        "stale: premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009"
+    )
     assert held["np_payment_rate"][2] == first.run_id
 
     # The failed run, each KPI it held back and each stale source: one mail each.
     blocked_mail = _by_subject(send_alerts(blocked, expected=1 + len(KPIS) + 4))
     run_failed = blocked_mail[f"[pension warehouse] run failed: nightly_refresh ({blocked.run_id[:8]})"]
-    assert all(f"  - published__{kpi.name}: {kpi.name} held back, stale (WAREHOUSE_STALE_BLOCKS=true)" in run_failed for kpi in KPIS)
+    assert all(
+        f"  - published__{kpi.name}: {kpi.name} held back, stale (WAREHOUSE_STALE_BLOCKS=true)" in run_failed
+        for kpi in KPIS
+    )
     assert f"Open it: {LINK}{blocked.run_id}" in run_failed
     held_mail = blocked_mail["[pension warehouse] KPI held back: national_pension"]
-    assert ("  - publication refused: national_pension held back, stale (WAREHOUSE_STALE_BLOCKS=true): "
-            "premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009") in held_mail
+    assert (
+        "  - publication refused: national_pension held back, stale (WAREHOUSE_STALE_BLOCKS=true): "
+        "premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009"
+    ) in held_mail
     assert "keeps its last good version" in held_mail and f"Run: {blocked.run_id}" in held_mail
-    assert "national_pension is stale: it is held back while WAREHOUSE_STALE_BLOCKS=true." in (
-        blocked_mail["[pension warehouse] source stale: national_pension/premium_ledger"])
+    assert (
+        "national_pension is stale: it is held back while WAREHOUSE_STALE_BLOCKS=true."
+        in (blocked_mail["[pension warehouse] source stale: national_pension/premium_ledger"])
+    )
 
 
 def _day_with_bad_lines(landing, bad_every: int) -> tuple[int, int]:
@@ -137,12 +169,16 @@ def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(l
     assert log["call_center_monthly"][:2] == (first.run_id, False)
     assert "raw/call_center__calls: reject_rate" in log["call_center_monthly"][2]
     assert log["np_payment_rate"][1] is True
-    assert query(landed.published_db, "select count(*) from marts.call_center_monthly where month = date '2020-11-01'") == [(0,)]
+    assert query(
+        landed.published_db, "select count(*) from marts.call_center_monthly where month = date '2020-11-01'"
+    ) == [(0,)]
 
     # By mail: the failed run, and the call center held back with the failing check and its figures.
     mail = _by_subject(send_alerts(second, expected=2))
-    assert set(mail) == {f"[pension warehouse] run failed: nightly_refresh ({second.run_id[:8]})",
-                         "[pension warehouse] KPI held back: call_center"}
+    assert set(mail) == {
+        f"[pension warehouse] run failed: nightly_refresh ({second.run_id[:8]})",
+        "[pension warehouse] KPI held back: call_center",
+    }
     held = mail["[pension warehouse] KPI held back: call_center"]
     assert "  - failed check raw/call_center__calls: reject_rate" in held
     assert f"    rows_rejected: {bad}\n" in held and "| cdr_20201102.csv | 1 |" in held
@@ -156,20 +192,27 @@ def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(l
     warned = _evaluation(third, "raw/call_center__calls", "reject_rate")
     assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
     assert warned.metadata["rows_rejected"].value == 1
-    november = query(landed.published_db, "select sum(calls_offered) from marts.call_center_monthly where month = date '2020-11-01'")
+    november = query(
+        landed.published_db, "select sum(calls_offered) from marts.call_center_monthly where month = date '2020-11-01'"
+    )
     assert november == [(lines - 1,)]
 
     # marts.load_quality, in the published file: one row per loaded file version, balanced, reasons counted.
-    quality = query(landed.published_db, """
+    quality = query(
+        landed.published_db,
+        """
         select file_name, file_version, rows_read, rows_loaded, rows_rejected, reject_reasons, is_current
-        from marts.load_quality where file_name = 'cdr_20201102.csv' order by file_version""")
+        from marts.load_quality where file_name = 'cdr_20201102.csv' order by file_version""",
+    )
     assert [(q[1], q[2], q[3], q[4], q[6]) for q in quality] == [
         (1, lines, lines - bad, bad, False),
         (2, lines, lines - 1, 1, True),
     ]
     assert quality[0][5] == [{"reason": "wait_seconds: cannot parse as INTEGER", "lines": bad}]
     assert "4.2e1" not in str(quality)  # a reason counts kinds, and never quotes a line
-    unbalanced = query(landed.published_db, "select count(*) from marts.load_quality where rows_read <> rows_loaded + rows_rejected")
+    unbalanced = query(
+        landed.published_db, "select count(*) from marts.load_quality where rows_read <> rows_loaded + rows_rejected"
+    )
     assert unbalanced == [(0,)]
     loads = query(landed.published_db, "select count(*), count(distinct load_id) from marts.load_quality")[0]
     assert loads[0] == loads[1] == 368 + 1 + 1 + 42 + 19  # every file version the night loaded, each once

@@ -2,11 +2,14 @@
 
 import duckdb
 import polars as pl
+import pytest
 
 from demo.call_center import Figures
 from demo.national_pension.targets import Figures as NpFigures
 from orchestration.rebuilds import REBUILD_TAG
 from tests.conftest import SCALE, query
+
+pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
 CONTRACT = {
     "month": "DATE",
@@ -29,27 +32,49 @@ def test_nightly_refresh_publishes_every_kpi(landed, run_nightly):
     assert all(e.passed for e in result.get_asset_check_evaluations() if e.severity.value == "ERROR")
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert {"raw/call_center__calls", "marts/call_center_monthly", "published/call_center"} <= materialized
-    assert {"raw/national_pension__premium_ledger", "marts/np_payment_rate", "published/national_pension"} <= materialized
+    assert {
+        "raw/national_pension__premium_ledger",
+        "marts/np_payment_rate",
+        "published/national_pension",
+    } <= materialized
     _assert_call_center_published(landed)
     _assert_payment_rate_published(landed)
     _assert_employer_published(landed)
 
-    log = _published(landed, "select mart, checks_passed, latest_attempt_passed, version_run_id from marts.publication_log order by mart")
+    log = _published(
+        landed,
+        "select mart, checks_passed, latest_attempt_passed, version_run_id from marts.publication_log order by mart",
+    )
     assert log == [
         (mart, True, True, result.run_id)
         for mart in (
-            "call_center_monthly", "call_center_reconciliation", "delinquent_establishments", "employer_collection",
-            "employer_reconciliation", "np_insured_persons", "np_payment_rate", "np_payment_rate_reconciliation",
+            "call_center_monthly",
+            "call_center_reconciliation",
+            "delinquent_establishments",
+            "employer_collection",
+            "employer_reconciliation",
+            "np_insured_persons",
+            "np_payment_rate",
+            "np_payment_rate_reconciliation",
         )
     ]
 
 
 def _assert_call_center_published(landed):
     assert landed.published_db.is_symlink()
-    columns = dict(_published(landed, "select column_name, data_type from information_schema.columns where table_schema = 'marts' and table_name = 'call_center_monthly'"))
+    columns = dict(
+        _published(
+            landed,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'call_center_monthly'",
+        )
+    )
     for name, data_type in CONTRACT.items():
         assert columns[name] == data_type, name
-    assert _published(landed, "select count(*) from (select month, dial_code from marts.call_center_monthly group by all having count(*) > 1)") == [(0,)]
+    assert _published(
+        landed,
+        "select count(*) from (select month, dial_code from marts.call_center_monthly group by all having count(*) > 1)",
+    ) == [(0,)]
     names = dict(_published(landed, "select distinct dial_code, dial_name_ja from marts.call_center_monthly"))
     assert names["appointment"] == "予約受付専用ダイヤル" and names["benefit_dial"] == "給付金専用ダイヤル"
 
@@ -82,14 +107,24 @@ NP_CONTRACT = {
 
 
 def _assert_payment_rate_published(landed):
-    columns = dict(_published(landed, "select column_name, data_type from information_schema.columns where table_schema = 'marts' and table_name = 'np_payment_rate'"))
+    columns = dict(
+        _published(
+            landed,
+            "select column_name, data_type from information_schema.columns where table_schema = 'marts' and table_name = 'np_payment_rate'",
+        )
+    )
     for name, data_type in NP_CONTRACT.items():
         assert columns[name] == data_type, name
     codes = _published(landed, "select distinct prefecture_code from marts.np_payment_rate order by 1")
     assert [c for (c,) in codes] == [f"{i:02d}" for i in range(1, 48)]
-    assert _published(landed, "select prefecture_name_ja from marts.np_payment_rate where prefecture_code = '47' limit 1") == [("沖縄県",)]
+    assert _published(
+        landed, "select prefecture_name_ja from marts.np_payment_rate where prefecture_code = '47' limit 1"
+    ) == [("沖縄県",)]
     # as_of spans the May after the premium year starts to the end of FY+2 (or the data's end).
-    spans = _published(landed, "select premium_fiscal_year, min(as_of)::varchar, max(as_of)::varchar from marts.np_payment_rate group by 1 order by 1")
+    spans = _published(
+        landed,
+        "select premium_fiscal_year, min(as_of)::varchar, max(as_of)::varchar from marts.np_payment_rate group by 1 order by 1",
+    )
     assert spans == [
         (2017, "2017-05-31", "2020-03-31"),
         (2018, "2018-05-31", "2020-09-30"),
@@ -118,7 +153,9 @@ def _assert_payment_rate_published(landed):
         elif r["measure"] == "months_paid":
             assert abs(rate(fy, as_of, pref)[1] - published * SCALE) <= 0.5, r["figure_id"]
         else:
-            assert abs(insured.filter(pl.col("as_of") == as_of)["insured_persons"].sum() - published * SCALE) <= 0.5, r["figure_id"]
+            assert abs(insured.filter(pl.col("as_of") == as_of)["insured_persons"].sum() - published * SCALE) <= 0.5, r[
+                "figure_id"
+            ]
     statuses = dict(_published(landed, "select status, count(*) from marts.np_payment_rate_reconciliation group by 1"))
     assert statuses == {"match": 53}
 
@@ -134,15 +171,23 @@ def test_second_night_loads_only_the_new_file_and_rebuilds_only_its_kpi(landed, 
     )
     second = run_nightly()
     assert second.success
-    metadata = {e.asset_key.to_user_string(): e.materialization.metadata for e in second.get_asset_materialization_events()}
+    metadata = {
+        e.asset_key.to_user_string(): e.materialization.metadata for e in second.get_asset_materialization_events()
+    }
     assert metadata["raw/call_center__calls"]["files_loaded"].value == 1
     assert metadata["raw/call_center__calls"]["files_unchanged"].value == len(list(landing.glob("cdr_*.csv"))) - 1
-    november = _published(landed, "select sum(calls_offered) from marts.call_center_monthly where month = date '2020-11-01'")[0][0]
+    november = _published(
+        landed, "select sum(calls_offered) from marts.call_center_monthly where month = date '2020-11-01'"
+    )[0][0]
     assert november == template.count("\n") - 1
 
     # Only the call center had anything new: the other KPIs' tables stand, unbuilt...
     assert "rebuilt" not in metadata["marts/call_center_monthly"]
-    for mart in ("marts/np_payment_rate", "marts/employer_collection", "intermediate/int_national_pension__latest_prints"):
+    for mart in (
+        "marts/np_payment_rate",
+        "marts/employer_collection",
+        "intermediate/int_national_pension__latest_prints",
+    ):
         assert metadata[mart]["rebuilt"].value is False
         assert metadata[mart]["dagster/row_count"].value > 0
     evaluations = second.get_asset_check_evaluations()
@@ -157,7 +202,10 @@ def test_second_night_loads_only_the_new_file_and_rebuilds_only_its_kpi(landed, 
         assert e.passed and e.metadata["result_of_run"].value == first.run_id and e.metadata["found_in_that_run"].value
         assert e.description.startswith(f"Not re-run: nothing it reads changed since run {first.run_id}")
     # ...but every KPI's expectations and reconciliation ran, and every KPI published
-    assert {("marts/np_payment_rate", "gx_np_payment_rate"), ("marts/employer_reconciliation", "published_figures_reproduced")} <= evaluated
+    assert {
+        ("marts/np_payment_rate", "gx_np_payment_rate"),
+        ("marts/employer_reconciliation", "published_figures_reproduced"),
+    } <= evaluated
     assert {f"published/{kpi}" for kpi in ("call_center", "national_pension", "employer")} <= set(metadata)
 
     forced = defs.resolve_job_def("nightly_refresh").execute_in_process(instance=instance, tags={REBUILD_TAG: "true"})
@@ -183,16 +231,28 @@ def test_a_new_monthly_ledger_supersedes_earlier_prints(landed, run_nightly):
 
     second = run_nightly()
     assert second.success
-    [ingest] = [e for e in second.get_asset_materialization_events() if e.asset_key.to_user_string() == "raw/national_pension__premium_ledger"]
+    [ingest] = [
+        e
+        for e in second.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "raw/national_pension__premium_ledger"
+    ]
     assert ingest.materialization.metadata["files_loaded"].value == 1
     assert ingest.materialization.metadata["rows_loaded"].value == 200
-    paid_by = dict(_published(landed, """
+    paid_by = dict(
+        _published(
+            landed,
+            """
         select as_of::varchar, sum(months_paid) from marts.np_payment_rate
-        where premium_fiscal_year = 2020 and as_of >= date '2020-09-30' group by 1"""))
+        where premium_fiscal_year = 2020 and as_of >= date '2020-09-30' group by 1""",
+        )
+    )
     # Only the reprinted September premiums were paid in October (the demo data ends on 30 September).
     assert paid_by["2020-10-31"] - paid_by["2020-09-30"] == paid
     # The earlier prints stay in raw; staging reads one row per person and premium year.
-    assert query(landed.working_db, "select count(*) from raw.national_pension__premium_ledger where processing_month = date '2020-10-01'") == [(200,)]
+    assert query(
+        landed.working_db,
+        "select count(*) from raw.national_pension__premium_ledger where processing_month = date '2020-10-01'",
+    ) == [(200,)]
     statuses = dict(_published(landed, "select status, count(*) from marts.np_payment_rate_reconciliation group by 1"))
     assert statuses == {"match": 53}
 
@@ -211,25 +271,47 @@ EMPLOYER_CONTRACT = {
 
 
 def _assert_employer_published(landed):
-    columns = dict(_published(landed, "select column_name, data_type from information_schema.columns where table_schema = 'marts' and table_name = 'employer_collection'"))
+    columns = dict(
+        _published(
+            landed,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'employer_collection'",
+        )
+    )
     for name, data_type in EMPLOYER_CONTRACT.items():
         assert columns[name] == data_type, name
-    columns = {c for (c,) in _published(landed, "select column_name from information_schema.columns where table_name = 'delinquent_establishments'")}
+    columns = {
+        c
+        for (c,) in _published(
+            landed, "select column_name from information_schema.columns where table_name = 'delinquent_establishments'"
+        )
+    }
     assert {"as_of", "covered_establishments", "delinquent_establishments", "delinquent_share"} <= columns
     # Rates come out of the yen amounts; recomputed here from the published mart, not the pipeline's reconciliation.
     rows = {
         (as_of.isoformat(), name): (determined, collected, written_off, arrears, deferred)
         for as_of, name, determined, collected, written_off, arrears, deferred in _published(
-            landed, "select as_of, insurance_name_ja, determined_yen, collected_yen, written_off_yen, arrears_yen, deferred_yen from marts.employer_collection"
+            landed,
+            "select as_of, insurance_name_ja, determined_yen, collected_yen, written_off_yen, arrears_yen, deferred_yen "
+            "from marts.employer_collection",
         )
     }
     determined, collected, written_off, arrears, deferred = rows[("2020-09-30", "厚生年金保険")]
     assert arrears == determined - collected - written_off
-    assert round(100 * collected / determined, 1) == 96.1 and round(100 * collected / (determined - deferred), 1) == 97.9
-    assert abs(arrears / 1e8 - 6368 * SCALE) <= 0.5 * SCALE and abs((arrears - deferred) / 1e8 - 3325 * SCALE) <= 0.5 * SCALE
+    assert (
+        round(100 * collected / determined, 1) == 96.1 and round(100 * collected / (determined - deferred), 1) == 97.9
+    )
+    assert (
+        abs(arrears / 1e8 - 6368 * SCALE) <= 0.5 * SCALE
+        and abs((arrears - deferred) / 1e8 - 3325 * SCALE) <= 0.5 * SCALE
+    )
     determined, collected, *_ = rows[("2020-09-30", "船員保険")]
     assert round(100 * collected / determined, 1) == 91.8  # not 176/192 = 91.7: the yen amounts decide
-    shares = dict(_published(landed, "select as_of::varchar, round(100 * delinquent_share, 1) from marts.delinquent_establishments"))
+    shares = dict(
+        _published(
+            landed, "select as_of::varchar, round(100 * delinquent_share, 1) from marts.delinquent_establishments"
+        )
+    )
     assert shares["2020-03-31"] == 5.8 and shares["2020-09-30"] == 6.4
     statuses = dict(_published(landed, "select status, count(*) from marts.employer_reconciliation group by 1"))
     assert statuses == {"match": 47}

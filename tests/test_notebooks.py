@@ -16,6 +16,9 @@ from nbclient.exceptions import CellExecutionError
 
 from tests.conftest import query
 
+pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
+
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
@@ -24,7 +27,9 @@ def execute(name: str, frame: str | None = None) -> dict:
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     if frame:  # appended by the test only: the frame a chart was drawn from, as data
         notebook.cells.append(nbformat.v4.new_code_cell(f"print('FRAME' + {frame}.write_json())"))
-    NotebookClient(notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    NotebookClient(
+        notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    ).execute()
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     streams = [o for o in outputs if o.get("output_type") == "stream"]
     shown = "\n".join(str(o.get("data", {}).get("text/plain", "")) + o.get("text", "") for o in outputs)
@@ -37,7 +42,7 @@ def execute(name: str, frame: str | None = None) -> dict:
     }
     if frame:
         [line] = [line for line in shown.splitlines() if line.startswith("FRAME")]
-        result["frame"] = json.loads(line[len("FRAME"):])
+        result["frame"] = json.loads(line[len("FRAME") :])
     return result
 
 
@@ -49,39 +54,69 @@ def _assert_drawn(result: dict, count: int) -> None:
         image = Image.open(io.BytesIO(png)).convert("RGB")
         assert image.width > 400 and image.height > 250
         assert len(set(image.getdata())) > 50  # axes, lines and text, not a blank canvas
-    assert "Glyph" not in result["stderr"] and "missing from" not in result["stderr"]  # matplotlib's missing-glyph warning
+    assert (
+        "Glyph" not in result["stderr"] and "missing from" not in result["stderr"]
+    )  # matplotlib's missing-glyph warning
 
 
 def test_every_notebook_shows_the_published_figures_and_draws_its_charts(published):
     calls = execute("call_center_answer_rates.ipynb", frame="monthly")
     _assert_drawn(calls, 1)
-    rates = dict(query(published, """select fiscal_year, sum(calls_answered)::double / sum(calls_offered)
-                                     from marts.call_center_monthly where month(month) between 4 and 10 group by 1"""))
+    rates = dict(
+        query(
+            published,
+            """select fiscal_year, sum(calls_answered)::double / sum(calls_offered)
+                                     from marts.call_center_monthly where month(month) between 4 and 10 group by 1""",
+        )
+    )
     assert f"{rates[2019]:.1%}" == "67.1%" and f"{rates[2020]:.1%}" == "67.3%"  # the report's
     assert "4～10月 応答率 FY2019: 67.1%" in calls["text"] and "4～10月 応答率 FY2020: 67.3%" in calls["text"]
-    monthly = {(r[0], r[1]): r[2] for r in query(published, """select fiscal_year, month(month),
-               sum(calls_answered)::double / sum(calls_offered) from marts.call_center_monthly group by all""")}
+    monthly = {
+        (r[0], r[1]): r[2]
+        for r in query(
+            published,
+            """select fiscal_year, month(month),
+               sum(calls_answered)::double / sum(calls_offered) from marts.call_center_monthly group by all""",
+        )
+    }
     plotted = {(r["fiscal_year"], r["calendar_month"]): r["answer_rate"] for r in calls["frame"]}
     assert plotted == pytest.approx(monthly)
-    assert max(plotted.values()) - min(plotted.values()) > 0.2  # the chart is not a flat line (it once drew 100% throughout)
+    assert (
+        max(plotted.values()) - min(plotted.values()) > 0.2
+    )  # the chart is not a flat line (it once drew 100% throughout)
     assert "予約受付専用ダイヤル" in calls["text"] and "call_center_monthly" in calls["text"]
 
     pension = execute("np_payment_rates.ipynb", frame="curve")
     _assert_drawn(pension, 2)  # the FY2019 vs FY2020 curves and the prefecture ranking
-    [(national,)] = query(published, """select sum(months_paid)::double / sum(months_due) from marts.np_payment_rate
-                                         where premium_fiscal_year = 2019 and as_of = date '2020-04-30'""")
+    [(national,)] = query(
+        published,
+        """select sum(months_paid)::double / sum(months_due) from marts.np_payment_rate
+                                         where premium_fiscal_year = 2019 and as_of = date '2020-04-30'""",
+    )
     assert f"{national:.1%}" == "69.3%" and "2019年度 現年度納付率（全国）: 69.3%" in pension["text"]
-    curve = {(r[0], str(r[1])): r[2] for r in query(published, """select premium_fiscal_year, as_of,
+    curve = {
+        (r[0], str(r[1])): r[2]
+        for r in query(
+            published,
+            """select premium_fiscal_year, as_of,
              sum(months_paid)::double / sum(months_due) from marts.np_payment_rate
-             where premium_fiscal_year in (2019, 2020) and as_of <= make_date(premium_fiscal_year + 1, 4, 30) group by all""")}
+             where premium_fiscal_year in (2019, 2020) and as_of <= make_date(premium_fiscal_year + 1, 4, 30) group by all""",
+        )
+    }
     assert {(r["premium_fiscal_year"], r["as_of"]): r["payment_rate"] for r in pension["frame"]} == pytest.approx(curve)
     assert len(curve) == 12 + 5  # FY2019: May end .. April end; FY2020: May end .. September end
     assert "沖縄県" in pension["text"] and "np_payment_rate" in pension["text"]
 
     employer = execute("employer_arrears.ipynb", frame="collection")
     _assert_drawn(employer, 1)
-    september = {name: (rate, excluded) for name, rate, excluded in query(published, """select insurance_name_ja,
-                 collection_rate, collection_rate_excl_deferral from marts.employer_collection where as_of = date '2020-09-30'""")}
+    september = {
+        name: (rate, excluded)
+        for name, rate, excluded in query(
+            published,
+            """select insurance_name_ja,
+                 collection_rate, collection_rate_excl_deferral from marts.employer_collection where as_of = date '2020-09-30'""",
+        )
+    }
     assert f"{september['厚生年金保険'][0]:.1%} {september['厚生年金保険'][1]:.1%}" == "96.1% 97.9%"
     assert "厚生年金保険 収納率 2020年9月末: 96.1%（納付猶予の特例分を除くと 97.9%）" in employer["text"]
     plotted = {(r["insurance_name_ja"], r["as_of"]): r["collection_rate"] for r in employer["frame"]}
@@ -93,7 +128,9 @@ def test_every_notebook_shows_the_published_figures_and_draws_its_charts(publish
 def test_a_notebook_without_a_published_database_says_what_to_run(tmp_path, monkeypatch):
     missing = tmp_path / "published" / "warehouse.duckdb"
     monkeypatch.setenv("WAREHOUSE_PUBLISHED_DB", str(missing))
-    with pytest.raises(CellExecutionError, match=f"no published database at {missing}: run make demo \\(or the nightly job\\) first"):
+    with pytest.raises(
+        CellExecutionError, match=f"no published database at {missing}: run make demo \\(or the nightly job\\) first"
+    ):
         execute("call_center_answer_rates.ipynb")
 
 
@@ -102,7 +139,9 @@ def test_the_readme_cli_example_prints_the_published_rates(published):
     import subprocess
 
     readme = (NOTEBOOKS.parent / "README.md").read_text(encoding="utf-8")
-    [example] = re.findall(r"```bash\n(\.venv/bin/duckdb -readonly data/published/warehouse\.duckdb.*?)```", readme, flags=re.S)
+    [example] = re.findall(
+        r"```bash\n(\.venv/bin/duckdb -readonly data/published/warehouse\.duckdb.*?)```", readme, flags=re.S
+    )
     command = example.replace("data/published/warehouse.duckdb", str(published))
     done = subprocess.run(["bash", "-c", command], cwd=NOTEBOOKS.parent, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr  # the installed CLI reads the published storage format

@@ -19,7 +19,9 @@ def test_the_scan_detects_a_planted_number(tmp_path):
     database = tmp_path / "planted.duckdb"
     with duckdb.connect(str(database)) as con:
         con.execute("create table t (note varchar, key varchar)")
-        con.execute("insert into t values ('caller gave １２３４５６７８９０ on the phone', 'a1b2c3d4e5f6071829304a5b6c7d8e9f')")
+        con.execute(
+            "insert into t values ('caller gave １２３４５６７８９０ on the phone', 'a1b2c3d4e5f6071829304a5b6c7d8e9f')"
+        )
     assert numbers_found(database, ["9999-999999"]) == ["main.t.note"]
 
 

@@ -19,7 +19,9 @@ def _fingerprint(paths):
 
 def _check(result, name, asset="marts/call_center_reconciliation"):
     [evaluation] = [
-        e for e in result.get_asset_check_evaluations() if e.check_name == name and e.asset_key.to_user_string() == asset
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == name and e.asset_key.to_user_string() == asset
     ]
     return evaluation
 
@@ -32,7 +34,9 @@ def _assert_only_call_center_held_back(paths, before, first, second):
     assert paths.published_db.resolve() != old_file
     log = {
         mart: (version, passed)
-        for mart, version, passed in query(paths.published_db, "select mart, version_run_id, latest_attempt_passed from marts.publication_log")
+        for mart, version, passed in query(
+            paths.published_db, "select mart, version_run_id, latest_attempt_passed from marts.publication_log"
+        )
     }
     assert log["call_center_monthly"] == (first.run_id, False)
     assert log["np_payment_rate"] == (first.run_id, True)
@@ -67,13 +71,20 @@ def test_failing_dbt_test_refuses_publication(landed, run_nightly):
     before = _fingerprint(landed)
     # A day of a usual size (its volume passes), one of whose calls reached a dial nobody declared.
     landing = landed.landing_dir("call_center")
-    day = (landing / "cdr_20201026.csv").read_text(encoding="utf-8").replace("2020-10-26", "2020-11-02").replace("CC20201026", "CC20201102")
+    day = (
+        (landing / "cdr_20201026.csv")
+        .read_text(encoding="utf-8")
+        .replace("2020-10-26", "2020-11-02")
+        .replace("CC20201026", "CC20201102")
+    )
     extra = landing / "cdr_20201102.csv"
     extra.write_text(day + "X1,mystery_line,2020-11-02T10:00:00+09:00,false,,10,0,caller_abandoned\n", encoding="utf-8")
     result = run_nightly()
     assert not result.success
     assert not _check(
-        result, "relationships_stg_call_center__calls_dial_code__dial_code__ref_call_center_dials_", "staging/stg_call_center__calls"
+        result,
+        "relationships_stg_call_center__calls_dial_code__dial_code__ref_call_center_dials_",
+        "staging/stg_call_center__calls",
     ).passed
     _assert_only_call_center_held_back(landed, before, first, result)
 
@@ -96,7 +107,9 @@ def test_open_reader_neither_blocks_nor_sees_a_refresh(landed, run_nightly):
         before = analyst.execute("select sum(calls_offered) from marts.call_center_monthly").fetchone()[0]
         landing = landed.landing_dir("call_center")
         template = (landing / "cdr_20201030.csv").read_text(encoding="utf-8")
-        (landing / "cdr_20201102.csv").write_text(template.replace("2020-10-30", "2020-11-02").replace("CC20201030", "CC20201102"), encoding="utf-8")
+        (landing / "cdr_20201102.csv").write_text(
+            template.replace("2020-10-30", "2020-11-02").replace("CC20201030", "CC20201102"), encoding="utf-8"
+        )
         assert run_nightly().success
         assert analyst.execute("select sum(calls_offered) from marts.call_center_monthly").fetchone()[0] == before
     finally:
@@ -129,10 +142,16 @@ def test_a_failed_kpi_keeps_its_last_good_version_while_others_advance(paths, wo
     # Next night both marts change, but KPI b's checks fail: only KPI a publishes.
     working.execute("create or replace table marts.alpha as select 2 as v")
     working.execute("create or replace table marts.beta as select -1 as v")
-    publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3)), "beta": ("b", Attempt(2, ("gx_beta",)))}, "run2")
+    publish(
+        working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3)), "beta": ("b", Attempt(2, ("gx_beta",)))}, "run2"
+    )
 
     assert _read(paths, "select (select v from marts.alpha), (select v from marts.beta)") == [(2, 10)]
-    log = _read(paths, "select mart, version_run_id, checks_passed, latest_attempt_run_id, latest_attempt_passed, latest_attempt_failures from marts.publication_log order by mart")
+    log = _read(
+        paths,
+        "select mart, version_run_id, checks_passed, latest_attempt_run_id, latest_attempt_passed, "
+        "latest_attempt_failures from marts.publication_log order by mart",
+    )
     assert log == [
         ("alpha", "run2", True, "run2", True, None),
         ("beta", "run1", True, "run2", False, "gx_beta"),
@@ -164,9 +183,14 @@ def test_a_held_back_kpi_is_news_even_when_no_figure_changed(paths, working):
     publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run1")
     publish(working, paths, "b", ["beta"], {"beta": ("b", Attempt(2))}, "run1")
     # next night nothing changed, but b's checks fail: a's step writes a version that says so
-    result = publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3)), "beta": ("b", Attempt(2, ("gx_beta",)))}, "run2")
+    result = publish(
+        working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3)), "beta": ("b", Attempt(2, ("gx_beta",)))}, "run2"
+    )
     assert result.wrote_version and result.fresh == ()
-    assert _log(paths, "mart, version_run_id, latest_attempt_passed") == [("alpha", "run1", True), ("beta", "run1", False)]
+    assert _log(paths, "mart, version_run_id, latest_attempt_passed") == [
+        ("alpha", "run1", True),
+        ("beta", "run1", False),
+    ]
 
 
 def test_a_stale_kpi_publishes_marked_stale_or_is_held_back(paths, working):
@@ -174,16 +198,22 @@ def test_a_stale_kpi_publishes_marked_stale_or_is_held_back(paths, working):
 
     from orchestration.publication import KpiState
 
-    stale = KpiState(data_as_of=dt.date(2020, 9, 30), stale_reason="x_202010.csv expected by 2020-11-10; latest delivered: 202009")
+    stale = KpiState(
+        data_as_of=dt.date(2020, 9, 30), stale_reason="x_202010.csv expected by 2020-11-10; latest delivered: 202009"
+    )
     publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run1", states={"a": stale})
     assert _log(paths, "is_stale, stale_reason, data_as_of") == [(True, stale.stale_reason, dt.date(2020, 9, 30))]
     assert _read(paths, "select v from marts.alpha") == [(1,)]
     # fresh again: no figure changed, but the file must stop saying stale
-    assert publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run2", states={"a": KpiState()}).wrote_version
+    assert publish(
+        working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run2", states={"a": KpiState()}
+    ).wrote_version
     assert _log(paths, "is_stale, stale_reason") == [(False, None)]
     # with stale_blocks, new figures of a stale KPI are held back and the log says why
     working.execute("create or replace table marts.alpha as select 2 as v")
-    held = publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run3", states={"a": stale}, stale_blocks=True)
+    held = publish(
+        working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run3", states={"a": stale}, stale_blocks=True
+    )
     assert held.fresh == () and _read(paths, "select v from marts.alpha") == [(1,)]
     [(passed, failures, is_stale)] = _log(paths, "latest_attempt_passed, latest_attempt_failures, is_stale")
     assert (passed, is_stale) == (False, True) and failures == f"stale: {stale.stale_reason}"
@@ -221,14 +251,21 @@ def test_failing_collection_check_holds_back_only_the_employer_marts(landed, run
     log = {
         mart: (version, passed, failures)
         for mart, version, passed, failures in query(
-            landed.published_db, "select mart, version_run_id, latest_attempt_passed, latest_attempt_failures from marts.publication_log"
+            landed.published_db,
+            "select mart, version_run_id, latest_attempt_passed, latest_attempt_failures from marts.publication_log",
         )
     }
     for mart in ("employer_collection", "delinquent_establishments", "employer_reconciliation"):
         version, passed, failures = log[mart]
         assert (version, passed) == (first.run_id, False), mart
         assert "marts/employer_reconciliation: published_figures_reproduced" in failures
-    for mart in ("call_center_monthly", "call_center_reconciliation", "np_payment_rate", "np_insured_persons", "np_payment_rate_reconciliation"):
+    for mart in (
+        "call_center_monthly",
+        "call_center_reconciliation",
+        "np_payment_rate",
+        "np_insured_persons",
+        "np_payment_rate_reconciliation",
+    ):
         assert log[mart] == (first.run_id, True, None), mart  # unchanged: still the first night's version
     # Analysts still read the last good collection figures; the old file was never touched.
     sql = "select * from marts.employer_collection order by as_of, insurance_name_ja"
@@ -279,7 +316,9 @@ def test_published_versions_are_read_only_files(paths, working):
     assert outcome.startswith("IOException") and "Permission denied" in outcome, outcome
     # ... so read-only readers are never locked out by one
     assert _open_as_analyst(paths.published_db, read_only=True) == "opened"
-    assert query(paths.published_db, "select count(*) from information_schema.tables where table_name = 'scribble'") == [(0,)]
+    assert query(
+        paths.published_db, "select count(*) from information_schema.tables where table_name = 'scribble'"
+    ) == [(0,)]
 
 
 def test_an_interrupted_publication_leaves_nothing_the_next_one_keeps(paths, working):
@@ -311,16 +350,23 @@ def test_a_rollback_repoints_the_published_database_logs_it_and_holds_until_the_
     assert paths.published_db.resolve() == made and made.name.endswith("_rollback.duckdb") and bad.exists()
     assert made.stat().st_mode & 0o777 == 0o444
     assert _read(paths, "select (select v from marts.alpha), (select v from marts.beta)") == [(1, 10)]
-    log = _log(paths, "mart, version_run_id, rolled_back_from, rolled_back_to, rollback_reason, rolled_back_at is not null")
-    assert log == [("alpha", "run1", bad.name, good.name, "alpha double-counted in run2", True),
-                   ("beta", "run1", bad.name, good.name, "alpha double-counted in run2", True)]
+    log = _log(
+        paths, "mart, version_run_id, rolled_back_from, rolled_back_to, rollback_reason, rolled_back_at is not null"
+    )
+    assert log == [
+        ("alpha", "run1", bad.name, good.name, "alpha double-counted in run2", True),
+        ("beta", "run1", bad.name, good.name, "alpha double-counted in run2", True),
+    ]
 
     # a quiet night does not publish the withdrawn figures again; beta's new figures do publish
     working.execute("create or replace table marts.beta as select 11 as v")
     publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run3")
     publish(working, paths, "b", ["beta"], {"beta": ("b", Attempt(2))}, "run3")
     assert _read(paths, "select (select v from marts.alpha), (select v from marts.beta)") == [(1, 11)]
-    assert _log(paths, "mart, version_run_id, rolled_back_to is not null") == [("alpha", "run1", True), ("beta", "run3", False)]
+    assert _log(paths, "mart, version_run_id, rolled_back_to is not null") == [
+        ("alpha", "run1", True),
+        ("beta", "run3", False),
+    ]
     # alpha's figures, corrected, are news again
     working.execute("create or replace table marts.alpha as select 3 as v")
     publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run4")
@@ -364,8 +410,9 @@ def test_each_version_shows_the_docs_site_of_what_it_holds(paths, working, tmp_p
     shutil.copytree(DBT_PROJECT_DIR, broken, ignore=shutil.ignore_patterns("target", "logs"))
     (broken / "models" / "broken.sql").write_text("select {{ nonsense( }}", encoding="utf-8")
     working.execute("create or replace table marts.alpha as select 4 as v, 'y' as w, 1 as z")
-    fourth = publish(working, paths, "a", ["alpha"], {}, "run4", keep=2,
-                     site=functools.partial(site, project_dir=broken)).path
+    fourth = publish(
+        working, paths, "a", ["alpha"], {}, "run4", keep=2, site=functools.partial(site, project_dir=broken)
+    ).path
     assert paths.published_db.resolve() == fourth and _read(paths, "select z from marts.alpha") == [(1,)]
     assert not versions.site_of(fourth).exists() and link.resolve() == versions.site_of(made)
     [warning] = warnings

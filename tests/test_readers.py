@@ -63,12 +63,16 @@ def test_iconv_maps_every_cp932_code_exactly_as_python(tmp_path):
     refused_by_iconv = [b"\x80", b"\xa0", b"\xfd", b"\xfe", b"\xff"]
     mapped = [c for c in valid if c not in refused_by_iconv]
     table = b"\n".join(mapped)
-    out = subprocess.run(["iconv", "-f", ICONV_NAMES["cp932"], "-t", "UTF-8"], input=table, capture_output=True, check=True).stdout
+    out = subprocess.run(
+        ["iconv", "-f", ICONV_NAMES["cp932"], "-t", "UTF-8"], input=table, capture_output=True, check=True
+    ).stdout
     assert out.decode("utf-8") == table.decode("cp932")
     assert len(mapped) > 9000
     for code in refused_by_iconv + invalid[:: max(1, len(invalid) // 200)]:
         line = b"\n" + code + b"\n"  # a line feed is never a trail byte
-        refused = subprocess.run(["iconv", "-f", ICONV_NAMES["cp932"], "-t", "UTF-8"], input=line, capture_output=True, check=False)
+        refused = subprocess.run(
+            ["iconv", "-f", ICONV_NAMES["cp932"], "-t", "UTF-8"], input=line, capture_output=True, check=False
+        )
         assert refused.returncode != 0, code.hex()
         if code not in refused_by_iconv:
             with pytest.raises(UnicodeDecodeError):
@@ -98,7 +102,9 @@ def test_cp932_file_is_transcoded_with_its_hash_and_line_count(tmp_path):
     assert decoded.header == "基礎年金番号,処理年月"
 
 
-@pytest.mark.parametrize("data", [b"", b"h", b"h\n", b"h\r\n1\r\n2", b"h\n1\n2\n", b"\xef\xbb\xbfh,i\n" + b"1,2\n" * 3_000_000])
+@pytest.mark.parametrize(
+    "data", [b"", b"h", b"h\n", b"h\r\n1\r\n2", b"h\n1\n2\n", b"\xef\xbb\xbfh,i\n" + b"1,2\n" * 3_000_000]
+)
 def test_fingerprint_reads_in_chunks_what_a_whole_read_sees(tmp_path, data):
     path = tmp_path / "a.csv"
     path.write_bytes(data)
@@ -125,7 +131,11 @@ def test_files_without_blanks_or_quotes_are_marked_plain_on_every_path(tmp_path,
     cp932.write_bytes(text.encode("cp932"))
     refused = tmp_path / "r.csv"  # an invalid sequence: iconv refuses it, Python decodes and rejects its line
     refused.write_bytes(text.encode("cp932") + b"2,\x82\xff\n")
-    decoded = [fingerprint(utf8), decode_file(utf8, "utf-8", tmp_path / "s"), decode_file(cp932, "cp932", tmp_path / "s"),
-               decode_file(refused, "cp932", tmp_path / "s")]
+    decoded = [
+        fingerprint(utf8),
+        decode_file(utf8, "utf-8", tmp_path / "s"),
+        decode_file(cp932, "cp932", tmp_path / "s"),
+        decode_file(refused, "cp932", tmp_path / "s"),
+    ]
     assert decoded[3].rejects  # it did take the Python path
     assert [d.plain_fields for d in decoded] == [plain] * 4

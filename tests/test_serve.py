@@ -25,13 +25,17 @@ from tests.postgres import PostgresServer
 from tests.smtp import free_port, text
 from tests.waiting import wait_until
 
+pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
+
+
 BIN = Path(sys.executable).parent
 SENSORS = {"landing_sensor", "dead_run_reaper", "alert_on_run_failure", "alert_on_run_success"}
 
 
 def _graphql(base: str, query: str) -> dict:
-    request = urllib.request.Request(f"{base}/graphql", data=json.dumps({"query": query}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base}/graphql", data=json.dumps({"query": query}).encode(), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)["data"]
 
@@ -62,7 +66,8 @@ def postgres():
 
 
 def test_serve_runs_the_webserver_and_daemon_on_postgres_and_a_landing_batch_is_one_run(
-        paths, generated_call_center, generated_national_pension, generated_employer, postgres, smtp, tmp_path):
+    paths, generated_call_center, generated_national_pension, generated_employer, postgres, smtp, tmp_path
+):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -78,18 +83,30 @@ def test_serve_runs_the_webserver_and_daemon_on_postgres_and_a_landing_batch_is_
         "WAREHOUSE_BUSINESS_DATE": "2020-11-11",
     }
     log = (tmp_path / "serve.log").open("wb")
-    serve = subprocess.Popen([sys.executable, "-m", "orchestration.serve"], cwd=REPO_ROOT, env=env,
-                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.serve"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         wait_until(lambda: _up(base), 180, "dagster-webserver to answer")
         assert "postgres" in (Path(env["DAGSTER_HOME"]) / "dagster.yaml").read_text()
         # The sensor's first evaluation only notes what lies in landing (here: nothing); wait for it.
-        wait_until(lambda: postgres.query("select count(*) from job_ticks where tick_body like '%%landing_sensor%%'")[0][0], 120,
-              "the landing sensor's first tick")
+        wait_until(
+            lambda: postgres.query("select count(*) from job_ticks where tick_body like '%%landing_sensor%%'")[0][0],
+            120,
+            "the landing sensor's first tick",
+        )
         assert _runs(postgres) == []
 
-        deliveries = ((generated_call_center, "call_center"), (generated_national_pension, "national_pension"),
-                      (generated_employer, "employer"))
+        deliveries = (
+            (generated_call_center, "call_center"),
+            (generated_national_pension, "national_pension"),
+            (generated_employer, "employer"),
+        )
         for generated, source in deliveries:
             _copy_in(generated, paths.landing_dir(source))
         delivered = sum(len(list(generated.iterdir())) for generated, _ in deliveries)
@@ -98,33 +115,56 @@ def test_serve_runs_the_webserver_and_daemon_on_postgres_and_a_landing_batch_is_
         wait_until(lambda: _runs(postgres)[0][2] in ("SUCCESS", "FAILURE"), 900, "the run to finish", poll=2)
         assert _runs(postgres)[0][2] == "SUCCESS"
         tags = dict(postgres.query("select key, value from run_tags where run_id = %s", (run_id,)))
-        assert tags["dagster/sensor_name"] == "landing_sensor" and tags["warehouse/landed-files"].startswith(f"{delivered}: ")
+        assert tags["dagster/sensor_name"] == "landing_sensor" and tags["warehouse/landed-files"].startswith(
+            f"{delivered}: "
+        )
 
         # The alerts, sent by the daemon's sensor: one per stale source, each naming the run and its page.
         mails = smtp.mailbox.wait(4, timeout=180)
         subjects = sorted(m["Subject"] for m in mails)
-        assert subjects == sorted(f"[pension warehouse] source stale: {s}" for s in (
-            "call_center/calls", "national_pension/premium_ledger", "employer/establishments", "employer/contributions"))
+        assert subjects == sorted(
+            f"[pension warehouse] source stale: {s}"
+            for s in (
+                "call_center/calls",
+                "national_pension/premium_ledger",
+                "employer/establishments",
+                "employer/contributions",
+            )
+        )
         assert all(f"Open it: {base}/runs/{run_id}" in text(m) for m in mails)
 
         # The check results, read back from PostgreSQL.
-        checks = dict(postgres.query(
-            "select asset_key || ' ' || check_name, execution_status from asset_check_executions where run_id = %s", (run_id,)))
+        checks = dict(
+            postgres.query(
+                "select asset_key || ' ' || check_name, execution_status from asset_check_executions where run_id = %s",
+                (run_id,),
+            )
+        )
         assert checks['["marts", "call_center_reconciliation"] published_figures_reproduced'] == "SUCCEEDED"
         assert checks['["raw", "national_pension__premium_ledger"] freshness'] == "FAILED"  # a warning: overdue
         assert len(checks) > 100
 
         # A further sensor tick, the files unchanged: still exactly one run.
         ticks = postgres.query("select count(*) from job_ticks where tick_body like '%%landing_sensor%%'")[0][0]
-        wait_until(lambda: postgres.query("select count(*) from job_ticks where tick_body like '%%landing_sensor%%'")[0][0] > ticks,
-              120, "another landing sensor tick")
+        wait_until(
+            lambda: (
+                postgres.query("select count(*) from job_ticks where tick_body like '%%landing_sensor%%'")[0][0] > ticks
+            ),
+            120,
+            "another landing sensor tick",
+        )
         assert len(_runs(postgres)) == 1
 
         # What the UI shows: the schedule and the sensors running, the run history, the instance on PostgreSQL.
-        repository = _graphql(base, """{ repositoryOrError(repositorySelector: {repositoryLocationName: "pension_warehouse",
+        repository = _graphql(
+            base,
+            """{ repositoryOrError(repositorySelector: {repositoryLocationName: "pension_warehouse",
             repositoryName: "__repository__"}) { ... on Repository { sensors { name sensorState { status } }
-            schedules { name scheduleState { status } } } } }""")["repositoryOrError"]
-        assert {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]} == dict.fromkeys(SENSORS, "RUNNING")
+            schedules { name scheduleState { status } } } } }""",
+        )["repositoryOrError"]
+        assert {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]} == dict.fromkeys(
+            SENSORS, "RUNNING"
+        )
         assert repository["schedules"] == [{"name": "nightly_refresh_schedule", "scheduleState": {"status": "RUNNING"}}]
         assert "PostgresRunStorage" in _graphql(base, "{ instance { info } }")["instance"]["info"]
         with chromium_context() as browser:
@@ -133,10 +173,14 @@ def test_serve_runs_the_webserver_and_daemon_on_postgres_and_a_landing_batch_is_
             assert all(name in shown for name in [*SENSORS, "nightly_refresh_schedule"])
             runs = screenshot_page(browser, f"{base}/runs", "serve_runs", run_id[:8])
             assert "landing_sensor" in runs.inner_text("body")
-            config = screenshot_page(browser, f"{base}/deployment/config", "serve_instance_config", "PostgresRunStorage")
+            config = screenshot_page(
+                browser, f"{base}/deployment/config", "serve_instance_config", "PostgresRunStorage"
+            )
             shown = config.inner_text("body")
-            assert all(f"{kind}: Postgres{kind.title().replace('_', '')}" in shown
-                       for kind in ("run_storage", "event_log_storage", "schedule_storage"))
+            assert all(
+                f"{kind}: Postgres{kind.title().replace('_', '')}" in shown
+                for kind in ("run_storage", "event_log_storage", "schedule_storage")
+            )
     finally:
         serve.send_signal(signal.SIGTERM)
         code = serve.wait(timeout=120)

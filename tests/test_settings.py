@@ -21,7 +21,10 @@ def test_every_setting_has_one_default_and_every_default_is_a_setting():
         if path.parts[len(REPO_ROOT.parts)] in (".venv", "data", "tests") or path.name == "settings.py":
             continue
         text = path.read_text(encoding="utf-8")
-        readers += [f"{path.relative_to(REPO_ROOT)}: {m}" for m in re.findall(r"(?:environ\.get|environ\[|getenv)\(?\s*[\"']WAREHOUSE_\w+", text)]
+        readers += [
+            f"{path.relative_to(REPO_ROOT)}: {m}"
+            for m in re.findall(r"(?:environ\.get|environ\[|getenv)\(?\s*[\"']WAREHOUSE_\w+", text)
+        ]
     assert readers == []
 
 
@@ -34,13 +37,20 @@ def test_the_environment_wins_over_the_defaults_and_relative_paths_are_the_repos
     assert Settings.from_env({}).business_date is None and Settings.from_env({}).alert_urls == ()
 
 
-@pytest.mark.parametrize(("name", "value", "message"), [
-    ("WAREHOUSE_SCALE", "one", "WAREHOUSE_SCALE='one': expected a number"),
-    ("WAREHOUSE_SEED", "1.5", "WAREHOUSE_SEED='1.5': expected an integer"),
-    ("WAREHOUSE_STALE_BLOCKS", "yes", "WAREHOUSE_STALE_BLOCKS='yes': expected true or false"),
-    ("WAREHOUSE_BUSINESS_DATE", "2020/11/01", "WAREHOUSE_BUSINESS_DATE='2020/11/01': expected YYYY-MM-DD, or blank for today"),
-    ("WAREHOUSE_DATA_DIR", " ", "WAREHOUSE_DATA_DIR is blank"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("WAREHOUSE_SCALE", "one", "WAREHOUSE_SCALE='one': expected a number"),
+        ("WAREHOUSE_SEED", "1.5", "WAREHOUSE_SEED='1.5': expected an integer"),
+        ("WAREHOUSE_STALE_BLOCKS", "yes", "WAREHOUSE_STALE_BLOCKS='yes': expected true or false"),
+        (
+            "WAREHOUSE_BUSINESS_DATE",
+            "2020/11/01",
+            "WAREHOUSE_BUSINESS_DATE='2020/11/01': expected YYYY-MM-DD, or blank for today",
+        ),
+        ("WAREHOUSE_DATA_DIR", " ", "WAREHOUSE_DATA_DIR is blank"),
+    ],
+)
 def test_a_bad_value_names_its_variable_and_what_it_expects(name, value, message):
     with pytest.raises(SettingError) as raised:
         Settings.from_env({name: value})
@@ -49,19 +59,24 @@ def test_a_bad_value_names_its_variable_and_what_it_expects(name, value, message
 
 def test_the_resource_parses_its_fields_as_the_settings_do(tmp_path):
     resource = WarehouseResource(data_dir=str(tmp_path), scale="0.25", stale_blocks="true")
-    assert resource.settings == Settings.from_env({"WAREHOUSE_DATA_DIR": str(tmp_path), "WAREHOUSE_SCALE": "0.25",
-                                                    "WAREHOUSE_STALE_BLOCKS": "true"})
+    assert resource.settings == Settings.from_env(
+        {"WAREHOUSE_DATA_DIR": str(tmp_path), "WAREHOUSE_SCALE": "0.25", "WAREHOUSE_STALE_BLOCKS": "true"}
+    )
     assert (resource.scale_value, resource.stale_blocks_value, resource.settle_seconds_value) == (
-        0.25, True, float(defaults()["WAREHOUSE_SETTLE_SECONDS"]))
+        0.25,
+        True,
+        float(defaults()["WAREHOUSE_SETTLE_SECONDS"]),
+    )
     assert resource.dbt_vars() == resource.settings.dbt_vars()
     with pytest.raises(SettingError, match="WAREHOUSE_MAX_REJECT_RATE='lots'"):
-        WarehouseResource(data_dir=str(tmp_path), max_reject_rate="lots").max_reject_rate_value
+        _ = WarehouseResource(data_dir=str(tmp_path), max_reject_rate="lots").max_reject_rate_value
 
 
 def test_the_command_prints_the_settings_but_never_a_secret_url():
     env = {"PATH": "/usr/bin", "WAREHOUSE_DAGSTER_PG_URL": "postgresql://u:hunter2@h/db", "WAREHOUSE_SCALE": "0.02"}
-    shown = subprocess.run([sys.executable, "-m", "config.settings"], cwd=REPO_ROOT, env=env, capture_output=True,
-                           text=True, check=True).stdout
+    shown = subprocess.run(
+        [sys.executable, "-m", "config.settings"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
     assert "WAREHOUSE_SCALE=0.02" in shown and "hunter2" not in shown
     assert "WAREHOUSE_DAGSTER_PG_URL=(set; not shown" in shown
     assert DEFAULTS_FILE.name == "defaults.env"

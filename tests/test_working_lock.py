@@ -12,10 +12,15 @@ import pytest
 
 from orchestration import working_lock
 
+pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
+
 
 def _hold(path, seconds: float) -> subprocess.Popen:
     """Another process with a read-only connection on ``path`` (an analyst's notebook, say) for ``seconds``."""
-    code = f"import duckdb, sys, time\ncon = duckdb.connect({str(path)!r}, read_only=True)\nprint('held', flush=True)\ntime.sleep({seconds})\n"
+    code = (
+        f"import duckdb, sys, time\ncon = duckdb.connect({str(path)!r}, read_only=True)\n"
+        f"print('held', flush=True)\ntime.sleep({seconds})\n"
+    )
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     return holder
@@ -28,8 +33,9 @@ def test_a_lock_is_waited_out_and_its_holder_named(tmp_path):
     messages = []
     started = time.monotonic()
     try:
-        con = working_lock.connect(path, read_only=False, config={}, wait_seconds=60, published=tmp_path / "p.duckdb",
-                                   log=messages.append)
+        con = working_lock.connect(
+            path, read_only=False, config={}, wait_seconds=60, published=tmp_path / "p.duckdb", log=messages.append
+        )
         con.close()
     finally:
         holder.wait()
@@ -54,7 +60,9 @@ def test_a_lock_that_outlasts_the_wait_fails_with_what_to_do(tmp_path):
     assert not raised.value.allow_retries  # it has waited already
 
 
-def test_the_nightly_run_waits_for_a_foreign_lock_and_fails_clearly_when_it_outlasts_the_wait(landed, run_nightly, instance, monkeypatch):
+def test_the_nightly_run_waits_for_a_foreign_lock_and_fails_clearly_when_it_outlasts_the_wait(
+    landed, run_nightly, instance, monkeypatch
+):
     assert run_nightly().success
     # An analyst's read-only connection on the working database for a few seconds: the night waits it out.
     holder = _hold(landed.working_db, 4)
@@ -63,7 +71,11 @@ def test_the_nightly_run_waits_for_a_foreign_lock_and_fails_clearly_when_it_outl
     finally:
         holder.wait()
     assert waited.success
-    said = [r.user_message for r in instance.all_logs(waited.run_id) if "working database locked by" in (r.user_message or "")]
+    said = [
+        r.user_message
+        for r in instance.all_logs(waited.run_id)
+        if "working database locked by" in (r.user_message or "")
+    ]
     assert said and f"PID {holder.pid}" in said[0]
     # ... and for longer than the pipeline may wait: the steps fail with the documented message, not retried.
     monkeypatch.setenv("WAREHOUSE_LOCK_WAIT_SECONDS", "2")

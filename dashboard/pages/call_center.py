@@ -16,7 +16,9 @@ widgets.banner()
 dials = data.frame("select distinct dial_code, dial_name_ja from marts.call_center_monthly order by dial_code")
 names = dict(dials.iter_rows())
 left, right = st.columns(2)
-dial = left.selectbox("ダイヤル Dial", [None, *names], format_func=lambda code: "全体 All dials" if code is None else names[code])
+dial = left.selectbox(
+    "ダイヤル Dial", [None, *names], format_func=lambda code: "全体 All dials" if code is None else names[code]
+)
 years = right.multiselect("年度 Fiscal year", [2019, 2020], default=[2019, 2020])
 
 monthly = data.frame(queries.CALL_CENTER_MONTHLY, dial).filter(pl.col("fiscal_year").is_in(years))
@@ -34,23 +36,45 @@ widgets.download(by_period, "call_center_periods")
 
 st.subheader("月別 応答率 Answer rate by month")
 table = monthly.with_columns(月=pl.col("calendar_month").cast(pl.Utf8) + "月").pivot(
-    on="fiscal_year", index="月", values=["calls_offered", "calls_answered", "answer_rate"])
-chart = alt.Chart(monthly.with_columns(
-    年度=pl.col("fiscal_year").cast(pl.Utf8) + "年度", 月=pl.col("calendar_month").cast(pl.Utf8) + "月",
-    応答率=pl.col("answer_rate") * 100)).mark_line(point=True).encode(
-    x=alt.X("月:N", sort=[f"{m}月" for m in FISCAL_MONTHS], title="月 month"),
-    y=alt.Y("応答率:Q", title="応答率 answer rate (%)", scale=alt.Scale(zero=False)),
-    color=alt.Color("年度:N", title="年度 fiscal year"))
+    on="fiscal_year", index="月", values=["calls_offered", "calls_answered", "answer_rate"]
+)
+chart = (
+    alt.Chart(
+        monthly.with_columns(
+            年度=pl.col("fiscal_year").cast(pl.Utf8) + "年度",
+            月=pl.col("calendar_month").cast(pl.Utf8) + "月",
+            応答率=pl.col("answer_rate") * 100,
+        )
+    )
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("月:N", sort=[f"{m}月" for m in FISCAL_MONTHS], title="月 month"),
+        y=alt.Y("応答率:Q", title="応答率 answer rate (%)", scale=alt.Scale(zero=False)),
+        color=alt.Color("年度:N", title="年度 fiscal year"),
+    )
+)
 st.altair_chart(chart, width="stretch")
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(c, format="percent") for c in table.columns if "answer_rate" in c})
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={c: st.column_config.NumberColumn(c, format="percent") for c in table.columns if "answer_rate" in c},
+)
 widgets.download(table, "call_center_monthly")
 
 st.subheader("ダイヤル別 応答率（4～10月） Answer rate by dial, April–October")
-by_dial = data.frame(queries.CALL_CENTER_BY_DIAL).pivot(on="fiscal_year", index=["dial_code", "dial_name_ja"], values="answer_rate")
+by_dial = data.frame(queries.CALL_CENTER_BY_DIAL).pivot(
+    on="fiscal_year", index=["dial_code", "dial_name_ja"], values="answer_rate"
+)
 by_dial = by_dial.with_columns(yoy_points=widgets.yoy_points("2020", "2019"))
-st.dataframe(by_dial, hide_index=True, width="stretch",
-             column_config={"2019": st.column_config.NumberColumn("2019年度", format="percent"),
-                            "2020": st.column_config.NumberColumn("2020年度", format="percent"),
-                            "yoy_points": st.column_config.NumberColumn("増減 points", format="%+.1f")})
+st.dataframe(
+    by_dial,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "2019": st.column_config.NumberColumn("2019年度", format="percent"),
+        "2020": st.column_config.NumberColumn("2020年度", format="percent"),
+        "yoy_points": st.column_config.NumberColumn("増減 points", format="%+.1f"),
+    },
+)
 widgets.download(by_dial, "call_center_by_dial")

@@ -15,7 +15,8 @@ widgets.banner()
 
 collection = data.frame(queries.EMPLOYER_COLLECTION).with_columns(
     月末=pl.col("fiscal_month_index").replace_strict(dict(enumerate(MONTH_ENDS)), return_dtype=pl.Utf8),
-    年度=pl.col("fiscal_year").cast(pl.Utf8) + "年度")
+    年度=pl.col("fiscal_year").cast(pl.Utf8) + "年度",
+)
 left, right = st.columns(2)
 # the largest first (厚生年金保険, which the report leads with)
 by_size = collection.group_by("insurance_name_ja").agg(pl.col("arrears_oku").max()).sort("arrears_oku", descending=True)
@@ -28,16 +29,23 @@ if september:
     row = september[0]
     first, second, third = st.columns(3)
     first.metric(f"{insurance} 収納率 2020年9月末", widgets.percent(row["collection_rate"]))
-    second.metric("納付猶予の特例分を除く Without the special deferral", widgets.percent(row["collection_rate_excl_deferral"]))
+    second.metric(
+        "納付猶予の特例分を除く Without the special deferral", widgets.percent(row["collection_rate_excl_deferral"])
+    )
     third.metric("納付猶予（特例）許可中 Deferred", f"{row['deferred_oku']:,.1f} 億円")
 
 
 def by_year(measure: str, title: str, scale: float = 1.0):
     points = shown.with_columns(value=pl.col(measure) * scale)
-    return alt.Chart(points).mark_line(point=True).encode(
-        x=alt.X("月末:N", sort=MONTH_ENDS, title="月末 month end"),
-        y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=False)),
-        color=alt.Color("年度:N", title="年度 fiscal year"))
+    return (
+        alt.Chart(points)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("月末:N", sort=MONTH_ENDS, title="月末 month end"),
+            y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=False)),
+            color=alt.Color("年度:N", title="年度 fiscal year"),
+        )
+    )
 
 
 left, right = st.columns(2)
@@ -47,18 +55,38 @@ with left:
 with right:
     st.subheader("収納未済額 Arrears (億円)")
     st.altair_chart(by_year("arrears_oku", "収納未済額 (億円)"), width="stretch")
-table = shown.select("fiscal_year", "as_of", "insurance_name_ja", "collection_rate", "collection_rate_excl_deferral",
-                     "arrears_oku", "deferred_oku")
-st.dataframe(table, hide_index=True, width="stretch", column_config={
-    "collection_rate": st.column_config.NumberColumn("収納率", format="percent"),
-    "collection_rate_excl_deferral": st.column_config.NumberColumn("特例分を除く収納率", format="percent"),
-    "arrears_oku": st.column_config.NumberColumn("収納未済額 (億円)", format="%.1f"),
-    "deferred_oku": st.column_config.NumberColumn("納付猶予 (億円)", format="%.1f")})
+table = shown.select(
+    "fiscal_year",
+    "as_of",
+    "insurance_name_ja",
+    "collection_rate",
+    "collection_rate_excl_deferral",
+    "arrears_oku",
+    "deferred_oku",
+)
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "collection_rate": st.column_config.NumberColumn("収納率", format="percent"),
+        "collection_rate_excl_deferral": st.column_config.NumberColumn("特例分を除く収納率", format="percent"),
+        "arrears_oku": st.column_config.NumberColumn("収納未済額 (億円)", format="%.1f"),
+        "deferred_oku": st.column_config.NumberColumn("納付猶予 (億円)", format="%.1f"),
+    },
+)
 widgets.download(table, "employer_collection")
 
 st.subheader("滞納事業所数 Delinquent establishments")
 delinquent = data.frame(queries.DELINQUENT_ESTABLISHMENTS)
-st.dataframe(delinquent, hide_index=True, width="stretch", column_config={
-    "covered_establishments": "適用事業所数 covered", "delinquent_establishments": "滞納事業所数 delinquent",
-    "delinquent_share": st.column_config.NumberColumn("滞納割合 share", format="percent")})
+st.dataframe(
+    delinquent,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "covered_establishments": "適用事業所数 covered",
+        "delinquent_establishments": "滞納事業所数 delinquent",
+        "delinquent_share": st.column_config.NumberColumn("滞納割合 share", format="percent"),
+    },
+)
 widgets.download(delinquent, "delinquent_establishments")

@@ -7,7 +7,20 @@ import streamlit as st
 from analytics import queries
 from dashboard import data, widgets
 
-MONTH_ENDS = ["5月末", "6月末", "7月末", "8月末", "9月末", "10月末", "11月末", "12月末", "1月末", "2月末", "3月末", "4月末"]
+MONTH_ENDS = [
+    "5月末",
+    "6月末",
+    "7月末",
+    "8月末",
+    "9月末",
+    "10月末",
+    "11月末",
+    "12月末",
+    "1月末",
+    "2月末",
+    "3月末",
+    "4月末",
+]
 
 st.title("国民年金保険料 納付率")
 st.caption("National Pension premium payment rate (納付率 = months paid / months due)")
@@ -15,36 +28,61 @@ widgets.banner()
 
 prefectures = data.frame("select distinct prefecture_code, prefecture_name_ja from marts.np_payment_rate order by 1")
 names = dict(prefectures.iter_rows())
-prefecture = st.selectbox("都道府県 Prefecture", [None, *names], format_func=lambda code: "全国 Nationwide" if code is None else names[code])
+prefecture = st.selectbox(
+    "都道府県 Prefecture", [None, *names], format_func=lambda code: "全国 Nationwide" if code is None else names[code]
+)
 
 st.subheader("納付率（現年度）の推移 Current-year payment rate, month end by month end")
 curve = data.frame(queries.NP_CURVE, prefecture).with_columns(
     月末=pl.col("months_after_may").replace_strict(dict(enumerate(MONTH_ENDS)), return_dtype=pl.Utf8),
-    年度=pl.col("premium_fiscal_year").cast(pl.Utf8) + "年度分")
-st.altair_chart(alt.Chart(curve.with_columns(納付率=pl.col("payment_rate") * 100)).mark_line(point=True).encode(
-    x=alt.X("月末:N", sort=MONTH_ENDS, title="月末 month end"),
-    y=alt.Y("納付率:Q", title="納付率 payment rate (%)", scale=alt.Scale(zero=False)),
-    color=alt.Color("年度:N", title="年度 premium year")), width="stretch")
+    年度=pl.col("premium_fiscal_year").cast(pl.Utf8) + "年度分",
+)
+st.altair_chart(
+    alt.Chart(curve.with_columns(納付率=pl.col("payment_rate") * 100))
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("月末:N", sort=MONTH_ENDS, title="月末 month end"),
+        y=alt.Y("納付率:Q", title="納付率 payment rate (%)", scale=alt.Scale(zero=False)),
+        color=alt.Color("年度:N", title="年度 premium year"),
+    ),
+    width="stretch",
+)
 table = curve.pivot(on="premium_fiscal_year", index="月末", values="payment_rate")
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(f"{c}年度", format="percent") for c in ("2019", "2020")})
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={c: st.column_config.NumberColumn(f"{c}年度", format="percent") for c in ("2019", "2020")},
+)
 widgets.download(table, "np_current_year_curve")
 
 st.subheader("現年度・過年度１年目・最終納付率 Current-year, past-year and final rates (全国 nationwide)")
 kinds = data.frame(queries.NP_RATES_BY_KIND).pivot(on="kind", index="premium_fiscal_year", values="payment_rate")
-st.dataframe(kinds, hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(c, format="percent") for c in kinds.columns[1:]})
+st.dataframe(
+    kinds,
+    hide_index=True,
+    width="stretch",
+    column_config={c: st.column_config.NumberColumn(c, format="percent") for c in kinds.columns[1:]},
+)
 widgets.download(kinds, "np_rates_by_kind")
 
 st.subheader("都道府県別 納付率 Prefecture ranking (2019年度 現年度納付率)")
 chosen = st.multiselect("都道府県を絞る Show only", list(names.values()))
 ranking = data.frame(queries.NP_PREFECTURE_RANKING).select(
-    "rank", "prefecture_name_ja", "fy2019_current_year", "fy2020_at_september", "change_points")
+    "rank", "prefecture_name_ja", "fy2019_current_year", "fy2020_at_september", "change_points"
+)
 if chosen:
     ranking = ranking.filter(pl.col("prefecture_name_ja").is_in(chosen))
-st.dataframe(ranking, hide_index=True, width="stretch", column_config={
-    "rank": "順位 rank", "prefecture_name_ja": "都道府県 prefecture",
-    "fy2019_current_year": st.column_config.NumberColumn("2019年度 現年度", format="percent"),
-    "fy2020_at_september": st.column_config.NumberColumn("2020年9月末", format="percent"),
-    "change_points": st.column_config.NumberColumn("対前年同期 points", format="%+.1f")})
+st.dataframe(
+    ranking,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "rank": "順位 rank",
+        "prefecture_name_ja": "都道府県 prefecture",
+        "fy2019_current_year": st.column_config.NumberColumn("2019年度 現年度", format="percent"),
+        "fy2020_at_september": st.column_config.NumberColumn("2020年9月末", format="percent"),
+        "change_points": st.column_config.NumberColumn("対前年同期 points", format="%+.1f"),
+    },
+)
 widgets.download(ranking, "np_prefecture_ranking")

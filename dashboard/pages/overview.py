@@ -7,9 +7,24 @@ from dashboard import data, widgets
 
 # (KPI, the report's figure it leads with, label, English subtitle)
 HEADLINES = (
-    ("call_center", "cc_fy2020_apr_oct_rate_monthly_table", "応答率 2020年度 4～10月", "Call-center answer rate, April–October FY2020"),
-    ("national_pension", "np_fy2019_current", "現年度納付率 2019年度", "National Pension current-year payment rate, FY2019"),
-    ("employer", "ec_pension_202009_rate", "厚生年金保険 収納率 2020年9月末", "Employees' pension collection rate, end of September 2020"),
+    (
+        "call_center",
+        "cc_fy2020_apr_oct_rate_monthly_table",
+        "応答率 2020年度 4～10月",
+        "Call-center answer rate, April–October FY2020",
+    ),
+    (
+        "national_pension",
+        "np_fy2019_current",
+        "現年度納付率 2019年度",
+        "National Pension current-year payment rate, FY2019",
+    ),
+    (
+        "employer",
+        "ec_pension_202009_rate",
+        "厚生年金保険 収納率 2020年9月末",
+        "Employees' pension collection rate, end of September 2020",
+    ),
 )
 STATUS_JA = {"match": "一致 match", "known_discrepancy": "既知の相違 known discrepancy", "mismatch": "不一致 MISMATCH"}
 

@@ -54,28 +54,39 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
     landing_dir.mkdir(parents=True, exist_ok=True)
     figures = Figures.load()
     r, timeline = roles(figures, scale)
-    prefectures = pl.read_csv(seed_csv("prefectures"), schema_overrides={"prefecture_code": pl.Utf8}).with_columns(
-        hi=pl.col("population_2020_thousands").cum_sum() / pl.col("population_2020_thousands").sum()
-    ).with_columns(lo=pl.col("hi").shift(1, fill_value=0.0))
+    prefectures = (
+        pl.read_csv(seed_csv("prefectures"), schema_overrides={"prefecture_code": pl.Utf8})
+        .with_columns(hi=pl.col("population_2020_thousands").cum_sum() / pl.col("population_2020_thousands").sum())
+        .with_columns(lo=pl.col("hi").shift(1, fill_value=0.0))
+    )
     written: list[Path] = []
-    with tempfile.TemporaryDirectory(dir=landing_dir.parent, prefix=".employer_generate_") as tmp, generator_database(Path(tmp)) as con:
+    with (
+        tempfile.TemporaryDirectory(dir=landing_dir.parent, prefix=".employer_generate_") as tmp,
+        generator_database(Path(tmp)) as con,
+    ):
         con.execute(wareki_print_macros())
-        for name, frame in [("timeline", timeline), ("prefecture_bands", prefectures), ("targets", group_targets(figures, scale))]:
+        for name, frame in [
+            ("timeline", timeline),
+            ("prefecture_bands", prefectures),
+            ("targets", group_targets(figures, scale)),
+        ]:
             con.register(f"{name}_frame", frame.to_arrow())
             con.execute(f"create table {name} as select * from {name}_frame")
         con.execute(f"""
             create table opening_starts as
-            select k, openings, {r.initial} + coalesce(sum(openings) over (order by k rows between unbounded preceding and 1 preceding), 0) as first_i
+            select k, openings, {r.initial}
+                + coalesce(sum(openings) over (order by k rows between unbounded preceding and 1 preceding), 0) as first_i
             from timeline;
             create table closing_starts as
-            select k, closures, {r.initial} - coalesce(sum(closures) over (order by k rows between unbounded preceding and 1 preceding), 0) as last_i
+            select k, closures, {r.initial}
+                - coalesce(sum(closures) over (order by k rows between unbounded preceding and 1 preceding), 0) as last_i
             from timeline;
         """)
         con.execute(f"""
             create table establishments as
             select b.*, p.prefecture_code,
                 lpad(((i * 7919 + {seed}) % 100000000)::varchar, 8, '0') as number,
-                p.prefecture_code || lpad(floor({draw(seed, 'i', "'office'")} * 10)::integer::varchar, 2, '0') as office_code
+                p.prefecture_code || lpad(floor({draw(seed, "i", "'office'")} * 10)::integer::varchar, 2, '0') as office_code
             from ({establishments_sql(r, seed)}) b
             join prefecture_bands p on b.prefecture_draw >= p.lo and b.prefecture_draw < p.hi
         """)
@@ -84,9 +95,20 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
         con.execute(f"create table lines as {lines_sql(seed)}")
 
         register = f"""
-            select concat_ws('{EMPLOYER_ESTABLISHMENTS.delimiter}', number, prefecture_code, office_code, case when ship_owner then '船舶' else '一般' end,
+            select concat_ws('{EMPLOYER_ESTABLISHMENTS.delimiter}', number, prefecture_code, office_code,
+                             case when ship_owner then '船舶' else '一般' end,
                              wareki_text(opened_on, 2), wareki_text(closed_on, 2)) as line
             from establishments order by number"""
-        written.append(print_file(con, register, landing_dir / EMPLOYER_ESTABLISHMENTS.name_for(REGISTER_MONTH), EMPLOYER_ESTABLISHMENTS, "\r\n"))
-        written += print_monthly(con, "number, insurance, premium_month", landing_dir, EMPLOYER_CONTRIBUTIONS, "\n", progress)
+        written.append(
+            print_file(
+                con,
+                register,
+                landing_dir / EMPLOYER_ESTABLISHMENTS.name_for(REGISTER_MONTH),
+                EMPLOYER_ESTABLISHMENTS,
+                "\r\n",
+            )
+        )
+        written += print_monthly(
+            con, "number, insurance, premium_month", landing_dir, EMPLOYER_CONTRIBUTIONS, "\n", progress
+        )
     return written

@@ -42,7 +42,8 @@ class Figures(PublishedFigures):
 
     def value(self, measure: str, as_of: str, insurance: str = "") -> float:
         rows = self.frame.filter(
-            (pl.col("measure") == measure) & (pl.col("as_of") == dt.date.fromisoformat(as_of))
+            (pl.col("measure") == measure)
+            & (pl.col("as_of") == dt.date.fromisoformat(as_of))
             & (pl.col("insurance_name_ja") == INSURANCE.get(insurance, ""))
         )
         return float(rows["published_value"][0])
@@ -77,7 +78,11 @@ def solve_flows(figures: Figures, insurance: str, scale: float) -> InsuranceFlow
 
     carry = _yen(flows["carry"], scale)
     collected_carry = [_yen(x, scale) for x in flows["carry_collected"]]
-    written_off = [published("written_off", "2019-09-30"), _yen(flows["written_off_w2"], scale), published("written_off", "2020-09-30")]
+    written_off = [
+        published("written_off", "2019-09-30"),
+        _yen(flows["written_off_w2"], scale),
+        published("written_off", "2020-09-30"),
+    ]
     deferred_total = _yen(figures.value("deferred_oku", "2020-09-30", insurance), scale) if insurance != "seamen" else 0
 
     # FY2019 to September: determined = carry + six months notified; the rest of collections is on time.
@@ -87,13 +92,20 @@ def solve_flows(figures: Figures, insurance: str, scale: float) -> InsuranceFlow
     determined_fy = carry + 2 * notified_h1
     collected_fy = round_half_up(determined_fy * flows["fy2019_rate"] / 100.0)
     unpaid_h2 = notified_h1 - (collected_fy - published("collected", "2019-09-30") - collected_carry[1])
-    carry_fy2020 = carry - collected_carry[0] - collected_carry[1] - written_off[0] - written_off[1] + unpaid_h1 + unpaid_h2
+    carry_fy2020 = (
+        carry - collected_carry[0] - collected_carry[1] - written_off[0] - written_off[1] + unpaid_h1 + unpaid_h2
+    )
     # FY2020 to September: determined = arrears at FY2019 end + six months notified.
     notified_h3 = published("determined", "2020-09-30") - carry_fy2020
     unpaid_and_deferred = notified_h3 - (published("collected", "2020-09-30") - collected_carry[2])
     unpaid_h3 = unpaid_and_deferred - deferred_total
     remaining_carry = carry - sum(collected_carry) - sum(written_off)
-    for name, value in [("unpaid_h1", unpaid_h1), ("unpaid_h2", unpaid_h2), ("unpaid_h3", unpaid_h3), ("remaining_carry", remaining_carry)]:
+    for name, value in [
+        ("unpaid_h1", unpaid_h1),
+        ("unpaid_h2", unpaid_h2),
+        ("unpaid_h3", unpaid_h3),
+        ("remaining_carry", remaining_carry),
+    ]:
         if value <= 0:
             raise ValueError(f"{insurance}: calibration infeasible, {name} = {value} yen at scale {scale}")
 
@@ -126,5 +138,3 @@ def covered_targets(figures: Figures, scale: float) -> list[int]:
             value = anchors[11] + (t - 11) * (anchors[17] - anchors[11]) / 6
         out.append(round_half_up(value * scale))
     return out  # index 0 = end of March 2018
-
-

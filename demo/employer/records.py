@@ -26,6 +26,7 @@ from ingest.specs import EMPLOYER_CONTRIBUTIONS
 # are every stride-th establishment, so each pool holds some. Per-record draws come from a
 # keyed hash, so output is deterministic whatever DuckDB's thread schedule.
 
+
 @dataclass(frozen=True)
 class Roles:
     establishments: int  # ever covered, April 2018 .. September 2020
@@ -49,7 +50,9 @@ def roles(figures: Figures, scale: float) -> tuple[Roles, pl.DataFrame]:
         raise ValueError(f"scale {scale} too small for the establishment roles")
     # month k of the register timeline: 0 = March 2018 ... 30 = September 2020
     timeline = pl.DataFrame({"k": list(range(len(covered))), "openings": openings, "closures": closures})
-    return Roles(total, covered[0], pool1, pool2, deferral, max(1, round_half_up(total / (SHIP_OWNERS * scale)))), timeline
+    return Roles(
+        total, covered[0], pool1, pool2, deferral, max(1, round_half_up(total / (SHIP_OWNERS * scale)))
+    ), timeline
 
 
 def draw(seed: int, *parts: str) -> str:
@@ -66,11 +69,11 @@ opened as (
     -- the initial cohort opened before April 2018; later cohorts open in their month
     select numbered.i,
         case when i < {r.initial}
-             then date '1989-04-01' + to_days(floor({draw(seed, 'i', '1')} * 10592)::integer)
-             else (select make_date(2018, 3, 1) + to_months(k) + to_days(floor({draw(seed, 'i', '2')} * 28)::integer)
+             then date '1989-04-01' + to_days(floor({draw(seed, "i", "1")} * 10592)::integer)
+             else (select make_date(2018, 3, 1) + to_months(k) + to_days(floor({draw(seed, "i", "2")} * 28)::integer)
                    from opening_starts o where numbered.i >= o.first_i and numbered.i < o.first_i + o.openings)
         end as opened_on,
-        (select make_date(2018, 3, 1) + to_months(k) + to_days(floor({draw(seed, 'i', '3')} * 28)::integer)
+        (select make_date(2018, 3, 1) + to_months(k) + to_days(floor({draw(seed, "i", "3")} * 28)::integer)
          from closing_starts c where numbered.i < c.last_i and numbered.i >= c.last_i - c.closures) as closed_on
     from numbered
 )
@@ -79,10 +82,10 @@ select i, opened_on, closed_on,
     i >= {r.pool_fy2019} and i < {r.pool_fy2019 + r.pool_fy2020} as pool_fy2020,
     i >= {r.pool_fy2019 + r.pool_fy2020} and i < {r.pool_fy2019 + r.pool_fy2020 + r.deferral} as deferral,
     i % {r.ship_stride} = 0 as ship_owner,
-    i % {r.ship_stride} <> 0 and {draw(seed, 'i', '4')} < {KYOKAI_SHARE} as kyokai,
+    i % {r.ship_stride} <> 0 and {draw(seed, "i", "4")} < {KYOKAI_SHARE} as kyokai,
     row_number() over (partition by i < {r.pool_fy2019} order by i) - 1 as pool_rank,
-    {draw(seed, 'i', '5')} as size_draw,
-    {draw(seed, 'i', '6')} as prefecture_draw
+    {draw(seed, "i", "5")} as size_draw,
+    {draw(seed, "i", "6")} as prefecture_draw
 from opened
 """
 
@@ -125,10 +128,12 @@ def records_sql(seed: int) -> str:
 with records as ({monthly} union all {carry})
 select records.*,
     case when fate like 'carry_collected_%' or fate like 'carry_written_off_%'
-         then {WINDOWS[0][0]} + 6 * try_cast(right(fate, 1) as integer) + floor({draw(seed, 'i', 't', "insurance", "'w'")} * 6)::integer
+         then {WINDOWS[0][0]} + 6 * try_cast(right(fate, 1) as integer) + floor({draw(seed, "i", "t", "insurance", "'w'")} * 6)::integer
          else event_t end as event_month,
     -- heavy-tailed establishment size, clamped so no record rounds to zero yen
-    least(greatest(exp(3 * (e.size_draw - 0.5)) * (0.9 + 0.2 * {draw(seed, 'records.i', 'records.t', 'records.insurance')}), 0.1), 100) as weight
+    least(greatest(
+        exp(3 * (e.size_draw - 0.5)) * (0.9 + 0.2 * {draw(seed, "records.i", "records.t", "records.insurance")}), 0.1
+    ), 100) as weight
 from records
 join establishments e using (i)
 """
@@ -146,9 +151,14 @@ def group_targets(figures: Figures, scale: float) -> pl.DataFrame:
                 (insurance, "deferred", t, f.deferred[t]),
             ]
         for w in range(3):
-            rows += [(insurance, f"carry_collected_{w}", -1, f.carry_collected[w]), (insurance, f"carry_written_off_{w}", -1, f.carry_written_off[w])]
+            rows += [
+                (insurance, f"carry_collected_{w}", -1, f.carry_collected[w]),
+                (insurance, f"carry_written_off_{w}", -1, f.carry_written_off[w]),
+            ]
         rows.append((insurance, "carry_unpaid", -1, f.carry - sum(f.carry_collected) - sum(f.carry_written_off)))
-    return pl.DataFrame(rows, schema={"insurance": pl.Utf8, "fate": pl.Utf8, "group_t": pl.Int64, "target": pl.Int64}, orient="row")
+    return pl.DataFrame(
+        rows, schema={"insurance": pl.Utf8, "fate": pl.Utf8, "group_t": pl.Int64, "target": pl.Int64}, orient="row"
+    )
 
 
 AMOUNTS_SQL = """
@@ -173,16 +183,20 @@ from grouped
 def lines_sql(seed: int) -> str:
     def month_day(month_sql: str, salt: str) -> str:
         start = f"(make_date(2019, 4, 1) + to_months({month_sql}))"
-        return f"({start} + to_days(floor({draw(seed, 'i', 't', 'insurance', salt)} * day(last_day({start})))::integer))"
+        return (
+            f"({start} + to_days(floor({draw(seed, 'i', 't', 'insurance', salt)} * day(last_day({start})))::integer))"
+        )
 
     return f"""
 with dated as (
     select a.*, e.number, e.prefecture_code,
-        case when fate = 'paid' then {month_day('t', "'p'")} when fate like 'carry_collected_%' then {month_day('event_month', "'c'")} end as paid_on,
-        case when fate like 'carry_written_off_%' then {month_day('event_month', "'w'")} end as written_off_on,
+        case when fate = 'paid' then {month_day("t", "'p'")}
+             when fate like 'carry_collected_%' then {month_day("event_month", "'c'")} end as paid_on,
+        case when fate like 'carry_written_off_%' then {month_day("event_month", "'w'")} end as written_off_on,
         -- approved in the month the contribution is notified, for one year
         case when fate = 'deferred' then make_date(2019, 4, 1) + to_months(t) end as deferred_from,
-        case when fate = 'paid' and {draw(seed, 'i', 't', 'insurance', "'adj'")} < 0.01 then floor(amount * 0.05)::bigint + 1 else 0 end as adjustment
+        case when fate = 'paid' and {draw(seed, "i", "t", "insurance", "'adj'")} < 0.01
+             then floor(amount * 0.05)::bigint + 1 else 0 end as adjustment
     from amounts a
     join establishments e using (i)
 ),
@@ -194,7 +208,7 @@ printed as (
 select processing_month, insurance, number, premium_month,
     concat_ws('{EMPLOYER_CONTRIBUTIONS.delimiter}',
         number,
-        case insurance {' '.join(f"when '{k}' then '{v}'" for k, v in INSURANCE.items())} end,
+        case insurance {" ".join(f"when '{k}' then '{v}'" for k, v in INSURANCE.items())} end,
         wareki_month_text(premium_month, 0),
         wareki_month_text(processing_month, 0),
         format('{{:,}}', amount + adjustment),
@@ -209,5 +223,3 @@ select processing_month, insurance, number, premium_month,
     ) as line
 from printed
 """
-
-

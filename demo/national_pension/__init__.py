@@ -47,11 +47,16 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
     landing_dir.mkdir(parents=True, exist_ok=True)
     cells = calibrate(scale, seed)
     written: list[Path] = []
-    with tempfile.TemporaryDirectory(dir=landing_dir.parent, prefix=".np_generate_") as tmp, generator_database(Path(tmp)) as con:
+    with (
+        tempfile.TemporaryDirectory(dir=landing_dir.parent, prefix=".np_generate_") as tmp,
+        generator_database(Path(tmp)) as con,
+    ):
         con.execute(wareki_print_macros())
         con.register("cells_frame", cells.to_arrow())
         con.execute("create table cells as select * from cells_frame")
-        con.execute("create table lines (processing_month date, line varchar, fiscal_year integer, prefecture_code varchar, j bigint)")
+        con.execute(
+            "create table lines (processing_month date, line varchar, fiscal_year integer, prefecture_code varchar, j bigint)"
+        )
         prefectures = [r[0] for r in con.execute("select distinct prefecture_code from cells order by 1").fetchall()]
         for fy in FISCAL_YEARS:
             # One prefecture at a time: the person-year pivot holds every person of the year in
@@ -59,6 +64,10 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
             con.execute(f"create or replace temp table records as {records_sql(fy, seed, prefectures[0])}")
             for prefecture in prefectures[1:]:
                 con.execute(f"insert into records {records_sql(fy, seed, prefecture)}")
-            con.execute(f"insert into lines select processing_month, line, {fy}, prefecture_code, j from ({versions_sql(fy, seed)})")
-        written += print_monthly(con, "fiscal_year, prefecture_code, j", landing_dir, NATIONAL_PENSION_LEDGER, "\r\n", progress)
+            con.execute(
+                f"insert into lines select processing_month, line, {fy}, prefecture_code, j from ({versions_sql(fy, seed)})"
+            )
+        written += print_monthly(
+            con, "fiscal_year, prefecture_code, j", landing_dir, NATIONAL_PENSION_LEDGER, "\r\n", progress
+        )
     return written

@@ -70,6 +70,7 @@ def cumulative_paid_targets(
     due: list[int], rate_targets: dict[int, float], exact: dict[int, int], last_k: int
 ) -> list[int]:
     """Months paid by each as-of index 0..last_k (of the premium months already due)."""
+
     def denominator(k: int) -> int:
         return sum(due[: min(k, 12)])
 
@@ -120,7 +121,7 @@ def solve_payments(due: list[int], cumulative: list[int], label: str) -> dict[tu
             late = increment
         if late > sum(unpaid[m] for m in older):
             raise ValueError(f"{label}: {late} late payments at as-of {k} exceed the unpaid months")
-        for m, part in zip(older, allocate(late, weights) if late else [0] * len(older)):
+        for m, part in zip(older, allocate(late, weights) if late else [0] * len(older), strict=True):
             part = min(part, unpaid[m])
             paid[(m, k)] = paid.get((m, k), 0) + part
             unpaid[m] -= part
@@ -159,7 +160,10 @@ def okinawa_rate_targets(national: dict[int, dict[int, float]]) -> dict[int, dic
 
 def insured_persons(figures: Figures, scale: float) -> dict[int, list[int]]:
     """First-category insured persons per premium month, interpolated between published month ends."""
-    published = {r["as_of"]: r["published_value"] for r in figures.frame.filter(pl.col("measure") == "insured_persons").iter_rows(named=True)}
+    published = {
+        r["as_of"]: r["published_value"]
+        for r in figures.frame.filter(pl.col("measure") == "insured_persons").iter_rows(named=True)
+    }
     march_to_september = published[dt.date(2019, 9, 30)] / published[dt.date(2019, 3, 31)]
     anchors = {dt.date(2017, 3, 31): INSURED_FY2016_END, **published}
     for year in (2017, 2018):
@@ -209,34 +213,42 @@ def calibrate(scale: float, seed: int, figures: Figures | None = None) -> pl.Dat
     codes = weights["prefecture_code"].to_list()
     okinawa_share = weights.filter(pl.col("prefecture_code") == OKINAWA)["weight"][0] / weights["weight"].sum()
     rest = weights.filter(pl.col("prefecture_code") != OKINAWA)
-    rest_codes, rest_weights, propensity = rest["prefecture_code"].to_list(), rest["weight"].to_list(), rest["propensity"].to_list()
+    rest_codes, rest_weights, propensity = (
+        rest["prefecture_code"].to_list(),
+        rest["weight"].to_list(),
+        rest["propensity"].to_list(),
+    )
 
     rows = []
     for fy in FISCAL_YEARS:
         last_k = min(horizon(fy), 12 + LIMITATION_MONTHS)
         due = due_all[fy]
         exact = {k: v for (f, k), v in months_paid.items() if f == fy}
-        national = solve_payments(due, cumulative_paid_targets(due, national_targets[fy], exact, last_k), f"FY{fy} national")
+        national = solve_payments(
+            due, cumulative_paid_targets(due, national_targets[fy], exact, last_k), f"FY{fy} national"
+        )
         due_ok = [round_half_up(d * okinawa_share) for d in due]
-        okinawa = solve_payments(due_ok, cumulative_paid_targets(due_ok, okinawa_targets[fy], {}, last_k), f"FY{fy} Okinawa")
+        okinawa = solve_payments(
+            due_ok, cumulative_paid_targets(due_ok, okinawa_targets[fy], {}, last_k), f"FY{fy} Okinawa"
+        )
 
         per_prefecture: dict[str, dict] = {OKINAWA: {"due": due_ok, "paid": okinawa}}
         for code in rest_codes:
             per_prefecture[code] = {"due": [], "paid": {}}
         for m in range(12):
-            for code, d in zip(rest_codes, allocate(due[m] - due_ok[m], rest_weights)):
+            for code, d in zip(rest_codes, allocate(due[m] - due_ok[m], rest_weights), strict=True):
                 per_prefecture[code]["due"].append(d)
         for (m, k), n in national.items():
             remainder = n - okinawa.get((m, k), 0)
             if remainder < 0:
                 raise ValueError(f"FY{fy}: Okinawa pays more months than the nation at premium month {m}, as-of {k}")
-            shares = [per_prefecture[c]["due"][m] * p for c, p in zip(rest_codes, propensity)]
-            for code, part in zip(rest_codes, allocate(remainder, shares)):
+            shares = [per_prefecture[c]["due"][m] * p for c, p in zip(rest_codes, propensity, strict=True)]
+            for code, part in zip(rest_codes, allocate(remainder, shares), strict=True):
                 if part:
                     per_prefecture[code]["paid"][(m, k)] = part
         insured_by_code = {code: [] for code in codes}
         for m in range(12):
-            for code, n in zip(codes, allocate(insured_all[fy][m], weights["weight"].to_list())):
+            for code, n in zip(codes, allocate(insured_all[fy][m], weights["weight"].to_list()), strict=True):
                 insured_by_code[code].append(n)
 
         for code in codes:
@@ -253,15 +265,20 @@ def calibrate(scale: float, seed: int, figures: Figures | None = None) -> pl.Dat
                 if lo > d:
                     raise ValueError(f"FY{fy} prefecture {code} month {m}: {lo} months paid > {d} due")
                 rows.append((fy, code, m, lo, d, "1", None))
-                for status, n in zip(NOT_DUE_SHARES, allocate(insured - d, list(NOT_DUE_SHARES.values()))):
+                for status, n in zip(NOT_DUE_SHARES, allocate(insured - d, list(NOT_DUE_SHARES.values())), strict=True):
                     rows.append((fy, code, m, d, d + n, status, None))
                     d += n
     cells = pl.DataFrame(
         rows,
-        schema={"premium_fiscal_year": pl.Int32, "prefecture_code": pl.Utf8, "month_index": pl.Int32,
-                "lo": pl.Int64, "hi": pl.Int64, "status_class": pl.Utf8, "paid_k": pl.Int32},
+        schema={
+            "premium_fiscal_year": pl.Int32,
+            "prefecture_code": pl.Utf8,
+            "month_index": pl.Int32,
+            "lo": pl.Int64,
+            "hi": pl.Int64,
+            "status_class": pl.Utf8,
+            "paid_k": pl.Int32,
+        },
         orient="row",
     )
     return cells.filter(pl.col("hi") > pl.col("lo"))
-
-

@@ -15,8 +15,10 @@ from ingest.specs import NATIONAL_PENSION_LEDGER
 # random but never collide; the first four digits stand for the issuing office.
 _SERIAL_MULTIPLIER = 387_433
 
+
 def records_sql(fiscal_year: int, seed: int, prefecture_code: str) -> str:
     """One row per person-year of one prefecture: the twelve statuses and payment dates, and when it last changed."""
+
     def u(salt: int) -> str:
         return f"(hash({seed}, prefecture_code, j, month_index, {salt}) >> 11)::double / 9007199254740992.0"
 
@@ -35,8 +37,8 @@ with slots as (
 coded as (
     select prefecture_code, j, month_index,
         case when status_class <> '1' then status_class
-             when partial_draw < {PARTIAL_PER_MILLE['6']} then '6'
-             when partial_draw < {PARTIAL_PER_MILLE['6'] + PARTIAL_PER_MILLE['7']} then '7'
+             when partial_draw < {PARTIAL_PER_MILLE["6"]} then '6'
+             when partial_draw < {PARTIAL_PER_MILLE["6"] + PARTIAL_PER_MILLE["7"]} then '7'
              when partial_draw < {sum(PARTIAL_PER_MILLE.values())} then '8'
              else '1' end as status,
         -- on time: in the premium month itself or by its deadline (end of the next month)
@@ -66,9 +68,15 @@ group by prefecture_code, j
 
 def versions_sql(fiscal_year: int, seed: int) -> str:
     """Printed lines: each record as of its last change, plus as of the current-year close if paid later."""
-    statuses = [f"case when status_{m} is null then '' when style = 2 then fw(status_{m}) else status_{m} end" for m in range(12)]
-    dates = [f"wareki_text(case when paid_on_{m} <= last_day(processing_month) then paid_on_{m} end, style)" for m in range(12)]
-    group = ", ".join(f"{s}, {d}" for s, d in zip(statuses, dates))
+    statuses = [
+        f"case when status_{m} is null then '' when style = 2 then fw(status_{m}) else status_{m} end"
+        for m in range(12)
+    ]
+    dates = [
+        f"wareki_text(case when paid_on_{m} <= last_day(processing_month) then paid_on_{m} end, style)"
+        for m in range(12)
+    ]
+    group = ", ".join(f"{s}, {d}" for s, d in zip(statuses, dates, strict=True))
     return f"""
 with versions as (
     select *, greatest(last_status_month, coalesce(last_paid_month, -1)) as version_month from records
@@ -94,5 +102,3 @@ select processing_month,
     prefecture_code, j
 from styled
 """
-
-

@@ -65,13 +65,18 @@ class Figures(PublishedFigures):
 
     def _rows(self, measure: str, prefecture: str) -> list[dict]:
         return list(
-            self.frame.filter((pl.col("measure") == measure) & (pl.col("prefecture_code") == prefecture)).iter_rows(named=True)
+            self.frame.filter((pl.col("measure") == measure) & (pl.col("prefecture_code") == prefecture)).iter_rows(
+                named=True
+            )
         )
 
     def values(self, measure: str, prefecture: str = "") -> dict[tuple[int, int], float]:
         """(premium year, as-of index) -> published value; for rates, the most precise one."""
         rows = sorted(self._rows(measure, prefecture), key=lambda r: r["decimals"])
-        return {(r["premium_fiscal_year"], as_of_index(r["premium_fiscal_year"], r["as_of"])): r["published_value"] for r in rows}
+        return {
+            (r["premium_fiscal_year"], as_of_index(r["premium_fiscal_year"], r["as_of"])): r["published_value"]
+            for r in rows
+        }
 
     def rate_checks(self, prefecture: str = "") -> dict[tuple[int, int], list[tuple[float, int]]]:
         """(premium year, as-of index) -> every (published percent, decimals) printed for it."""
@@ -80,5 +85,3 @@ class Figures(PublishedFigures):
             key = (r["premium_fiscal_year"], as_of_index(r["premium_fiscal_year"], r["as_of"]))
             out.setdefault(key, []).append((r["published_value"], r["decimals"]))
         return out
-
-

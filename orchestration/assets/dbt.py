@@ -4,7 +4,6 @@ A KPI whose inputs have not changed since its last good build is not rebuilt (se
 orchestration.rebuilds); its checks and publication still run.
 """
 
-
 import os
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
@@ -31,7 +30,9 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 # Like DbtProject.prepare_if_dev(), but with the venv's own dbt: the stock preparer looks for
 # `dbt` on PATH, which an unactivated venv does not provide. `make setup` parses ahead of time.
 if os.getenv("DAGSTER_IS_DEV_CLI") or not dbt_project.manifest_path.exists():
-    dbt_resource().cli(["parse", "--quiet", "--vars", Settings.from_env().dbt_vars()], target_path=dbt_project.target_path).wait()
+    dbt_resource().cli(
+        ["parse", "--quiet", "--vars", Settings.from_env().dbt_vars()], target_path=dbt_project.target_path
+    ).wait()
 
 
 def _keep_partial_parse(invocation_target: Path) -> None:
@@ -49,7 +50,10 @@ _LIVE_STATUSES = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.
 def _sweep_dead_invocations(context: dg.AssetExecutionContext, target: Path) -> None:
     """Remove the invocation folders (``<op>-<run id[:7]>-<uuid>``) that runs no longer in progress left
     behind: a killed step never reached its own clean-up."""
-    live = {record.dagster_run.run_id[:7] for record in context.instance.get_run_records(dg.RunsFilter(statuses=_LIVE_STATUSES))}
+    live = {
+        record.dagster_run.run_id[:7]
+        for record in context.instance.get_run_records(dg.RunsFilter(statuses=_LIVE_STATUSES))
+    }
     for folder in target.glob("*_dbt-*-*"):
         if folder.is_dir() and folder.name.rsplit("-", 2)[-2] not in live:
             shutil.rmtree(folder, ignore_errors=True)
@@ -79,10 +83,14 @@ def describe_test(test: Mapping[str, Any]) -> str:
         "unique": lambda: f"{column} is unique.",
         "accepted_values": lambda: f"{column} only takes the values {_quoted_list(kwargs.get('values', []))}.",
         "relationships": lambda: f"Every {column} exists as `{kwargs.get('field')}` in {kwargs.get('to')}.",
-        "unique_combination_of_columns": lambda: f"One row per {_quoted_list(kwargs.get('combination_of_columns', []))}.",
+        "unique_combination_of_columns": lambda: (
+            f"One row per {_quoted_list(kwargs.get('combination_of_columns', []))}."
+        ),
         "expression_is_true": lambda: f"Every row satisfies `{kwargs.get('expression')}`.",
-        "never_decreasing": lambda: f"{column} never decreases with `{kwargs.get('order_by')}` within each "
-        f"{_quoted_list(kwargs.get('partition_by', []))}.",
+        "never_decreasing": lambda: (
+            f"{column} never decreases with `{kwargs.get('order_by')}` within each "
+            f"{_quoted_list(kwargs.get('partition_by', []))}."
+        ),
     }
     if metadata.get("name") in said:
         return said[metadata["name"]]()
@@ -117,8 +125,12 @@ class WarehouseTranslator(DagsterDbtTranslator):
         if spec is None or spec.description:
             return spec
         return dg.AssetCheckSpec(
-            name=spec.name, asset=spec.asset_key, description=describe_test(manifest["nodes"][unique_id]),
-            additional_deps=spec.additional_deps, metadata=spec.metadata, blocking=spec.blocking,
+            name=spec.name,
+            asset=spec.asset_key,
+            description=describe_test(manifest["nodes"][unique_id]),
+            additional_deps=spec.additional_deps,
+            metadata=spec.metadata,
+            blocking=spec.blocking,
             automation_condition=spec.automation_condition,
         )
 
@@ -131,7 +143,10 @@ def _with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     """
     keys = {e.output_name: context.asset_key_for_output(e.output_name) for e in events if isinstance(e, dg.Output)}
     with warehouse.working(read_only=True) as con:
-        rows = {name: con.execute(f'select count(*) from "{k.path[0]}"."{k.path[1]}"').fetchall()[0][0] for name, k in keys.items()}
+        rows = {
+            name: con.execute(f'select count(*) from "{k.path[0]}"."{k.path[1]}"').fetchall()[0][0]
+            for name, k in keys.items()
+        }
     for event in events:
         if isinstance(event, dg.Output):
             event = event.with_metadata({**event.metadata, "dagster/row_count": rows[event.output_name]})
@@ -160,13 +175,22 @@ def _standing_checks(context: dg.AssetExecutionContext, build: GoodBuild) -> lis
         # Without that run's record (another instance), the build's success says every blocking test passed.
         passed = evaluation.passed if evaluation else True
         severity = evaluation.severity if evaluation else dg.AssetCheckSeverity.ERROR
-        results.append(dg.AssetCheckResult(
-            asset_key=key.asset_key, check_name=key.name, passed=passed, severity=severity,
-            description=f"Not re-run: nothing it reads changed since run {build.run_id} built and tested the KPI; "
-            "this is that run's result.",
-            metadata={"rebuilt": False, "result_of_run": build.run_id, "last_built_at": str(build.built_at),
-                      "found_in_that_run": evaluation is not None},
-        ))
+        results.append(
+            dg.AssetCheckResult(
+                asset_key=key.asset_key,
+                check_name=key.name,
+                passed=passed,
+                severity=severity,
+                description=f"Not re-run: nothing it reads changed since run {build.run_id} built and tested the KPI; "
+                "this is that run's result.",
+                metadata={
+                    "rebuilt": False,
+                    "result_of_run": build.run_id,
+                    "last_built_at": str(build.built_at),
+                    "found_in_that_run": evaluation is not None,
+                },
+            )
+        )
     return results
 
 
@@ -183,7 +207,12 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
         with warehouse.working(read_only=True) as con:
             inputs = inputs_sha256(con, kpi, DBT_PROJECT_DIR, warehouse.dbt_vars())
             build = last_good_build(con, kpi)
-        if inputs is not None and build and inputs == build.inputs_sha256 and context.run.tags.get(REBUILD_TAG) != "true":
+        if (
+            inputs is not None
+            and build
+            and inputs == build.inputs_sha256
+            and context.run.tags.get(REBUILD_TAG) != "true"
+        ):
             context.log.info(
                 f"{kpi.name}: no new loads and no project change since its last good dbt build (run {build.run_id}); "
                 f"its tables stand (tag the run {REBUILD_TAG}=true to build anyway)"
@@ -195,7 +224,13 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
         # wait here for the file to be free (as every step does), then hand it to dbt.
         warehouse.connect_working().close()
         _sweep_dead_invocations(context, Path(dbt_project.project_dir) / dbt_project.target_path)
-        invocation = dbt.cli(["build", "--vars", warehouse.dbt_vars()], context=context, raise_on_error=False)
+        # Unit tests check the project's logic, not tonight's data: they run in the test suite
+        # (tests/test_dbt_unit_tests.py), not in every night's build.
+        invocation = dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test", "--vars", warehouse.dbt_vars()],
+            context=context,
+            raise_on_error=False,
+        )
         yield from _with_row_counts(context, warehouse, list(invocation.stream()))
         # Each invocation gets its own target folder (a few MB); once the events are streamed
         # and any error read from its dbt.log, nothing needs it, so it goes rather than piling up.

@@ -73,8 +73,16 @@ def _reject_rate_check(context, spec: ExtractSpec, con, kpi: str, max_rate: floa
     if with_rejects:
         metadata["files_with_rejects"] = _table(
             ("file", "version", "lines read", "rejected", "rate"),
-            [(r["file_name"], r["file_version"], r["rows_read"], r["rows_rejected"], f"{r['rows_rejected'] / r['rows_read']:.2%}")
-             for r in with_rejects],
+            [
+                (
+                    r["file_name"],
+                    r["file_version"],
+                    r["rows_read"],
+                    r["rows_rejected"],
+                    f"{r['rows_rejected'] / r['rows_read']:.2%}",
+                )
+                for r in with_rejects
+            ],
         )
     if too_many and accepted:
         metadata["accepted_by"] = f"run tag {ACCEPT_REJECTS_TAG}=true"
@@ -106,8 +114,11 @@ def _freshness_check(context, spec: ExtractSpec, con, business_date) -> dg.Asset
         metadata["overdue"] = status.overdue
         context.log.warning(f"{spec.raw_table}: overdue: {status.overdue}")
     return dg.AssetCheckResult(
-        check_name="freshness", passed=status.overdue is None, severity=dg.AssetCheckSeverity.WARN,
-        metadata=metadata, description=status.overdue,
+        check_name="freshness",
+        passed=status.overdue is None,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+        description=status.overdue,
     )
 
 
@@ -151,15 +162,30 @@ def build_ingest_asset(spec: ExtractSpec, kpi: Kpi) -> dg.AssetsDefinition:
         owners=[kpi.owner],
         retry_policy=STEP_RETRY,
         check_specs=[
-            dg.AssetCheckSpec("volume", asset=key, blocking=True,
-                              description="Tonight's deliveries hold about as many rows as the source's history says."),
-            dg.AssetCheckSpec("reject_rate", asset=key, blocking=True,
-                              description="No line rejected (warns); above WAREHOUSE_MAX_REJECT_RATE of a file, holds the KPI back."),
-            dg.AssetCheckSpec("freshness", asset=key, blocking=False,
-                              description=f"The {spec.cadence.adjective} delivery is in by its due date (period end + "
-                              f"{spec.cadence.grace_days} days) on the business date."),
-            dg.AssetCheckSpec("no_quarantined_files", asset=key,
-                              description="Every landing entry of the source could be read (the quarantine is empty)."),
+            dg.AssetCheckSpec(
+                "volume",
+                asset=key,
+                blocking=True,
+                description="Tonight's deliveries hold about as many rows as the source's history says.",
+            ),
+            dg.AssetCheckSpec(
+                "reject_rate",
+                asset=key,
+                blocking=True,
+                description="No line rejected (warns); above WAREHOUSE_MAX_REJECT_RATE of a file, holds the KPI back.",
+            ),
+            dg.AssetCheckSpec(
+                "freshness",
+                asset=key,
+                blocking=False,
+                description=f"The {spec.cadence.adjective} delivery is in by its due date (period end + "
+                f"{spec.cadence.grace_days} days) on the business date.",
+            ),
+            dg.AssetCheckSpec(
+                "no_quarantined_files",
+                asset=key,
+                description="Every landing entry of the source could be read (the quarantine is empty).",
+            ),
         ],
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -167,9 +193,17 @@ def build_ingest_asset(spec: ExtractSpec, kpi: Kpi) -> dg.AssetsDefinition:
         with warehouse.working() as con:
             try:
                 summary = load_source(
-                    con, spec, paths.landing_dir(spec.source), paths.scratch, context.run_id, _progress_logger(context),
-                    pseudonym_key=(lambda create: warehouse.pseudonym_key(create=create)) if spec.needs_pseudonym_key else None,
-                    settle_seconds=warehouse.settle_seconds_value, landing_root=paths.landing,
+                    con,
+                    spec,
+                    paths.landing_dir(spec.source),
+                    paths.scratch,
+                    context.run_id,
+                    _progress_logger(context),
+                    pseudonym_key=(lambda create: warehouse.pseudonym_key(create=create))
+                    if spec.needs_pseudonym_key
+                    else None,
+                    settle_seconds=warehouse.settle_seconds_value,
+                    landing_root=paths.landing,
                 )
             except (PseudonymKeyError, FileNotFoundError) as err:
                 raise dg.Failure(description=str(err), allow_retries=False) from None
@@ -186,7 +220,9 @@ def build_ingest_asset(spec: ExtractSpec, kpi: Kpi) -> dg.AssetsDefinition:
                 _freshness_check(context, spec, con, warehouse.business_date_value),
                 _quarantine_check(context, spec, con),
             ]
-            metadata = _summary_metadata(summary, raw_schema.current_row_count(con, spec), raw_schema.latest_rejects(con, spec))
+            metadata = _summary_metadata(
+                summary, raw_schema.current_row_count(con, spec), raw_schema.latest_rejects(con, spec)
+            )
         return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     return _ingest

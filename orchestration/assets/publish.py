@@ -6,7 +6,6 @@ priority, so by the time one runs every check of the run has been evaluated and 
 publication log can record held-back marts too.
 """
 
-
 from collections.abc import Mapping
 from functools import partial
 
@@ -21,7 +20,9 @@ from orchestration.rebuilds import last_good_build
 from orchestration.resources import STEP_RETRY, WarehouseResource
 
 
-def run_attempts(context: dg.AssetExecutionContext, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> dict[str, tuple[str, Attempt]]:
+def run_attempts(
+    context: dg.AssetExecutionContext, kpi_keys: Mapping[str, set[dg.AssetKey]]
+) -> dict[str, tuple[str, Attempt]]:
     """This run's verdict per published mart, so far: ``{mart: (kpi, Attempt)}`` (see ``orchestration.verdicts``)."""
     return verdicts.attempts(verdicts.check_evaluations(context.instance, context.run_id), kpi_keys)
 
@@ -66,8 +67,15 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
             preview = _markdown_preview(con, f"marts.{kpi.marts[0]}")
             states = {k.name: kpi_state(con, k, warehouse.business_date_value) for k in KPIS}
             result = publish(
-                con, warehouse.paths, kpi.name, list(kpi.marts), run_attempts(context, kpi_keys), context.run_id,
-                keep=warehouse.published_versions_kept, states=states, stale_blocks=warehouse.stale_blocks_value,
+                con,
+                warehouse.paths,
+                kpi.name,
+                list(kpi.marts),
+                run_attempts(context, kpi_keys),
+                context.run_id,
+                keep=warehouse.published_versions_kept,
+                states=states,
+                stale_blocks=warehouse.stale_blocks_value,
                 site=partial(published_docs.build, settings=warehouse.settings, log=context.log.warning),
             )
         state = states[kpi.name]
@@ -102,4 +110,3 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
         )
 
     return _publish
-

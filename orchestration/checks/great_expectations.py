@@ -5,7 +5,6 @@ dagster-ge only supports GX 0.x and GX's SQL path does not support DuckDB, so ea
 ephemeral GX context. A failed expectation fails the check, which blocks publication.
 """
 
-
 import json
 from pathlib import Path
 
@@ -35,7 +34,9 @@ def _failure_rows(result) -> list[str]:
         if not r.success:
             kwargs = {k: v for k, v in r.expectation_config.kwargs.items() if k != "batch_id"}
             sample = r.result.get("partial_unexpected_list", [])[:5]
-            rows.append(f"| {r.expectation_config.type} | `{kwargs}` | {r.result.get('unexpected_count', '')} | `{sample}` |")
+            rows.append(
+                f"| {r.expectation_config.type} | `{kwargs}` | {r.result.get('unexpected_count', '')} | `{sample}` |"
+            )
     return rows
 
 

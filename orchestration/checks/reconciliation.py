@@ -5,12 +5,20 @@ blocks on a mismatch. This check exists so the Dagster UI shows *which* figures 
 with published and recomputed values side by side.
 """
 
-
 import dagster as dg
 
 from orchestration.resources import WarehouseResource
 
-_COLUMNS = ["figure_id", "period_label", "measure", "published_value", "expected_value", "recomputed_value", "difference", "status"]
+_COLUMNS = [
+    "figure_id",
+    "period_label",
+    "measure",
+    "published_value",
+    "expected_value",
+    "recomputed_value",
+    "difference",
+    "status",
+]
 
 
 def _markdown(rows: list[tuple]) -> str:
