@@ -19,7 +19,9 @@ header, encoding or line ends, a name or link that is not an extract's) is quara
 
 Two paths, one result: the bulk path (``ingest.bulk``) reads a batch of files in one DuckDB
 CSV scan; the exact path (``ingest.exact``) reads one file line by line and explains every bad
-line. A file the bulk path cannot vouch for goes the exact way.
+line. A file the bulk path cannot vouch for goes the exact way. Which pseudonymisation key a
+source may use is ``ingest.pseudonym_keys``'s to say; the quarantine's bookkeeping is
+``ingest.quarantine``'s; every ``raw`` table and query is ``ingest.raw_schema``'s.
 """
 
 from __future__ import annotations
@@ -32,9 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
-from ingest import japanese, pseudonym, raw_schema
+from ingest import japanese, pseudonym, pseudonym_keys, quarantine, raw_schema
 from ingest.bulk import eligible, load_bulk
 from ingest.exact import LineTooLong, load_exact
 from ingest.file_checks import file_problem
@@ -46,15 +47,11 @@ from ingest.specs import ExtractSpec
 
 log = logging.getLogger(__name__)
 
-__all__ = ["REDACTED", "FileLoad", "LoadSummary", "PseudonymKeyError", "load_source", "safe_message"]
+__all__ = ["REDACTED", "FileLoad", "LoadSummary", "load_source", "safe_message"]
 
 # Errors DuckDB raises for what a file holds, not for the machine (memory, disk): they refuse
 # the file. Anything else fails the load and is retried as a whole next run.
 _CONTENT_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException)
-
-
-class PseudonymKeyError(RuntimeError):
-    """The pseudonymisation key is missing or is not the one earlier loads used."""
 
 
 @dataclass
@@ -85,33 +82,6 @@ def safe_message(spec: ExtractSpec, error: BaseException) -> str:
         return f"{type(error).__name__} (details withheld: {spec.source} extracts hold personal data)"
     first = str(error).strip().split("\n", 1)[0]
     return re.sub(pseudonym.NUMBER_PATTERN, REDACTED, first)
-
-
-def _register_key(
-    con: duckdb.DuckDBPyConnection, spec: ExtractSpec, key: bytes | Callable[[bool], bytes] | None
-) -> str | None:
-    """Register ``pseudonymise`` with the key and return the key's id; refuse a key that is not the one used before.
-
-    ``key`` may be a callable taking ``create``: whether a missing key file may be created
-    (only while the source has no loads; afterwards a missing key is an error, not a new key).
-    """
-    if not spec.needs_pseudonym_key:
-        return None
-    has_loads = raw_schema.has_loads(con, spec)
-    if callable(key):
-        key = key(not has_loads)
-    if not key:
-        raise ValueError(f"{spec.source}: its extracts carry basic pension numbers; a pseudonymisation key is required")
-    key_id = pseudonym.key_id(key)
-    used = raw_schema.pseudonym_key_ids(con, spec)
-    if used and key_id not in used:
-        raise PseudonymKeyError(
-            f"{spec.source}: the pseudonymisation key (id {key_id}) is not the key its loads used (id {', '.join(used)}). "
-            "Loading under another key would give every person a second person_key. Restore the key file or "
-            f"{pseudonym.KEY_ENV_VAR} from your backup; to re-key on purpose, reload every extract into a new data directory."
-        )
-    pseudonym.register(con, key)
-    return key_id
 
 
 def _sweep(scratch_dir: Path) -> None:
@@ -254,7 +224,7 @@ def load_source(
     """
     japanese.register(con)
     raw_schema.ensure_tables(con, spec)
-    key_id = _register_key(con, spec, pseudonym_key)
+    key_id = pseudonym_keys.register(con, spec, pseudonym_key)
     _sweep(scratch_dir)
     summary = LoadSummary(spec.source)
     found = scan(spec, landing_dir, landing_root or landing_dir.parent, settle_seconds)
@@ -300,7 +270,7 @@ def load_source(
             if progress is not None:
                 progress(done, total, batch[-1].path.name)
 
-    _record_quarantine(con, spec, landing_dir, found, summary, run_id)
+    quarantine.record(con, spec, landing_dir, found, summary.refused, summary.waiting, run_id)
     for load in summary.loaded:
         log.info(
             "loaded %s v%d: %d read, %d loaded, %d rejected",
@@ -313,26 +283,3 @@ def load_source(
     for entry in summary.waiting + summary.duplicates:
         log.info("not loaded: %s", entry)
     return summary
-
-
-def _record_quarantine(
-    con, spec: ExtractSpec, landing_dir: Path, found, summary: LoadSummary, run_id: str | None
-) -> None:
-    """This run's refusals go to raw.quarantine; entries this spec answers for that are no longer refused are resolved."""
-    present = [p.name for p in landing_dir.iterdir()] if landing_dir.is_dir() else []
-    still_open = [name for name, *_ in raw_schema.open_quarantine(con, spec.source)]
-    waiting = {entry.split(": ", 1)[0] for entry in summary.waiting}  # judged again once they settle
-    names = sorted({n for n in present + still_open if found.answers_for(spec, n)} - waiting)
-    refused = pl.DataFrame(
-        [(r.file_name, r.reason, r.line_number, r.size_bytes, r.sha256) for r in summary.refused],
-        schema={
-            "file_name": pl.String,
-            "reason": pl.String,
-            "line_number": pl.Int64,
-            "size_bytes": pl.Int64,
-            "sha256": pl.String,
-        },
-        orient="row",
-    )
-    with transaction(con):
-        raw_schema.update_quarantine(con, spec.source, names, refused, run_id)

@@ -4,6 +4,10 @@ dagster-dbt runs dbt as a subprocess of the step. Without this, a killed run's `
 keeps writing the working database unsupervised (80-120 s at national scale), and the next
 run finds the file locked or half-written. ``warehouse-dbt`` (installed by pyproject.toml)
 asks Linux for ``PR_SET_PDEATHSIG`` and then runs dbt's own entry point in the same process.
+
+It also fills in the settings the environment leaves unset with their ``defaults.env`` value
+(``config.settings.environment``): the profile reads them through ``env_var`` with no default
+of its own, so dbt started by Dagster outside ``make`` (``dagster dev``, ``pytest``) still finds them.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ def _die_with_parent() -> None:
 
 def main() -> int:
     _die_with_parent()
+    from config.settings import environment
+
+    os.environ.update(environment())  # the environment wins over a default; nothing set is changed
     from dbt.cli.main import cli
 
     sys.argv[0] = "dbt"

@@ -39,78 +39,10 @@ import polars as pl
 
 from config.layout import WarehousePaths
 from ingest import raw_schema
+from orchestration import publication_log
 from orchestration import versions as versions_folder
 from orchestration.catalog import table_exists
-
-LOG_SCHEMA = pl.Schema(
-    {
-        "mart": pl.Utf8,
-        "kpi": pl.Utf8,
-        "version_run_id": pl.Utf8,
-        "built_at": pl.Datetime("us", "UTC"),
-        "checks_passed": pl.Boolean,
-        "checks_evaluated": pl.Int64,
-        "published_at": pl.Datetime("us", "UTC"),
-        "latest_attempt_run_id": pl.Utf8,
-        "latest_attempt_at": pl.Datetime("us", "UTC"),
-        "latest_attempt_passed": pl.Boolean,
-        "latest_attempt_failures": pl.Utf8,
-        "data_as_of": pl.Date,
-        "data_changed_at": pl.Datetime("us", "UTC"),
-        "is_stale": pl.Boolean,
-        "stale_reason": pl.Utf8,
-        "content_fingerprint": pl.Utf8,
-        "last_passed_at": pl.Datetime("us", "UTC"),
-        # Set by a rollback (orchestration.rollback) on the marts it showed again, until they publish anew.
-        "rolled_back_at": pl.Datetime("us", "UTC"),
-        "rolled_back_from": pl.Utf8,  # the version that was current
-        "rolled_back_to": pl.Utf8,  # the version whose figures it shows again
-        "rollback_reason": pl.Utf8,
-        # The rows a rollback withdrew: not published again unless they change (then they are news).
-        "withheld_fingerprint": pl.Utf8,
-    }
-)
-# What a reader of the published file sees of a mart's state: a change here is worth a new
-# version even when no figure changed (a KPI held back, gone stale, or fresh again).
-VISIBLE_STATE = (
-    "mart",
-    "kpi",
-    "version_run_id",
-    "checks_passed",
-    "latest_attempt_passed",
-    "latest_attempt_failures",
-    "data_as_of",
-    "data_changed_at",
-    "is_stale",
-    "stale_reason",
-    "rolled_back_to",
-)
-ROLLBACK_COLUMNS = ("rolled_back_at", "rolled_back_from", "rolled_back_to", "rollback_reason", "withheld_fingerprint")
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """What this run's checks said about one mart."""
-
-    checks_evaluated: int
-    failures: tuple[str, ...] = ()
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures
-
-
-@dataclass(frozen=True)
-class KpiState:
-    """What the log says of a KPI besides its checks."""
-
-    built_at: dt.datetime | None = None  # its last dbt rebuild; None: unknown, taken as now
-    data_as_of: dt.date | None = None  # the latest day its sources cover
-    stale_reason: str | None = None  # why it is stale (a source overdue); None: fresh
-
-    @property
-    def is_stale(self) -> bool:
-        return self.stale_reason is not None
+from orchestration.publication_log import VISIBLE_STATE, Attempt, KpiState, stored_log
 
 
 @dataclass(frozen=True)
@@ -123,102 +55,12 @@ class PublishResult:
     wrote_version: bool = True  # False: nothing had changed, no new file
 
 
-def stored_log(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
-    con.execute("create schema if not exists publication")
-    if not table_exists(con, "publication", table):
-        return pl.DataFrame(schema=LOG_SCHEMA)
-    return normalized_log(pl.from_arrow(con.sql(f"select * from publication.{table}").to_arrow_table()))
-
-
-def normalized_log(stored: pl.DataFrame) -> pl.DataFrame:
-    """A publication log in today's columns: one written before a column existed has it unknown (null)."""
-    missing = [pl.lit(None, dtype).alias(name) for name, dtype in LOG_SCHEMA.items() if name not in stored.columns]
-    return stored.with_columns(missing).select(LOG_SCHEMA.names()).cast(LOG_SCHEMA)
-
-
 def fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     """Of a table's rows, in any order: equal rows, equal fingerprint."""
     count, total = con.execute(f"select count(*), coalesce(sum(hash(t)), 0)::varchar from {relation} as t").fetchall()[
         0
     ]
     return f"{count}:{total}"
-
-
-def _updated_log(
-    previous: pl.DataFrame,
-    kpi: str,
-    marts: list[str],
-    changed: dict[str, str],
-    attempts: dict[str, tuple[str, Attempt]],
-    states: Mapping[str, KpiState],
-    run_id: str,
-    now: dt.datetime,
-) -> pl.DataFrame:
-    """``changed``: the KPI's marts published anew, with their rows' fingerprints; ``states``: every KPI's."""
-    rows = {r["mart"]: r for r in previous.iter_rows(named=True)}
-    for mart in marts:
-        row = rows.setdefault(mart, {"mart": mart, "kpi": kpi, "checks_passed": False, "checks_evaluated": 0})
-        if mart in changed:
-            _, attempt = attempts.get(mart, (kpi, Attempt(0)))
-            row.update(
-                version_run_id=run_id,
-                checks_passed=True,
-                checks_evaluated=attempt.checks_evaluated,
-                published_at=now,
-                data_changed_at=now,
-                content_fingerprint=changed[mart],
-                **dict.fromkeys(ROLLBACK_COLUMNS),
-            )
-    # Record this run's verdict on every mart it checked, including marts held back.
-    for mart, (mart_kpi, attempt) in attempts.items():
-        row = rows.setdefault(mart, {"mart": mart, "kpi": mart_kpi, "checks_passed": False, "checks_evaluated": 0})
-        row.update(
-            latest_attempt_run_id=run_id,
-            latest_attempt_at=now,
-            latest_attempt_passed=attempt.passed,
-            latest_attempt_failures="; ".join(attempt.failures) or None,
-        )
-        if attempt.passed:
-            row["last_passed_at"] = now
-    # Every KPI's state, whichever KPI's step this is: one version tells all of it.
-    for row in rows.values():
-        if (state := states.get(row["kpi"])) is not None:
-            built_at = state.built_at or (now if row["mart"] in changed else row.get("built_at"))
-            row.update(
-                built_at=built_at, data_as_of=state.data_as_of, is_stale=state.is_stale, stale_reason=state.stale_reason
-            )
-    return pl.DataFrame(list(rows.values()), schema=LOG_SCHEMA).sort("kpi", "mart")
-
-
-def last_passed_at(con: duckdb.DuckDBPyConnection, kpi: str) -> dt.datetime | None:
-    """When the KPI last passed all its checks, or None if it never did: loads made since have
-    not been judged good yet (the volume and reject-rate checks look at those)."""
-    if not table_exists(con, "publication", "log"):
-        return None
-    columns = {
-        name
-        for (name,) in con.execute(
-            "select column_name from duckdb_columns() where schema_name = 'publication' and table_name = 'log'"
-        ).fetchall()
-    }
-    passed = "coalesce(last_passed_at, published_at)" if "last_passed_at" in columns else "published_at"
-    return con.execute(f"select max({passed}) from publication.log where kpi = ?", [kpi]).fetchall()[0][0]
-
-
-def _held_back_as_stale(
-    attempts: dict[str, tuple[str, Attempt]], kpi: str, marts: list[str], states: Mapping[str, KpiState]
-) -> dict[str, tuple[str, Attempt]]:
-    """This run's verdict with staleness as one more failure of each mart of every stale KPI."""
-    held = dict(attempts)
-    for mart in {*marts, *attempts}:
-        mart_kpi, attempt = held.get(mart, (kpi, Attempt(0)))
-        state = states.get(mart_kpi)
-        if state is not None and state.is_stale:
-            held[mart] = (
-                mart_kpi,
-                Attempt(attempt.checks_evaluated, (*attempt.failures, f"stale: {state.stale_reason}")),
-            )
-    return held
 
 
 def publish(
@@ -246,7 +88,7 @@ def publish(
     working.execute(raw_schema.MANIFEST_DDL)  # marts.load_quality reads it, even before the first load
     previous = stored_log(working, "log")
     if stale_blocks:
-        attempts = _held_back_as_stale(attempts, kpi, marts, states)
+        attempts = publication_log.held_back_as_stale(attempts, kpi, marts, states)
     own = states.get(kpi)
     candidates = [] if stale_blocks and own is not None and own.is_stale else marts
     published_fingerprints = dict(previous.select("mart", "content_fingerprint").iter_rows())
@@ -258,7 +100,7 @@ def publish(
             continue  # the rows a rollback withdrew: unchanged since, they stay withdrawn
         if rows != published_fingerprints.get(mart) or not table_exists(working, "publication", mart):
             changed[mart] = rows
-    log = _updated_log(previous, kpi, marts, changed, attempts, states, run_id, now)
+    log = publication_log.updated_log(previous, kpi, marts, changed, attempts, states, run_id, now)
     quality = fingerprint(working, f"({raw_schema.LOAD_QUALITY_SQL})")
     quality_changed = not table_exists(working, "publication", "load_quality") or quality != fingerprint(
         working, "publication.load_quality"

@@ -31,7 +31,8 @@ from config.layout import WarehousePaths
 from config.settings import Settings
 from orchestration import published_docs, working_lock
 from orchestration import versions as versions_folder
-from orchestration.publication import fingerprint, normalized_log, stored_log
+from orchestration.publication import fingerprint
+from orchestration.publication_log import normalized_log, stored_log
 
 _SOURCE = "rollback_source"
 _SPECIAL = ("publication_log", "load_quality")

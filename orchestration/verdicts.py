@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 import dagster as dg
 
 from orchestration.kpis import KPIS
-from orchestration.publication import Attempt
+from orchestration.publication_log import Attempt
 
 
 def check_evaluations(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetCheckEvaluation]:

@@ -13,7 +13,8 @@ import duckdb
 import pytest
 
 from ingest import pseudonym, volume
-from ingest.load import PseudonymKeyError, load_source
+from ingest.load import load_source
+from ingest.pseudonym_keys import PseudonymKeyError
 from ingest.readers import decode_file
 from ingest.specs import CALL_CENTER, NATIONAL_PENSION_LEDGER
 from tests.conftest import query

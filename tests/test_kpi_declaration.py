@@ -5,12 +5,14 @@ another, a suite or a reconciliation mart that does not exist, a code list that 
 the extract spec, each fails here before it can mislead a run.
 """
 
+import importlib
+import itertools
 import json
 
 import jinja2
 import pytest
 
-from config.layout import DBT_PROJECT_DIR, EXPECTATIONS_DIR
+from config.layout import DBT_PROJECT_DIR, EXPECTATIONS_DIR, REPO_ROOT
 from ingest import specs
 from orchestration.assets.dbt import kpi_of
 from orchestration.kpis import KPIS
@@ -107,3 +109,35 @@ def test_the_insurance_names_agree_everywhere():
         if e["kwargs"].get("column") == "insurance_name_ja" and "value_set" in e["kwargs"]
     ]
     assert tuple(value_set) == specs.INSURANCE_NAMES
+
+
+def _readme_kpi_paths() -> dict[str, list[str]]:
+    """The README's table of each KPI's path: column title -> the paths in its cells, row by row."""
+    lines = (REPO_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| Step | Call center |"))
+    table = itertools.takewhile(lambda line: line.startswith("|"), lines[start:])
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table]
+    header, body = rows[0], rows[2:]
+    return {title: [row[column].strip("`") for row in body] for column, title in enumerate(header) if column}
+
+
+def test_each_kpis_path_runs_through_folders_named_for_it():
+    """A newcomer follows one KPI by its name: its spec module, demo generator, dbt folders, seeds, page."""
+    for kpi in KPIS:
+        module = importlib.import_module(f"ingest.specs.{kpi.name}")
+        assert all(spec in vars(module).values() for spec in kpi.sources), f"{kpi.name}: a source declared elsewhere"
+        assert any((REPO_ROOT / "demo" / name).exists() for name in (kpi.name, f"{kpi.name}.py")), kpi.name
+        for layer in ("staging", "intermediate", "marts"):
+            assert (DBT_PROJECT_DIR / "models" / layer / kpi.name).is_dir(), f"{kpi.name}: no {layer} folder"
+        assert (DBT_PROJECT_DIR / "seeds" / kpi.name).is_dir(), kpi.name
+        assert (REPO_ROOT / "dashboard" / "pages" / f"{kpi.name}.py").is_file(), kpi.name
+
+    table = _readme_kpi_paths()
+    assert len(table) == len(KPIS)
+    for kpi, paths in zip(KPIS, table.values(), strict=True):
+        for path in paths:
+            assert (REPO_ROOT / path).exists(), f"README names {path} for {kpi.name}, which does not exist"
+        named = [p for p in paths if kpi.name in p]
+        suites = [p for p in paths if p.startswith("expectations/")]
+        assert suites == [f"expectations/{suite}.json" for suite in kpi.gx_suites]
+        assert len(named) >= 7, f"README: {kpi.name}'s column is not its own: {paths}"

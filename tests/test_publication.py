@@ -8,7 +8,8 @@ import pytest
 
 from config.layout import DBT_PROJECT_DIR
 from orchestration.kpis import KPIS
-from orchestration.publication import Attempt, publish
+from orchestration.publication import publish
+from orchestration.publication_log import Attempt
 from tests.conftest import query
 
 
@@ -196,7 +197,7 @@ def test_a_held_back_kpi_is_news_even_when_no_figure_changed(paths, working):
 def test_a_stale_kpi_publishes_marked_stale_or_is_held_back(paths, working):
     import datetime as dt
 
-    from orchestration.publication import KpiState
+    from orchestration.publication_log import KpiState
 
     stale = KpiState(
         data_as_of=dt.date(2020, 9, 30), stale_reason="x_202010.csv expected by 2020-11-10; latest delivered: 202009"

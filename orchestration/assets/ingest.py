@@ -17,10 +17,11 @@ a corrected file arrives or an operator accepts it with a run tag:
 import dagster as dg
 
 from ingest import freshness, raw_schema, volume
-from ingest.load import LoadSummary, PseudonymKeyError, load_source, safe_message
+from ingest.load import LoadSummary, load_source, safe_message
+from ingest.pseudonym_keys import PseudonymKeyError
 from ingest.specs import ExtractSpec
 from orchestration.kpis import Kpi, asset_tags
-from orchestration.publication import last_passed_at
+from orchestration.publication_log import last_passed_at
 from orchestration.resources import STEP_RETRY, WarehouseResource
 from orchestration.tags import ACCEPT_REJECTS_TAG, ACCEPT_VOLUME_TAG
 

@@ -15,7 +15,8 @@ import polars as pl
 from ingest import freshness
 from orchestration import published_docs, verdicts, versions
 from orchestration.kpis import KPIS, Kpi, asset_tags
-from orchestration.publication import Attempt, KpiState, publish
+from orchestration.publication import publish
+from orchestration.publication_log import Attempt, KpiState
 from orchestration.rebuilds import last_good_build
 from orchestration.resources import STEP_RETRY, WarehouseResource
 

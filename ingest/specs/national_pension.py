@@ -1,0 +1,119 @@
+"""The National Pension premium ledger: monthly CP932 prints, wareki dates, one row per person and fiscal year."""
+
+from __future__ import annotations
+
+from ingest import fields as f
+from ingest.pseudonym import NUMBER_PATTERN
+from ingest.specs.model import Cadence, Column, ExtractSpec, RowRule, Volume
+
+# The premium ledger's repeating group, in fiscal order; column suffixes name the calendar month.
+PREMIUM_MONTHS = (
+    ("apr", 4),
+    ("may", 5),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
+    ("jan", 1),
+    ("feb", 2),
+    ("mar", 3),
+)
+PREMIUM_STATUS_CODES = ("1", "2", "3", "4", "5", "6", "7", "8")  # see seed np_premium_statuses
+DUE_STATUS_CODES = ("1", "6", "7", "8")
+
+
+NATIONAL_PENSION_LEDGER = ExtractSpec(
+    source="national_pension",
+    entity="premium_ledger",
+    file_name="premium_ledger_YYYYMM.csv",
+    encoding="cp932",
+    description=(
+        "National Pension premium ledger (国民年金保険料 収納台帳) as the mainframe prints it, one CP932 file per "
+        "processing month: one record per first-category insured person and premium fiscal year, with the "
+        "twelve-month repeating group of status (納付区分) and payment date (納付日). A record reappears, in "
+        "full, in every processing month it changes; the latest processing month wins."
+    ),
+    header=("基礎年金番号", "保険料年度", "都道府県コード", "処理年月")
+    + tuple(label for _, month in PREMIUM_MONTHS for label in (f"{month}月納付区分", f"{month}月納付日")),
+    columns=(
+        Column(
+            "person_key",
+            "VARCHAR",
+            parse=f.PENSION_NUMBER,
+            sensitive=True,
+            parse_distinct=True,
+            description="Keyed pseudonym (HMAC-SHA256, 128 bits, hex) of the basic pension number 基礎年金番号; "
+            "the number itself is never stored.",
+        ),
+        Column(
+            "premium_fiscal_year",
+            "INTEGER",
+            parse=f.WAREKI_FISCAL_YEAR,
+            parse_distinct=True,
+            description="Premium fiscal year (保険料年度), e.g. 令和2年度 = 2020.",
+        ),
+        Column(
+            "prefecture_code",
+            "VARCHAR",
+            parse=f.PREFECTURE_CODE,
+            parse_distinct=True,
+            description="JIS prefecture code of residence, '01'-'47'.",
+        ),
+        Column(
+            "processing_month",
+            "DATE",
+            parse=f.WAREKI_MONTH,
+            parse_distinct=True,
+            description="Processing month (処理年月) the record was printed in; first of the month.",
+        ),
+    )
+    + tuple(
+        column
+        for name, month in PREMIUM_MONTHS
+        for column in (
+            Column(
+                f"status_{name}",
+                "VARCHAR",
+                required=False,
+                parse_distinct=True,
+                parse=f.halfwidth_code(PREMIUM_STATUS_CODES),
+                description=f"{month}月 premium status code (blank: not a first-category insured person that month).",
+            ),
+            Column(
+                f"paid_on_{name}",
+                "DATE",
+                parse=f.WAREKI_DATE,
+                required=False,
+                parse_distinct=True,
+                description=f"{month}月 premium payment date.",
+            ),
+        )
+    ),
+    rules=(
+        RowRule(
+            "payment recorded for a month that is not due",
+            # a blank status with a date is not a due month either (NULL in (...) would pass the rule)
+            " and ".join(
+                f"(paid_on_{n} is null or coalesce(status_{n} in {f.sql_list(DUE_STATUS_CODES)}, false))"
+                for n, _ in PREMIUM_MONTHS
+            ),
+        ),
+        RowRule(
+            "payment dated after the processing month",
+            f"coalesce(greatest({', '.join(f'paid_on_{n}' for n, _ in PREMIUM_MONTHS)}), processing_month) <= last_day(processing_month)",
+        ),
+        RowRule(
+            "no premium month has a status",
+            f"coalesce({', '.join(f'status_{n}' for n, _ in PREMIUM_MONTHS)}) is not null",
+        ),
+    ),
+    redact=NUMBER_PATTERN,
+    # A month's file holds only the records that changed (a few hundred to a full reprint at the
+    # year's close), so a new month has no floor; a re-delivery keeps at least a quarter of its rows.
+    volume=Volume(),
+    # Printed once a month for the processing month; the 10 days' grace is the agency's own deadline.
+    cadence=Cadence("month", grace_days=10),
+)
