@@ -59,7 +59,10 @@ def inputs_sha256(con: duckdb.DuckDBPyConnection, kpi: Kpi, project_dir: Path, d
     if not raw_schema.has_manifest(con):
         return None
     loads = raw_schema.current_loads(con, sorted({spec.source for spec in kpi.sources}))
-    return hashlib.sha256(json.dumps([loads, _project_sha256(project_dir), dbt_vars]).encode()).hexdigest()
+    # Where the database lives is not what it holds: a data directory restored or moved elsewhere
+    # builds nothing anew for that alone.
+    variables = {name: value for name, value in json.loads(dbt_vars).items() if name != "working_db"}
+    return hashlib.sha256(json.dumps([loads, _project_sha256(project_dir), variables]).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

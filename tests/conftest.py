@@ -1,9 +1,11 @@
 """Shared fixtures. Every test works in its own temporary data directory; the demo extracts
-are generated once per session and copied, so no test sees another test's files."""
+are generated once per session and copied, so no test sees another test's files. So is the
+first nightly run: a test that starts after a good night gets a copy of the session's."""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -16,7 +18,17 @@ from demo import call_center, employer, national_pension, night_after_last_extra
 SCALE = 0.01
 SEED = 7
 # A test using any of these runs the real pipeline (dbt, a Dagster job): marked ``pipeline``.
-PIPELINE_FIXTURES = {"landed", "run_nightly", "published", "defs", "instance", "send_alerts", "built"}
+PIPELINE_FIXTURES = {
+    "landed",
+    "first_night",
+    "after_first_night",
+    "run_nightly",
+    "published",
+    "defs",
+    "instance",
+    "send_alerts",
+    "built",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -50,10 +62,8 @@ def generated_employer(tmp_path_factory) -> Path:
     return directory
 
 
-@pytest.fixture
-def paths(tmp_path, monkeypatch) -> WarehousePaths:
-    """A fresh data directory, wired into the environment the Dagster resources read."""
-    data_dir = tmp_path / "data"
+def _configure(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> WarehousePaths:
+    """``data_dir`` wired into the environment the Dagster resources read."""
     for name, value in dotenv_values(REPO_ROOT / "defaults.env").items():  # every setting, as `make` exports them
         monkeypatch.setenv(name, value or "")
     monkeypatch.setenv("WAREHOUSE_DATA_DIR", str(data_dir))
@@ -65,19 +75,75 @@ def paths(tmp_path, monkeypatch) -> WarehousePaths:
     return WarehousePaths(data_dir)
 
 
-@pytest.fixture
-def landed(paths, generated_call_center, generated_national_pension, generated_employer, monkeypatch) -> WarehousePaths:
-    """``paths`` with every source's demo extracts delivered to its landing zone, on the night after the last."""
-    shutil.copytree(generated_call_center, paths.landing_dir("call_center"))
-    shutil.copytree(generated_national_pension, paths.landing_dir("national_pension"))
-    shutil.copytree(generated_employer, paths.landing_dir("employer"))
+def _deliver(monkeypatch: pytest.MonkeyPatch, paths: WarehousePaths, *generated: Path) -> WarehousePaths:
+    """Every source's demo extracts delivered to its landing zone, on the night after the last."""
+    for directory in generated:
+        shutil.copytree(directory, paths.landing_dir(directory.name))
     monkeypatch.setenv("WAREHOUSE_BUSINESS_DATE", night_after_last_extract(paths).isoformat())
     return paths
 
 
 @pytest.fixture
-def instance():
-    with dg.instance_for_test() as instance:
+def paths(tmp_path, monkeypatch) -> WarehousePaths:
+    """A fresh data directory, wired into the environment the Dagster resources read."""
+    return _configure(monkeypatch, tmp_path / "data")
+
+
+@pytest.fixture
+def landed(paths, generated_call_center, generated_national_pension, generated_employer, monkeypatch) -> WarehousePaths:
+    """``paths`` with every source's demo extracts delivered to its landing zone, on the night after the last."""
+    return _deliver(monkeypatch, paths, generated_call_center, generated_national_pension, generated_employer)
+
+
+@dataclass(frozen=True)
+class FirstNight:
+    """The session's one nightly run on the demo extracts: its data directory, its instance, its result."""
+
+    data_dir: Path
+    instance_dir: Path
+    result: dg.ExecuteInProcessResult
+
+
+@pytest.fixture(scope="session")
+def first_night(tmp_path_factory, defs, generated_call_center, generated_national_pension, generated_employer):
+    """One real nightly_refresh on the demo extracts, run once a session: the ~60 s every test
+    that starts "after a good night" would otherwise spend. Tests never touch it: they get a copy
+    (``after_first_night``)."""
+    root = tmp_path_factory.mktemp("first_night")
+    (root / "dagster").mkdir()
+    with pytest.MonkeyPatch.context() as monkeypatch, dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
+        paths = _deliver(
+            monkeypatch,
+            _configure(monkeypatch, root / "data"),
+            generated_call_center,
+            generated_national_pension,
+            generated_employer,
+        )
+        result = defs.resolve_job_def("nightly_refresh").execute_in_process(instance=instance, raise_on_error=False)
+    assert result.success, "the session's first night failed: every test after it would be meaningless"
+    return FirstNight(paths.data_dir, root / "dagster", result)
+
+
+@pytest.fixture
+def after_first_night(first_night, paths, monkeypatch) -> WarehousePaths:
+    """``landed`` after one good nightly run: the session's first night, copied into this test's
+    own data directory (working and published databases, landing files with their times, the
+    pseudonym key), and its Dagster instance copied into this test's ``instance``. The next
+    ``run_nightly()`` is the second night, exactly as if this test had run the first."""
+    shutil.copytree(first_night.data_dir, paths.data_dir, symlinks=True)
+    monkeypatch.setenv("WAREHOUSE_BUSINESS_DATE", night_after_last_extract(paths).isoformat())
+    return paths
+
+
+@pytest.fixture
+def instance(request, tmp_path):
+    """A Dagster instance of this test's own; after the first night, a copy of that night's."""
+    storage = tmp_path / "dagster"
+    if "after_first_night" in request.fixturenames:
+        shutil.copytree(request.getfixturevalue("first_night").instance_dir, storage)
+    else:
+        storage.mkdir()
+    with dg.instance_for_test(temp_dir=str(storage)) as instance:
         yield instance
 
 
@@ -141,8 +207,7 @@ def send_alerts(defs, instance, smtp):
 
 
 @pytest.fixture
-def published(landed, run_nightly, monkeypatch) -> Path:
+def published(after_first_night, monkeypatch) -> Path:
     """The demo extracts through one real nightly run; WAREHOUSE_PUBLISHED_DB names the published database."""
-    assert run_nightly().success
-    monkeypatch.setenv("WAREHOUSE_PUBLISHED_DB", str(landed.published_db))
-    return landed.published_db
+    monkeypatch.setenv("WAREHOUSE_PUBLISHED_DB", str(after_first_night.published_db))
+    return after_first_night.published_db

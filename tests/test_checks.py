@@ -19,10 +19,10 @@ RECONCILIATION = dg.AssetKey(["marts", "call_center_reconciliation"])
 
 
 @pytest.fixture
-def built(landed, run_nightly):
-    """A working database after a successful nightly run."""
-    assert run_nightly().success
-    return landed
+def built(after_first_night, first_night):
+    """A working database after a successful nightly run (the session's, copied: see conftest)."""
+    assert first_night.result.success
+    return after_first_night
 
 
 def _warehouse(paths) -> WarehouseResource:

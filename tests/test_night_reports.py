@@ -39,14 +39,16 @@ def _log(paths, columns: str) -> dict:
     return {row[0]: row[1:] for row in rows}
 
 
-def test_quiet_nights_overdue_extracts_and_stale_kpis(landed, run_nightly, monkeypatch, send_alerts):
-    first = run_nightly()
+def test_quiet_nights_overdue_extracts_and_stale_kpis(
+    after_first_night, first_night, run_nightly, monkeypatch, send_alerts
+):
+    first = first_night.result  # the session's first night, copied with its instance (conftest)
     assert first.success
     assert send_alerts(first, expected=1) == []  # a good night sends nothing (the mailbox waited for one)
     for spec in (s for kpi in KPIS for s in kpi.sources):
         assert _evaluation(first, f"raw/{spec.raw_table}", "freshness").passed
-    assert len(_versions(landed)) == len(KPIS)
-    log = _log(landed, "data_as_of, data_changed_at, built_at, is_stale, version_run_id")
+    assert len(_versions(after_first_night)) == len(KPIS)
+    log = _log(after_first_night, "data_as_of, data_changed_at, built_at, is_stale, version_run_id")
     assert log["call_center_monthly"][0] == dt.date(2020, 10, 31)  # the last day of calls
     assert log["np_payment_rate"][0] == dt.date(2020, 9, 30)  # the last processing month
     assert {row[3] for row in log.values()} == {False}
@@ -54,8 +56,8 @@ def test_quiet_nights_overdue_extracts_and_stale_kpis(landed, run_nightly, monke
     # A quiet night: nothing new arrived, so nothing is rebuilt and no version is written.
     quiet = run_nightly()
     assert quiet.success
-    assert len(_versions(landed)) == len(KPIS)
-    assert _log(landed, "data_as_of, data_changed_at, built_at, is_stale, version_run_id") == log
+    assert len(_versions(after_first_night)) == len(KPIS)
+    assert _log(after_first_night, "data_as_of, data_changed_at, built_at, is_stale, version_run_id") == log
     publish = {
         e.asset_key.to_user_string(): e.materialization.metadata for e in quiet.get_asset_materialization_events()
     }
@@ -73,15 +75,15 @@ def test_quiet_nights_overdue_extracts_and_stale_kpis(landed, run_nightly, monke
     calls = _evaluation(late, "raw/call_center__calls", "freshness")
     assert calls.metadata["overdue"].value == "cdr_20201101.csv expected by 2020-11-04; latest delivered: 20201031"
     # no figure changed, but the published file must now say stale: one new version says it for every KPI
-    assert len(_versions(landed)) == len(KPIS) + 1
-    stale = _log(landed, "is_stale, stale_reason, data_changed_at, latest_attempt_passed")
+    assert len(_versions(after_first_night)) == len(KPIS) + 1
+    stale = _log(after_first_night, "is_stale, stale_reason, data_changed_at, latest_attempt_passed")
     assert stale["np_payment_rate"][:2] == (
         True,
         "premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009",
     )
     assert all(row[0] for row in stale.values())
     assert stale["np_payment_rate"][2] == log["np_payment_rate"][1]  # the data itself did not change
-    assert query(landed.published_db, "select count(*) from marts.np_payment_rate")[0][0] > 0
+    assert query(after_first_night.published_db, "select count(*) from marts.np_payment_rate")[0][0] > 0
 
     # One alert by mail per stale source, with what is overdue, what the KPI did, the run and its link.
     stale_mail = _by_subject(send_alerts(late, expected=4))
@@ -108,7 +110,7 @@ def test_quiet_nights_overdue_extracts_and_stale_kpis(landed, run_nightly, monke
     assert not blocked.success
     failures = [e for e in blocked.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     assert {e.step_key for e in failures} == {f"published__{kpi.name}" for kpi in KPIS}
-    held = _log(landed, "latest_attempt_passed, latest_attempt_failures, version_run_id")
+    held = _log(after_first_night, "latest_attempt_passed, latest_attempt_failures, version_run_id")
     assert held["np_payment_rate"][0] is False
     assert held["np_payment_rate"][1].endswith(
         "stale: premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009"
@@ -149,10 +151,12 @@ def _day_with_bad_lines(landing, bad_every: int) -> tuple[int, int]:
     return len(calls), bad
 
 
-def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(landed, run_nightly, send_alerts):
-    first = run_nightly()
+def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(
+    after_first_night, first_night, run_nightly, send_alerts
+):
+    first = first_night.result  # the session's first night, copied (conftest)
     assert first.success
-    landing = landed.landing_dir("call_center")
+    landing = after_first_night.landing_dir("call_center")
 
     # A new day with a tenth of its lines bad: far above the 1% allowed, so the call center is held back.
     lines, bad = _day_with_bad_lines(landing, bad_every=10)
@@ -165,12 +169,12 @@ def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(l
     assert _evaluation(second, "raw/call_center__calls", "volume").passed  # the day has its usual size
     published = {e.asset_key.to_user_string() for e in second.get_asset_materialization_events()}
     assert "published/call_center" not in published and "published/national_pension" in published
-    log = _log(landed, "version_run_id, latest_attempt_passed, latest_attempt_failures")
+    log = _log(after_first_night, "version_run_id, latest_attempt_passed, latest_attempt_failures")
     assert log["call_center_monthly"][:2] == (first.run_id, False)
     assert "raw/call_center__calls: reject_rate" in log["call_center_monthly"][2]
     assert log["np_payment_rate"][1] is True
     assert query(
-        landed.published_db, "select count(*) from marts.call_center_monthly where month = date '2020-11-01'"
+        after_first_night.published_db, "select count(*) from marts.call_center_monthly where month = date '2020-11-01'"
     ) == [(0,)]
 
     # By mail: the failed run, and the call center held back with the failing check and its figures.
@@ -193,13 +197,14 @@ def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(l
     assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
     assert warned.metadata["rows_rejected"].value == 1
     november = query(
-        landed.published_db, "select sum(calls_offered) from marts.call_center_monthly where month = date '2020-11-01'"
+        after_first_night.published_db,
+        "select sum(calls_offered) from marts.call_center_monthly where month = date '2020-11-01'",
     )
     assert november == [(lines - 1,)]
 
     # marts.load_quality, in the published file: one row per loaded file version, balanced, reasons counted.
     quality = query(
-        landed.published_db,
+        after_first_night.published_db,
         """
         select file_name, file_version, rows_read, rows_loaded, rows_rejected, reject_reasons, is_current
         from marts.load_quality where file_name = 'cdr_20201102.csv' order by file_version""",
@@ -211,8 +216,9 @@ def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(l
     assert quality[0][5] == [{"reason": "wait_seconds: cannot parse as INTEGER", "lines": bad}]
     assert "4.2e1" not in str(quality)  # a reason counts kinds, and never quotes a line
     unbalanced = query(
-        landed.published_db, "select count(*) from marts.load_quality where rows_read <> rows_loaded + rows_rejected"
+        after_first_night.published_db,
+        "select count(*) from marts.load_quality where rows_read <> rows_loaded + rows_rejected",
     )
     assert unbalanced == [(0,)]
-    loads = query(landed.published_db, "select count(*), count(distinct load_id) from marts.load_quality")[0]
+    loads = query(after_first_night.published_db, "select count(*), count(distinct load_id) from marts.load_quality")[0]
     assert loads[0] == loads[1] == 368 + 1 + 1 + 42 + 19  # every file version the night loaded, each once

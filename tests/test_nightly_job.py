@@ -26,8 +26,8 @@ def _published(paths, sql):
     return query(paths.published_db, sql)
 
 
-def test_nightly_refresh_publishes_every_kpi(landed, run_nightly):
-    result = run_nightly()
+def test_nightly_refresh_publishes_every_kpi(after_first_night, first_night):
+    result = first_night.result  # the session's first night, copied (conftest)
     assert result.success
     assert all(e.passed for e in result.get_asset_check_evaluations() if e.severity.value == "ERROR")
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
@@ -37,12 +37,12 @@ def test_nightly_refresh_publishes_every_kpi(landed, run_nightly):
         "marts/np_payment_rate",
         "published/national_pension",
     } <= materialized
-    _assert_call_center_published(landed)
-    _assert_payment_rate_published(landed)
-    _assert_employer_published(landed)
+    _assert_call_center_published(after_first_night)
+    _assert_payment_rate_published(after_first_night)
+    _assert_employer_published(after_first_night)
 
     log = _published(
-        landed,
+        after_first_night,
         "select mart, checks_passed, latest_attempt_passed, version_run_id from marts.publication_log order by mart",
     )
     assert log == [
@@ -160,10 +160,12 @@ def _assert_payment_rate_published(landed):
     assert statuses == {"match": 53}
 
 
-def test_second_night_loads_only_the_new_file_and_rebuilds_only_its_kpi(landed, run_nightly, defs, instance):
-    first = run_nightly()
+def test_second_night_loads_only_the_new_file_and_rebuilds_only_its_kpi(
+    after_first_night, first_night, run_nightly, defs, instance
+):
+    first = first_night.result  # the session's first night, copied (conftest)
     assert first.success
-    landing = landed.landing_dir("call_center")
+    landing = after_first_night.landing_dir("call_center")
     # A new day arrives (November is outside the report's window, so figures still reconcile).
     template = (landing / "cdr_20201030.csv").read_text(encoding="utf-8")
     (landing / "cdr_20201102.csv").write_text(
@@ -177,7 +179,7 @@ def test_second_night_loads_only_the_new_file_and_rebuilds_only_its_kpi(landed, 
     assert metadata["raw/call_center__calls"]["files_loaded"].value == 1
     assert metadata["raw/call_center__calls"]["files_unchanged"].value == len(list(landing.glob("cdr_*.csv"))) - 1
     november = _published(
-        landed, "select sum(calls_offered) from marts.call_center_monthly where month = date '2020-11-01'"
+        after_first_night, "select sum(calls_offered) from marts.call_center_monthly where month = date '2020-11-01'"
     )[0][0]
     assert november == template.count("\n") - 1
 
@@ -213,9 +215,9 @@ def test_second_night_loads_only_the_new_file_and_rebuilds_only_its_kpi(landed, 
     assert not [e for e in forced.get_asset_materialization_events() if "rebuilt" in e.materialization.metadata]
 
 
-def test_a_new_monthly_ledger_supersedes_earlier_prints(landed, run_nightly):
-    assert run_nightly().success
-    landing = landed.landing_dir("national_pension")
+def test_a_new_monthly_ledger_supersedes_earlier_prints(after_first_night, first_night, run_nightly):
+    assert first_night.result.success  # the first night: the session's, copied (conftest)
+    landing = after_first_night.landing_dir("national_pension")
     # October's processing month reprints some FY2020 records with a September premium paid on 15 October.
     september = (landing / "premium_ledger_202009.csv").read_bytes().decode("cp932").split("\r\n")
     october, paid = [september[0]], 0
@@ -240,7 +242,7 @@ def test_a_new_monthly_ledger_supersedes_earlier_prints(landed, run_nightly):
     assert ingest.materialization.metadata["rows_loaded"].value == 200
     paid_by = dict(
         _published(
-            landed,
+            after_first_night,
             """
         select as_of::varchar, sum(months_paid) from marts.np_payment_rate
         where premium_fiscal_year = 2020 and as_of >= date '2020-09-30' group by 1""",
@@ -250,10 +252,12 @@ def test_a_new_monthly_ledger_supersedes_earlier_prints(landed, run_nightly):
     assert paid_by["2020-10-31"] - paid_by["2020-09-30"] == paid
     # The earlier prints stay in raw; staging reads one row per person and premium year.
     assert query(
-        landed.working_db,
+        after_first_night.working_db,
         "select count(*) from raw.national_pension__premium_ledger where processing_month = date '2020-10-01'",
     ) == [(200,)]
-    statuses = dict(_published(landed, "select status, count(*) from marts.np_payment_rate_reconciliation group by 1"))
+    statuses = dict(
+        _published(after_first_night, "select status, count(*) from marts.np_payment_rate_reconciliation group by 1")
+    )
     assert statuses == {"match": 53}
 
 

@@ -45,12 +45,12 @@ def _assert_only_call_center_held_back(paths, before, first, second):
     assert query(paths.published_db, sql) == query(old_file, sql)
 
 
-def test_failing_reconciliation_refuses_publication_and_keeps_the_old_file(landed, run_nightly):
-    first = run_nightly()
+def test_failing_reconciliation_refuses_publication_and_keeps_the_old_file(after_first_night, first_night, run_nightly):
+    first = first_night.result  # the session's first night, copied (conftest)
     assert first.success
-    before = _fingerprint(landed)
+    before = _fingerprint(after_first_night)
     # A corrected re-delivery that drops half of a day's calls: the April figures no longer reconcile.
-    path = landed.landing_dir("call_center") / "cdr_20200415.csv"
+    path = after_first_night.landing_dir("call_center") / "cdr_20200415.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     path.write_text("\n".join(lines[: len(lines) // 2]) + "\n", encoding="utf-8")
 
@@ -61,17 +61,17 @@ def test_failing_reconciliation_refuses_publication_and_keeps_the_old_file(lande
     assert "cc_fy2020_04_offered" in failed.metadata["mismatched_figures"].value
     published = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "published/call_center" not in published and "published/national_pension" in published
-    _assert_only_call_center_held_back(landed, before, first, result)
+    _assert_only_call_center_held_back(after_first_night, before, first, result)
     # night 1: one version per KPI; night 2: one, that records the call center held back (nothing else changed)
-    assert len(list((landed.published_dir / "versions").glob("*.duckdb"))) == len(KPIS) + 1
+    assert len(list((after_first_night.published_dir / "versions").glob("*.duckdb"))) == len(KPIS) + 1
 
 
-def test_failing_dbt_test_refuses_publication(landed, run_nightly):
-    first = run_nightly()
+def test_failing_dbt_test_refuses_publication(after_first_night, first_night, run_nightly):
+    first = first_night.result  # the session's first night, copied (conftest)
     assert first.success
-    before = _fingerprint(landed)
+    before = _fingerprint(after_first_night)
     # A day of a usual size (its volume passes), one of whose calls reached a dial nobody declared.
-    landing = landed.landing_dir("call_center")
+    landing = after_first_night.landing_dir("call_center")
     day = (
         (landing / "cdr_20201026.csv")
         .read_text(encoding="utf-8")
@@ -87,7 +87,7 @@ def test_failing_dbt_test_refuses_publication(landed, run_nightly):
         "relationships_stg_call_center__calls_dial_code__dial_code__ref_call_center_dials_",
         "staging/stg_call_center__calls",
     ).passed
-    _assert_only_call_center_held_back(landed, before, first, result)
+    _assert_only_call_center_held_back(after_first_night, before, first, result)
 
 
 def test_nothing_passes_on_the_first_night_so_nothing_is_published(landed, run_nightly):
@@ -101,12 +101,12 @@ def test_nothing_passes_on_the_first_night_so_nothing_is_published(landed, run_n
     assert not landed.published_db.exists()
 
 
-def test_open_reader_neither_blocks_nor_sees_a_refresh(landed, run_nightly):
-    assert run_nightly().success
-    analyst = duckdb.connect(str(landed.published_db), read_only=True)
+def test_open_reader_neither_blocks_nor_sees_a_refresh(after_first_night, first_night, run_nightly):
+    assert first_night.result.success  # the first night: the session's, copied (conftest)
+    analyst = duckdb.connect(str(after_first_night.published_db), read_only=True)
     try:
         before = analyst.execute("select sum(calls_offered) from marts.call_center_monthly").fetchone()[0]
-        landing = landed.landing_dir("call_center")
+        landing = after_first_night.landing_dir("call_center")
         template = (landing / "cdr_20201030.csv").read_text(encoding="utf-8")
         (landing / "cdr_20201102.csv").write_text(
             template.replace("2020-10-30", "2020-11-02").replace("CC20201030", "CC20201102"), encoding="utf-8"
@@ -115,7 +115,7 @@ def test_open_reader_neither_blocks_nor_sees_a_refresh(landed, run_nightly):
         assert analyst.execute("select sum(calls_offered) from marts.call_center_monthly").fetchone()[0] == before
     finally:
         analyst.close()
-    with duckdb.connect(str(landed.published_db), read_only=True) as fresh:
+    with duckdb.connect(str(after_first_night.published_db), read_only=True) as fresh:
         after = fresh.execute("select sum(calls_offered) from marts.call_center_monthly").fetchone()[0]
     assert after == before + template.count("\n") - 1
 
@@ -231,13 +231,13 @@ def test_old_versions_are_pruned_and_the_link_is_relative(paths, working):
     assert not list(paths.published_dir.glob(".warehouse*"))
 
 
-def test_failing_collection_check_holds_back_only_the_employer_marts(landed, run_nightly):
-    first = run_nightly()
+def test_failing_collection_check_holds_back_only_the_employer_marts(after_first_night, first_night, run_nightly):
+    first = first_night.result  # the session's first night, copied (conftest)
     assert first.success
-    before = _fingerprint(landed)
+    before = _fingerprint(after_first_night)
     # A corrected re-delivery of September 2020's contributions that lost half its records:
     # the September figures no longer reconcile.
-    path = landed.landing_dir("employer") / "contributions_202009.tsv"
+    path = after_first_night.landing_dir("employer") / "contributions_202009.tsv"
     lines = path.read_text(encoding="utf-8").splitlines()
     path.write_text("\n".join(lines[: len(lines) // 2]) + "\n", encoding="utf-8")
 
@@ -252,7 +252,7 @@ def test_failing_collection_check_holds_back_only_the_employer_marts(landed, run
     log = {
         mart: (version, passed, failures)
         for mart, version, passed, failures in query(
-            landed.published_db,
+            after_first_night.published_db,
             "select mart, version_run_id, latest_attempt_passed, latest_attempt_failures from marts.publication_log",
         )
     }
@@ -270,7 +270,7 @@ def test_failing_collection_check_holds_back_only_the_employer_marts(landed, run
         assert log[mart] == (first.run_id, True, None), mart  # unchanged: still the first night's version
     # Analysts still read the last good collection figures; the old file was never touched.
     sql = "select * from marts.employer_collection order by as_of, insurance_name_ja"
-    assert query(landed.published_db, sql) == query(before[0], sql)
+    assert query(after_first_night.published_db, sql) == query(before[0], sql)
     assert hashlib.sha256(before[0].read_bytes()).hexdigest() == before[1]
 
 

@@ -49,6 +49,8 @@ def test_fingerprint_changes_with_every_input_and_nothing_else(project):
     (project / "macros" / "x.sql").write_text("{% macro x() %}1{% endmacro %}\n")  # a macro appears
     changes.append(inputs_sha256(con, CALL_CENTER_KPI, project, "{}"))
     changes.append(inputs_sha256(con, CALL_CENTER_KPI, project, '{"scale": 1.0}'))  # other vars
+    moved = inputs_sha256(con, CALL_CENTER_KPI, project, '{"scale": 1.0, "working_db": "/elsewhere/warehouse.duckdb"}')
+    assert moved == changes[-1]  # the database's path is not an input: a moved data directory does not rebuild
     assert len({first, *changes}) == 1 + len(changes)
 
 
