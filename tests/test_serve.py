@@ -52,11 +52,19 @@ def _runs(pg: PostgresServer) -> list[tuple]:
     return pg.query("select run_id, pipeline_name, status from runs order by create_timestamp")
 
 
-def _copy_in(source: Path, landing: Path) -> None:
-    """Deliver files as a transfer does: written now, one after another (new modification times)."""
-    landing.mkdir(parents=True, exist_ok=True)
-    for path in sorted(source.iterdir()):
-        shutil.copyfile(path, landing / path.name)
+def _deliver(deliveries: list[tuple[Path, Path]], transfer: Path) -> None:
+    """Deliver files as a transfer does: written now (new modification times) beside the landing
+    folders, then renamed into them. The renames take milliseconds, so the sensor sees the batch
+    whole even when a loaded machine stalls the copying for longer than the settle period."""
+    moves = []
+    for source, landing in deliveries:
+        landing.mkdir(parents=True, exist_ok=True)
+        (transfer / landing.name).mkdir(parents=True)
+        for path in sorted(source.iterdir()):
+            shutil.copyfile(path, transfer / landing.name / path.name)
+            moves.append((transfer / landing.name / path.name, landing / path.name))
+    for written, landed in moves:
+        written.rename(landed)
 
 
 @pytest.fixture
@@ -107,8 +115,7 @@ def test_serve_runs_the_webserver_and_daemon_on_postgres_and_a_landing_batch_is_
             (generated_national_pension, "national_pension"),
             (generated_employer, "employer"),
         )
-        for generated, source in deliveries:
-            _copy_in(generated, paths.landing_dir(source))
+        _deliver([(generated, paths.landing_dir(source)) for generated, source in deliveries], tmp_path / "transfer")
         delivered = sum(len(list(generated.iterdir())) for generated, _ in deliveries)
         [(run_id, job, _)] = wait_until(lambda: _runs(postgres), 180, "the landing sensor's run")
         assert job == "nightly_refresh"  # the batch feeds every KPI
