@@ -50,7 +50,7 @@ test: setup browser postgres lint
 	$(BIN)/python -m pytest --durations=25
 
 test-fast: setup  ## the unit lane, under 2 minutes: pure functions, macros, dbt unit tests; no pipeline run, server or browser
-	$(BIN)/python -m pytest -m "not pipeline" -q
+	$(BIN)/python -m pytest -m "not pipeline" -q -n 2 --durations=10
 
 lint: setup  ## ruff, as configured in pyproject.toml: the formatting and the lint rules
 	$(BIN)/ruff format --check .

@@ -224,6 +224,7 @@ def test_a_rollback_repoints_the_published_database_logs_it_and_holds_until_the_
     assert _log(paths, "mart, version_run_id, rolled_back_to") == [("alpha", "run4", None), ("beta", "run3", None)]
 
 
+@pytest.mark.pipeline  # real dbt docs generate, twice: ~20 s, too slow for make test-fast
 def test_each_version_shows_the_docs_site_of_what_it_holds(paths, working, tmp_path):
     """A real ``dbt docs generate --static`` per new schema; the same schema links the same site."""
     import shutil
