@@ -2,14 +2,11 @@
 
 import dagster as dg
 
-from orchestration import verdicts
-from orchestration.kpis import CALL_CENTER_KPI, EMPLOYER_KPI, KPIS, NATIONAL_PENSION_KPI
+from orchestration import definitions, verdicts
+from orchestration.kpis import CALL_CENTER_KPI, EMPLOYER_KPI, NATIONAL_PENSION_KPI
 from orchestration.publication_log import Attempt
 
-KPI_KEYS = {
-    kpi.name: {dg.AssetKey(["raw", spec.raw_table]) for spec in kpi.sources} | {kpi.mart_key(m) for m in kpi.marts}
-    for kpi in KPIS
-}
+KPI_KEYS = definitions.kpi_keys  # the code location's own: every asset of each KPI, sources to marts
 CALLS = dg.AssetKey(["raw", "call_center__calls"])
 MONTHLY = CALL_CENTER_KPI.mart_key("call_center_monthly")
 COLLECTION = EMPLOYER_KPI.mart_key("employer_collection")
