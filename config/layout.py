@@ -6,6 +6,7 @@ Everything a run writes lives under ``data_dir`` (git-ignored):
     data/working/warehouse.duckdb   the pipeline's private read-write database
     data/published/warehouse.duckdb symlink to the current published version
     data/published/versions/        immutable published versions
+    data/dbt/<step>-<run>-<id>/     each dbt invocation's target folder, while its step runs
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ class WarehousePaths:
     def scratch(self) -> Path:
         """Where the loader's decoded copies live: anonymous files (no name, freed when the process ends), so it stays empty."""
         return self.data_dir / "scratch"
+
+    @property
+    def dbt_invocations(self) -> Path:
+        """Where each dbt step's own target folder lives while it runs: beside the database it builds, so
+        that a sweep of what killed runs left behind sees only the runs of this data directory's instance."""
+        return self.data_dir / "dbt"
 
     def landing_dir(self, source: str) -> Path:
         return self.landing / source

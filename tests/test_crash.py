@@ -85,8 +85,11 @@ def _launch(env: dict) -> None:
 
 
 def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(
-    landed, dagster_home, tmp_path, monkeypatch
+    landed, first_night, dagster_home, tmp_path
 ):
+    # The session's first night is the clean run to compare with: the same extracts, the same night,
+    # and (copied here before anything loads) the same pseudonymisation key.
+    shutil.copytree(first_night.data_dir / "secrets", landed.data_dir / "secrets")
     env = dict(os.environ)
     instance = dg.DagsterInstance.get()
     numbers = hostile.delivered_numbers(landed.landing_dir("national_pension"))
@@ -130,6 +133,8 @@ def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(
         assert "is gone" in " ".join(e.message for e in instance.all_logs(dead_run) if e.message)
         queued = next(r.run_id for r in instance.get_runs() if r.run_id != dead_run)
         [dbt] = wait_until(lambda: _dbt_processes(landed.working_db), 240, "the queued run to reach a dbt step")
+        its_folder = f"*_dbt-{queued[:7]}-*"
+        wait_until(lambda: list(landed.dbt_invocations.glob(its_folder)), 30, "its dbt target folder in the data dir")
         run_worker = _parent(dbt)
         os.kill(run_worker, signal.SIGKILL)
         wait_until(
@@ -156,18 +161,11 @@ def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(
     assert hostile.empty(landed.scratch)
     assert hostile.empty(Path(f"{landed.working_db}.tmp"))  # DuckDB's spill of a killed process
     assert not list((landed.published_dir / "versions").glob("*.building*"))
-    target = REPO_ROOT / "dbt_project" / "target"
-    leftovers = [p for p in target.glob("*_dbt-*") if p.name.rsplit("-", 2)[-2] in (dead_run[:7], queued[:7])]
+    leftovers = [
+        p for p in landed.dbt_invocations.glob("*_dbt-*") if p.name.rsplit("-", 2)[-2] in (dead_run[:7], queued[:7])
+    ]
     assert not leftovers  # the killed runs' dbt target folders went at the next dbt step
     assert hostile.numbers_in_files(landed.data_dir, numbers, skip=("landing", "working")) == []
     assert hostile.numbers_in_files(dagster_home, numbers, skip=()) == []
 
-    clean = WarehousePaths(tmp_path / "clean")
-    shutil.copytree(landed.landing, clean.landing)
-    shutil.copytree(landed.data_dir / "secrets", clean.data_dir / "secrets")  # the same pseudonymisation key
-    monkeypatch.setenv("WAREHOUSE_DATA_DIR", str(clean.data_dir))
-    from orchestration.definitions import defs
-
-    with dg.instance_for_test() as clean_instance:
-        assert defs.resolve_job_def("nightly_refresh").execute_in_process(instance=clean_instance).success
-    assert _marts(landed.published_db) == _marts(clean.published_db)
+    assert _marts(landed.published_db) == _marts(WarehousePaths(first_night.data_dir).published_db)

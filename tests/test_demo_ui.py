@@ -19,6 +19,7 @@ from config.layout import REPO_ROOT
 from orchestration.kpis import KPIS
 from tests.browser import SHOTS, chromium_context, screenshot_page, wait_for_http
 from tests.conftest import SCALE
+from tests.smtp import free_port
 
 pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
@@ -102,7 +103,7 @@ def test_the_demo_run_belongs_to_the_code_location(demo):
 @pytest.fixture(scope="module")
 def webserver(demo):
     data, home, env, _ = demo
-    port = 3311
+    port = free_port()  # another test worker may serve a UI of its own
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("dagster-webserver")),

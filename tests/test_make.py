@@ -33,3 +33,9 @@ def test_no_dotenv_file_overrides_the_environment():
     # servers), so the defaults live in defaults.env, which only fills in what is unset.
     assert not (REPO_ROOT / ".env").exists()
     assert (REPO_ROOT / "defaults.env").exists()
+
+
+def test_the_longest_files_started_first_are_files_of_the_suite():
+    from tests.conftest import LONGEST_FIRST
+
+    assert all((REPO_ROOT / "tests" / name).is_file() for name in LONGEST_FIRST)

@@ -26,8 +26,10 @@ def test_the_scan_detects_a_planted_number(tmp_path):
 
 
 @pytest.fixture
-def published_run(landed, run_nightly):
-    # Rejected lines must not leak either: deliver one undecodable and one unparseable record.
+def published_run(after_first_night, run_nightly):
+    # Rejected lines must not leak either: the latest ledger delivered again, after a good night,
+    # with one undecodable and one unparseable record more.
+    landed = after_first_night
     ledger = max(landed.landing_dir("national_pension").glob("premium_ledger_*.csv"))
     first_record = ledger.read_bytes().split(b"\r\n")[1]
     with ledger.open("ab") as f:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 
 import dagster as dg
 import duckdb
 import pytest
 
+from demo import deliver_next_day, deliver_next_night
 from orchestration import working_lock
 
 pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
@@ -23,6 +25,33 @@ def _hold(path, seconds: float) -> subprocess.Popen:
     )
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def _hold_until_a_run_waits(path, instance: dg.DagsterInstance, timeout: float = 180) -> subprocess.Popen:
+    """A read-only connection on ``path`` held until a new run of ``instance`` says it waits for it,
+    then closed, as an analyst would close a notebook: the run must wait, whatever the machine's load
+    (a hold of a few seconds may end before a slow run's first write)."""
+    code = (
+        f"import duckdb, sys\ncon = duckdb.connect({str(path)!r}, read_only=True)\n"
+        "print('held', flush=True)\nsys.stdin.read()\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    earlier = {run.run_id for run in instance.get_runs()}
+
+    def release_once_waited() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            runs = [run.run_id for run in instance.get_runs() if run.run_id not in earlier]
+            if any(
+                "working database locked by" in (r.user_message or "") for run in runs for r in instance.all_logs(run)
+            ):
+                break
+            time.sleep(0.2)
+        holder.stdin.close()  # the connection closes with the process
+
+    threading.Thread(target=release_once_waited, daemon=True).start()
     return holder
 
 
@@ -61,11 +90,13 @@ def test_a_lock_that_outlasts_the_wait_fails_with_what_to_do(tmp_path):
 
 
 def test_the_nightly_run_waits_for_a_foreign_lock_and_fails_clearly_when_it_outlasts_the_wait(
-    landed, run_nightly, instance, monkeypatch
+    after_first_night, run_nightly, instance, monkeypatch
 ):
-    assert run_nightly().success
-    # An analyst's read-only connection on the working database for a few seconds: the night waits it out.
-    holder = _hold(landed.working_db, 4)
+    landed = after_first_night
+    # A new day of calls, so the night must write (a quiet night only reads); and an analyst's
+    # read-only connection on the working database until the night waits for it: it waits it out.
+    deliver_next_day(landed)
+    holder = _hold_until_a_run_waits(landed.working_db, instance)
     try:
         waited = run_nightly()
     finally:
@@ -79,6 +110,7 @@ def test_the_nightly_run_waits_for_a_foreign_lock_and_fails_clearly_when_it_outl
     assert said and f"PID {holder.pid}" in said[0]
     # ... and for longer than the pipeline may wait: the steps fail with the documented message, not retried.
     monkeypatch.setenv("WAREHOUSE_LOCK_WAIT_SECONDS", "2")
+    deliver_next_night(landed)  # new calls and a new ledger month: both ingest steps must write
     holder = _hold(landed.working_db, 120)
     try:
         locked = run_nightly()

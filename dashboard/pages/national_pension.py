@@ -52,7 +52,7 @@ st.dataframe(
     table,
     hide_index=True,
     width="stretch",
-    column_config={c: st.column_config.NumberColumn(f"{c}年度", format="percent") for c in ("2019", "2020")},
+    column_config={c: st.column_config.NumberColumn(f"{c}年度", format="percent") for c in table.columns[1:]},
 )
 widgets.download(table, "np_current_year_curve")
 

@@ -6,6 +6,7 @@ orchestration.rebuilds); its checks and publication still run.
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -36,12 +37,24 @@ if os.getenv("DAGSTER_IS_DEV_CLI") or not dbt_project.manifest_path.exists():
 
 
 def _keep_partial_parse(invocation_target: Path) -> None:
+    """The invocation's parse state, kept in the project's target folder: dagster-dbt seeds each new
+    invocation from there."""
     state = invocation_target / "partial_parse.msgpack"
     if state.exists():
-        # the invocation folder sits in the project's target folder, where dagster-dbt seeds from
-        staged = invocation_target.parent / f".{invocation_target.name}.partial_parse.msgpack"
+        target = Path(dbt_project.project_dir) / dbt_project.target_path
+        target.mkdir(exist_ok=True)
+        staged = target / f".{invocation_target.name}.partial_parse.msgpack"
         shutil.copyfile(state, staged)
-        os.replace(staged, invocation_target.parent / state.name)  # atomic: steps may run in parallel
+        os.replace(staged, target / state.name)  # atomic: steps (and other data directories' runs) run in parallel
+
+
+def _invocation_target(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Path:
+    """A target folder of this step's own, named as dagster-dbt names them (``<op>-<run id[:7]>-<id>``),
+    in the data directory rather than the project: another data directory's sweep never sees it."""
+    return (
+        warehouse.paths.dbt_invocations
+        / f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    )
 
 
 _LIVE_STATUSES = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
@@ -223,13 +236,14 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
         # dbt opens the working database itself and would fail at once on another process's lock:
         # wait here for the file to be free (as every step does), then hand it to dbt.
         warehouse.connect_working().close()
-        _sweep_dead_invocations(context, Path(dbt_project.project_dir) / dbt_project.target_path)
+        _sweep_dead_invocations(context, warehouse.paths.dbt_invocations)
         # Unit tests check the project's logic, not tonight's data: they run in the test suite
         # (tests/test_dbt_unit_tests.py), not in every night's build.
         invocation = dbt.cli(
             ["build", "--exclude-resource-type", "unit_test", "--vars", warehouse.dbt_vars()],
             context=context,
             raise_on_error=False,
+            target_path=_invocation_target(context, warehouse),
         )
         yield from _with_row_counts(context, warehouse, list(invocation.stream()))
         # Each invocation gets its own target folder (a few MB); once the events are streamed
