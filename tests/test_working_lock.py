@@ -17,13 +17,18 @@ from orchestration import working_lock
 pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
 
-def _hold(path, seconds: float) -> subprocess.Popen:
-    """Another process with a read-only connection on ``path`` (an analyst's notebook, say) for ``seconds``."""
+WAITING = "working database locked by"  # how a step says it waits (orchestration.working_lock)
+
+
+def _hold(path, seconds: float | None) -> subprocess.Popen:
+    """Another process with a read-only connection on ``path`` (an analyst's notebook, say) for
+    ``seconds``; with None, until its stdin is closed."""
+    until = "sys.stdin.read()" if seconds is None else f"time.sleep({seconds})"
     code = (
         f"import duckdb, sys, time\ncon = duckdb.connect({str(path)!r}, read_only=True)\n"
-        f"print('held', flush=True)\ntime.sleep({seconds})\n"
+        f"print('held', flush=True)\n{until}\n"
     )
-    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     return holder
 
@@ -32,21 +37,14 @@ def _hold_until_a_run_waits(path, instance: dg.DagsterInstance, timeout: float =
     """A read-only connection on ``path`` held until a new run of ``instance`` says it waits for it,
     then closed, as an analyst would close a notebook: the run must wait, whatever the machine's load
     (a hold of a few seconds may end before a slow run's first write)."""
-    code = (
-        f"import duckdb, sys\ncon = duckdb.connect({str(path)!r}, read_only=True)\n"
-        "print('held', flush=True)\nsys.stdin.read()\n"
-    )
-    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "held"
+    holder = _hold(path, None)
     earlier = {run.run_id for run in instance.get_runs()}
 
     def release_once_waited() -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             runs = [run.run_id for run in instance.get_runs() if run.run_id not in earlier]
-            if any(
-                "working database locked by" in (r.user_message or "") for run in runs for r in instance.all_logs(run)
-            ):
+            if any(WAITING in (r.user_message or "") for run in runs for r in instance.all_logs(run)):
                 break
             time.sleep(0.2)
         holder.stdin.close()  # the connection closes with the process
@@ -102,11 +100,7 @@ def test_the_nightly_run_waits_for_a_foreign_lock_and_fails_clearly_when_it_outl
     finally:
         holder.wait()
     assert waited.success
-    said = [
-        r.user_message
-        for r in instance.all_logs(waited.run_id)
-        if "working database locked by" in (r.user_message or "")
-    ]
+    said = [r.user_message for r in instance.all_logs(waited.run_id) if WAITING in (r.user_message or "")]
     assert said and f"PID {holder.pid}" in said[0]
     # ... and for longer than the pipeline may wait: the steps fail with the documented message, not retried.
     monkeypatch.setenv("WAREHOUSE_LOCK_WAIT_SECONDS", "2")
