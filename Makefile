@@ -52,11 +52,12 @@ test: setup browser postgres lint
 test-fast: setup  ## the unit lane, under 2 minutes: pure functions, macros, dbt unit tests; no pipeline run, server or browser
 	$(BIN)/python -m pytest -m "not pipeline" -q -n 2 --durations=10
 
-lint: setup  ## ruff, as configured in pyproject.toml: the formatting and the lint rules
+lint: setup  ## ruff (pyproject.toml) on the Python, sqlfluff (.sqlfluff) on the dbt models
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint dbt_project/models
 
-format: setup  ## apply ruff's formatting and its safe fixes
+format: setup  ## apply ruff's formatting and its safe fixes (sqlfluff's fixes are left to review: make lint lists them)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 

@@ -17,16 +17,16 @@ current_loads as (
 dial_months as (
 
     select
-        month,
-        dial_code,
-        sum(calls_offered)::bigint as calls_offered,
-        sum(calls_answered)::bigint as calls_answered,
-        sum(calls_abandoned)::bigint as calls_abandoned,
-        sum(wait_seconds_answered)::hugeint as wait_seconds_answered,
-        sum(talk_seconds)::hugeint as talk_seconds
+        load_dial_months.month,
+        load_dial_months.dial_code,
+        cast(sum(load_dial_months.calls_offered) as bigint) as calls_offered,
+        cast(sum(load_dial_months.calls_answered) as bigint) as calls_answered,
+        cast(sum(load_dial_months.calls_abandoned) as bigint) as calls_abandoned,
+        cast(sum(load_dial_months.wait_seconds_answered) as hugeint) as wait_seconds_answered,
+        cast(sum(load_dial_months.talk_seconds) as hugeint) as talk_seconds
 
     from load_dial_months
-    semi join current_loads using (_load_id)
+    semi join current_loads on load_dial_months._load_id = current_loads._load_id
     group by all
 
 )

@@ -8,7 +8,7 @@ with calls as (
 
     select * from {{ ref('stg_call_center__calls') }}
     {% if is_incremental() %}
-    where _load_id > (select coalesce(max(_load_id), 0) from {{ this }})
+    where _load_id > (select coalesce(max(loaded._load_id), 0) from {{ this }} as loaded)
     {% endif %}
 
 ),
@@ -17,7 +17,7 @@ load_dial_months as (
 
     select
         _load_id,
-        date_trunc('month', received_date_jst)::date as month,
+        cast(date_trunc('month', received_date_jst) as date) as month,
         dial_code,
         count(*) as calls_offered,
         count(*) filter (where is_answered) as calls_answered,

@@ -50,4 +50,4 @@ select
     counted.last_processing_month
 
 from counted
-inner join statuses using (status_code)
+inner join statuses on counted.status_code = statuses.status_code

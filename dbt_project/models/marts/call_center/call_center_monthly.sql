@@ -14,8 +14,7 @@ final as (
 
     select
         dial_months.month,
-        -- Fiscal years start in April: Jan-Mar belong to the previous year's FY.
-        (year(dial_months.month) - case when month(dial_months.month) < 4 then 1 else 0 end)::integer as fiscal_year,
+        cast({{ fiscal_year('dial_months.month') }} as integer) as fiscal_year,
         dial_months.dial_code,
         dials.dial_name_ja,
         dial_months.calls_offered,

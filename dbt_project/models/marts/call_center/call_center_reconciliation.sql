@@ -51,7 +51,7 @@ recomputed as (
         case when figures.unit = 'calls' then {{ var('scale') }} else 1.0 end as scale_applied
 
     from figures
-    inner join period_counts using (figure_id)
+    inner join period_counts on figures.figure_id = period_counts.figure_id
 
 ),
 

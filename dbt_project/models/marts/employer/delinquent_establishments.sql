@@ -15,11 +15,7 @@ contributions as not materialized (  -- read twice; copying it first costs more 
 
 as_of_spine as (
 
-    select distinct last_day(month_start) as as_of
-    from (
-        select unnest(generate_series(min(processing_month), max(processing_month), interval 1 month))::date as month_start
-        from contributions
-    )
+    {{ month_end_spine('contributions', 'processing_month') }}
 
 ),
 
@@ -40,9 +36,12 @@ delinquent as (
     from as_of_spine
     inner join not_settled_on_time
         on not_settled_on_time.due_date <= as_of_spine.as_of
-        and not_settled_on_time.determined_yen
+        -- still owed at as_of
+        and (
+            not_settled_on_time.determined_yen
             - case when not_settled_on_time.collected_on <= as_of_spine.as_of then not_settled_on_time.collected_yen else 0 end
-            - case when not_settled_on_time.written_off_on <= as_of_spine.as_of then not_settled_on_time.written_off_yen else 0 end > 0
+            - case when not_settled_on_time.written_off_on <= as_of_spine.as_of then not_settled_on_time.written_off_yen else 0 end
+        ) > 0
         and not coalesce(as_of_spine.as_of between not_settled_on_time.deferred_from and not_settled_on_time.deferred_until, false)
     group by all
 
@@ -50,7 +49,9 @@ delinquent as (
 
 covered as (
 
-    select as_of_spine.as_of, count(*) as covered_establishments
+    select
+        as_of_spine.as_of,
+        count(*) as covered_establishments
     from as_of_spine
     inner join establishments
         on establishments.covered_from <= as_of_spine.as_of
@@ -66,4 +67,4 @@ select
     coalesce(delinquent.delinquent_establishments, 0) / covered.covered_establishments as delinquent_share
 
 from covered
-left join delinquent using (as_of)
+left join delinquent on covered.as_of = delinquent.as_of

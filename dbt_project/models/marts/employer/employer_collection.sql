@@ -17,12 +17,9 @@ as_of_spine as (
 
     -- the months the extracts cover: from the first print to the latest
     select
-        last_day(month_start) as as_of,
-        year(month_start) - case when month(month_start) < 4 then 1 else 0 end as fiscal_year
-    from (
-        select unnest(generate_series(min(processing_month), max(processing_month), interval 1 month))::date as month_start
-        from contributions
-    )
+        month_ends.as_of,
+        {{ fiscal_year('month_ends.as_of') }} as fiscal_year
+    from ({{ month_end_spine('contributions', 'processing_month') }}) as month_ends
 
 ),
 
@@ -40,22 +37,32 @@ to_date as (
         insurance_types.insurance_name_ja,
         -- carried in: prior years' amounts still unpaid when the fiscal year began
         coalesce(sum(flows.amount_yen) filter (
-            where flows.notified_fiscal_year < as_of_spine.fiscal_year and flows.flow = 'determined'), 0)
+            where flows.notified_fiscal_year < as_of_spine.fiscal_year and flows.flow = 'determined'
+        ), 0)
         - coalesce(sum(flows.amount_yen) filter (
-            where flows.notified_fiscal_year < as_of_spine.fiscal_year and flows.flow in ('collected', 'written_off')
-              and flows.flow_month < make_date(as_of_spine.fiscal_year, 4, 1)), 0) as carried_in_yen,
+            where flows.notified_fiscal_year < as_of_spine.fiscal_year
+            and flows.flow in ('collected', 'written_off')
+            and flows.flow_month < {{ fiscal_year_start('as_of_spine.fiscal_year') }}
+        ), 0) as carried_in_yen,
         coalesce(sum(flows.amount_yen) filter (
-            where flows.notified_fiscal_year = as_of_spine.fiscal_year and flows.flow = 'determined'
-              and flows.flow_month <= as_of_spine.as_of), 0) as determined_this_year_yen,
+            where flows.notified_fiscal_year = as_of_spine.fiscal_year
+            and flows.flow = 'determined'
+            and flows.flow_month <= as_of_spine.as_of
+        ), 0) as determined_this_year_yen,
         coalesce(sum(flows.amount_yen) filter (
-            where flows.flow = 'collected' and flows.flow_month between make_date(as_of_spine.fiscal_year, 4, 1) and as_of_spine.as_of), 0)
-            as collected_yen,
+            where flows.flow = 'collected'
+            and flows.flow_month between {{ fiscal_year_start('as_of_spine.fiscal_year') }} and as_of_spine.as_of
+        ), 0) as collected_yen,
         coalesce(sum(flows.amount_yen) filter (
-            where flows.flow = 'written_off' and flows.flow_month between make_date(as_of_spine.fiscal_year, 4, 1) and as_of_spine.as_of), 0)
-            as written_off_yen,
-        coalesce(sum(flows.amount_yen) filter (where flows.flow = 'deferral_started' and flows.flow_month <= as_of_spine.as_of), 0)
-        - coalesce(sum(flows.amount_yen) filter (where flows.flow = 'deferral_ended' and flows.flow_month <= as_of_spine.as_of), 0)
-            as deferred_yen
+            where flows.flow = 'written_off'
+            and flows.flow_month between {{ fiscal_year_start('as_of_spine.fiscal_year') }} and as_of_spine.as_of
+        ), 0) as written_off_yen,
+        coalesce(sum(flows.amount_yen) filter (
+            where flows.flow = 'deferral_started' and flows.flow_month <= as_of_spine.as_of
+        ), 0)
+        - coalesce(sum(flows.amount_yen) filter (
+            where flows.flow = 'deferral_ended' and flows.flow_month <= as_of_spine.as_of
+        ), 0) as deferred_yen
 
     from as_of_spine
     cross join insurance_types

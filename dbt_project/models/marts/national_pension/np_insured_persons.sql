@@ -42,4 +42,4 @@ select
     cast(coalesce(counted.partially_exempt_persons, 0) as bigint) as partially_exempt_persons
 
 from counted
-inner join prefectures using (prefecture_code)
+inner join prefectures on counted.prefecture_code = prefectures.prefecture_code

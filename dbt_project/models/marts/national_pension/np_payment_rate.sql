@@ -21,17 +21,25 @@ data_through as (
 
 ),
 
-as_of_spine as (
+premium_year_month_ends as (
 
-    -- from the May after the premium year starts to the end of FY+2, up to the data
+    -- from the May after the premium year starts to the end of FY+2
     select distinct
         obligation_months.premium_fiscal_year,
-        last_day(make_date(obligation_months.premium_fiscal_year, 5, 1) + to_months(offsets.n)) as as_of
+        last_day(make_date(obligation_months.premium_fiscal_year, 5, 1) + to_months(month_offsets.month_count)) as as_of
 
     from obligation_months
-    cross join range(0, 35) as offsets(n)
+    cross join range(0, 35) as month_offsets (month_count)
+
+),
+
+as_of_spine as (
+
+    -- up to the data
+    select premium_year_month_ends.*
+    from premium_year_month_ends
     cross join data_through
-    where last_day(make_date(obligation_months.premium_fiscal_year, 5, 1) + to_months(offsets.n)) <= data_through.as_of_limit
+    where premium_year_month_ends.as_of <= data_through.as_of_limit
 
 ),
 
@@ -48,10 +56,18 @@ counted as (
             where obligation_months.is_due and obligation_months.paid_month <= as_of_spine.as_of
         ) as months_paid,
         sum(obligation_months.obligation_months) as months_insured,
-        sum(obligation_months.obligation_months) filter (where obligation_months.status_category = 'fully_exempt') as months_fully_exempt,
-        sum(obligation_months.obligation_months) filter (where obligation_months.status_category = 'student_deferral') as months_student_deferral,
-        sum(obligation_months.obligation_months) filter (where obligation_months.status_category = 'youth_deferral') as months_youth_deferral,
-        sum(obligation_months.obligation_months) filter (where obligation_months.status_category = 'partially_exempt') as months_partially_exempt
+        sum(obligation_months.obligation_months) filter (
+            where obligation_months.status_category = 'fully_exempt'
+        ) as months_fully_exempt,
+        sum(obligation_months.obligation_months) filter (
+            where obligation_months.status_category = 'student_deferral'
+        ) as months_student_deferral,
+        sum(obligation_months.obligation_months) filter (
+            where obligation_months.status_category = 'youth_deferral'
+        ) as months_youth_deferral,
+        sum(obligation_months.obligation_months) filter (
+            where obligation_months.status_category = 'partially_exempt'
+        ) as months_partially_exempt
 
     from as_of_spine
     inner join obligation_months
@@ -74,8 +90,11 @@ select
     cast(coalesce(counted.months_student_deferral, 0) as bigint) as months_student_deferral,
     cast(coalesce(counted.months_youth_deferral, 0) as bigint) as months_youth_deferral,
     cast(coalesce(counted.months_partially_exempt, 0) as bigint) as months_partially_exempt,
-    (coalesce(counted.months_fully_exempt, 0) + coalesce(counted.months_student_deferral, 0)
-        + coalesce(counted.months_youth_deferral, 0)) / counted.months_insured as exemption_rate
+    (
+        coalesce(counted.months_fully_exempt, 0)
+        + coalesce(counted.months_student_deferral, 0)
+        + coalesce(counted.months_youth_deferral, 0)
+    ) / counted.months_insured as exemption_rate
 
 from counted
-inner join prefectures using (prefecture_code)
+inner join prefectures on counted.prefecture_code = prefectures.prefecture_code

@@ -52,7 +52,9 @@ reference_rates as (
 
 persons as (
 
-    select figures.figure_id, sum(insured_persons.insured_persons) as insured_persons
+    select
+        figures.figure_id,
+        sum(insured_persons.insured_persons) as insured_persons
     from figures
     inner join insured_persons
         on insured_persons.as_of = figures.as_of
@@ -75,9 +77,9 @@ recomputed as (
         case when figures.unit in ('months', 'persons') then {{ var('scale') }} else 1.0 end as scale_applied
 
     from figures
-    left join rates using (figure_id)
-    left join reference_rates using (figure_id)
-    left join persons using (figure_id)
+    left join rates on figures.figure_id = rates.figure_id
+    left join reference_rates on figures.figure_id = reference_rates.figure_id
+    left join persons on figures.figure_id = persons.figure_id
 
 ),
 

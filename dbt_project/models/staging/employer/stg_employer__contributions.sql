@@ -14,8 +14,7 @@ select
     -- a month's contribution is notified and due the following month
     cast(premium_month + interval 1 month as date) as notified_month,
     last_day(premium_month + interval 1 month) as due_date,
-    year(premium_month + interval 1 month) - case when month(premium_month + interval 1 month) < 4 then 1 else 0 end
-        as notified_fiscal_year,
+    {{ fiscal_year('premium_month + interval 1 month') }} as notified_fiscal_year,
     determined_yen + coalesce(adjustment_yen, 0) as determined_yen,
     coalesce(collected_yen, 0) as collected_yen,
     collected_on,
