@@ -46,6 +46,13 @@ def _number(kind: type) -> Callable[[str, str], float | int]:
     return parse
 
 
+def _positive_int(name: str, value: str) -> int:
+    number = _number(int)(name, value)
+    if number < 1:
+        raise SettingError(f"{name}={value!r}: expected a whole number of at least 1")
+    return number
+
+
 def _boolean(name: str, value: str) -> bool:
     if value.strip().lower() not in ("true", "false"):
         raise SettingError(f"{name}={value!r}: expected true or false")
@@ -88,6 +95,7 @@ class Settings:
     seed: int
     duckdb_memory_limit: str
     settle_seconds: float
+    sensor_interval_seconds: int
     business_date: dt.date | None  # None: today in Japan
     stale_blocks: bool
     max_reject_rate: float
@@ -136,6 +144,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "seed": _number(int),
     "duckdb_memory_limit": _text,
     "settle_seconds": _number(float),
+    "sensor_interval_seconds": _positive_int,
     "business_date": _date,
     "stale_blocks": _boolean,
     "max_reject_rate": _number(float),

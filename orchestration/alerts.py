@@ -205,11 +205,13 @@ def _alert(context: dg.RunStatusSensorContext, alerts: AlertsResource, kpi_keys)
     return dg.SkipReason(f"run {run.run_id}: {len(found)} alert(s), {sent} sent")
 
 
-def build_alert_sensors(kpi_keys: Mapping[str, set[dg.AssetKey]]) -> list[dg.SensorDefinition]:
-    """``kpi_keys``: each KPI's asset keys, which say whose checks a failure holds back."""
+def build_alert_sensors(kpi_keys: Mapping[str, set[dg.AssetKey]], interval_seconds: int) -> list[dg.SensorDefinition]:
+    """``kpi_keys``: each KPI's asset keys, which say whose checks a failure holds back. The sensors
+    look for finished runs every ``interval_seconds`` (``WAREHOUSE_SENSOR_INTERVAL_SECONDS``)."""
 
     @dg.run_failure_sensor(
         name="alert_on_run_failure",
+        minimum_interval_seconds=interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Alerts (WAREHOUSE_ALERT_URLS) on a failed run, each KPI it held back and each stale source.",
     )
@@ -219,6 +221,7 @@ def build_alert_sensors(kpi_keys: Mapping[str, set[dg.AssetKey]]) -> list[dg.Sen
     @dg.run_status_sensor(
         run_status=dg.DagsterRunStatus.SUCCESS,
         name="alert_on_run_success",
+        minimum_interval_seconds=interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Alerts (WAREHOUSE_ALERT_URLS) on each stale source of a run that succeeded.",
     )

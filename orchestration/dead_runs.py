@@ -7,7 +7,7 @@ Dagster's run monitoring (enabled in ``dagster.yaml``) fails runs stuck starting
 can tell whether a started run's worker lives only for run launchers that track their
 workers (Kubernetes, ECS, Docker); the default launcher used here does not.
 
-So a sensor, evaluated by the daemon every 30 seconds, does it: a STARTED run's RUN_START
+So a sensor, evaluated by the daemon every ``WAREHOUSE_SENSOR_INTERVAL_SECONDS``, does it: a STARTED run's RUN_START
 event records the pid of the process orchestrating it, and when no process with that pid,
 started before the run did, exists any more, the run is reported failed. It assumes what this
 deployment is (README, Operations): the runs and the daemon on one host.
@@ -19,8 +19,6 @@ import os
 from pathlib import Path
 
 import dagster as dg
-
-CHECK_INTERVAL_SECONDS = 30
 
 
 def _boot_time() -> float:
@@ -67,15 +65,20 @@ def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     return failed
 
 
-@dg.sensor(
-    name="dead_run_reaper",
-    minimum_interval_seconds=CHECK_INTERVAL_SECONDS,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Fails runs whose process is gone (killed or crashed), so the one-run-at-a-time queue moves on.",
-)
-def dead_run_reaper(context: dg.SensorEvaluationContext) -> dg.SkipReason:
-    failed = fail_dead_runs(context.instance)
-    if failed:
-        context.log.warning(f"failed {len(failed)} run(s) whose process is gone: {', '.join(failed)}")
-        return dg.SkipReason(f"marked failed: {', '.join(failed)}")
-    return dg.SkipReason("no run has lost its process")
+def build_dead_run_reaper(interval_seconds: int) -> dg.SensorDefinition:
+    """The sensor, evaluated every ``interval_seconds`` (``WAREHOUSE_SENSOR_INTERVAL_SECONDS``)."""
+
+    @dg.sensor(
+        name="dead_run_reaper",
+        minimum_interval_seconds=interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Fails runs whose process is gone (killed or crashed), so the one-run-at-a-time queue moves on.",
+    )
+    def dead_run_reaper(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+        failed = fail_dead_runs(context.instance)
+        if failed:
+            context.log.warning(f"failed {len(failed)} run(s) whose process is gone: {', '.join(failed)}")
+            return dg.SkipReason(f"marked failed: {', '.join(failed)}")
+        return dg.SkipReason("no run has lost its process")
+
+    return dead_run_reaper

@@ -2,16 +2,17 @@
 
 import dagster as dg
 
+from config.settings import Settings
 from orchestration.alerts import alerts_from_env, build_alert_sensors
 from orchestration.assets.dbt import build_dbt_assets
 from orchestration.assets.ingest import build_ingest_asset
 from orchestration.assets.publish import build_publish_asset
 from orchestration.checks.great_expectations import build_gx_check
 from orchestration.checks.reconciliation import build_reconciliation_check
-from orchestration.dead_runs import dead_run_reaper
+from orchestration.dead_runs import build_dead_run_reaper
 from orchestration.jobs import JOBS
 from orchestration.kpis import KPIS
-from orchestration.landing_sensor import landing_sensor
+from orchestration.landing_sensor import build_landing_sensor
 from orchestration.resources import dbt_resource, warehouse_from_env
 from orchestration.schedules import nightly_refresh_schedule
 
@@ -31,12 +32,20 @@ asset_checks = [
     *(build_reconciliation_check(kpi.mart_key(kpi.reconciliation), kpi.reconciliation) for kpi in KPIS),
 ]
 
+# Sensors are defined with their interval, so it is read when the code location loads; every other
+# setting reaches the resources through EnvVar, at run time.
+sensor_interval = Settings.from_env().sensor_interval_seconds
+
 defs = dg.Definitions(
     assets=assets,
     asset_checks=asset_checks,
     jobs=JOBS,
     schedules=[nightly_refresh_schedule],
-    sensors=[landing_sensor, dead_run_reaper, *build_alert_sensors(kpi_keys)],
+    sensors=[
+        build_landing_sensor(sensor_interval),
+        build_dead_run_reaper(sensor_interval),
+        *build_alert_sensors(kpi_keys, sensor_interval),
+    ],
     resources={"warehouse": warehouse_from_env(), "dbt": dbt_resource(), "alerts": alerts_from_env()},
     # One process, one step at a time: the working DuckDB file has exactly one writer.
     executor=dg.in_process_executor,

@@ -1,6 +1,6 @@
 """A run as soon as new extracts land, instead of waiting for 02:00; never two runs at once.
 
-Evaluated by ``dagster-daemon`` every 30 seconds:
+Evaluated by ``dagster-daemon`` every ``WAREHOUSE_SENSOR_INTERVAL_SECONDS`` (30 s by default):
 
 1. while any run is queued or in progress, it waits (the working database has one writer, and
    that run may take the new files itself);
@@ -30,7 +30,6 @@ from orchestration.jobs import JOBS, kpi_job_name, nightly_refresh
 from orchestration.kpis import KPIS
 from orchestration.resources import WarehouseResource
 
-CHECK_INTERVAL_SECONDS = 30
 LANDED_TAG = "warehouse/landed-files"
 # Every status of a run that has not finished (a queued run will read the landing folder too).
 UNFINISHED = [
@@ -108,13 +107,18 @@ def evaluate(cursor: str | None, unfinished_runs: int, warehouse: WarehouseResou
     return dg.SensorResult(run_requests=[request], cursor=json.dumps(files))
 
 
-@dg.sensor(
-    name="landing_sensor",
-    jobs=JOBS,
-    minimum_interval_seconds=CHECK_INTERVAL_SECONDS,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Requests one run for each batch of new landing files, once they have settled and no run is in progress.",
-)
-def landing_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-    unfinished = len(context.instance.get_run_ids(dg.RunsFilter(statuses=UNFINISHED), limit=10))
-    return evaluate(context.cursor, unfinished, warehouse)
+def build_landing_sensor(interval_seconds: int) -> dg.SensorDefinition:
+    """The sensor, evaluated every ``interval_seconds`` (``WAREHOUSE_SENSOR_INTERVAL_SECONDS``)."""
+
+    @dg.sensor(
+        name="landing_sensor",
+        jobs=JOBS,
+        minimum_interval_seconds=interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Requests one run for each batch of new landing files, once they have settled and no run is in progress.",
+    )
+    def landing_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+        unfinished = len(context.instance.get_run_ids(dg.RunsFilter(statuses=UNFINISHED), limit=10))
+        return evaluate(context.cursor, unfinished, warehouse)
+
+    return landing_sensor

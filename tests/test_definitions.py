@@ -1,8 +1,14 @@
 import subprocess
+import sys
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from config.layout import REPO_ROOT
+from config.settings import Settings
+from orchestration.alerts import build_alert_sensors
+from orchestration.dead_runs import build_dead_run_reaper
+from orchestration.landing_sensor import build_landing_sensor
 from orchestration.resources import dbt_resource
 
 
@@ -93,3 +99,20 @@ def test_dbt_dies_with_the_process_that_started_it(tmp_path):
 
 def test_the_dbt_resource_runs_warehouse_dbt():
     assert dbt_resource().dbt_executable.endswith("/warehouse-dbt")
+
+
+def test_every_sensor_is_evaluated_at_the_configured_interval(defs):
+    names = ("landing_sensor", "dead_run_reaper", "alert_on_run_failure", "alert_on_run_success")
+    interval = Settings.from_env().sensor_interval_seconds
+    assert {name: defs.get_sensor_def(name).minimum_interval_seconds for name in names} == dict.fromkeys(
+        names, interval
+    )
+    built = [build_landing_sensor(7), build_dead_run_reaper(7), *build_alert_sensors({}, 7)]
+    assert {s.name: s.minimum_interval_seconds for s in built} == dict.fromkeys(names, 7)
+
+
+def test_loading_the_code_location_does_not_import_great_expectations():
+    # 2 s of every process that loads it (webserver, daemon, each run): only a check evaluation needs GX.
+    code = "import sys, orchestration.definitions; print('great_expectations' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    assert loaded.stdout.strip() == "False"

@@ -49,6 +49,12 @@ def test_the_environment_wins_over_the_defaults_and_relative_paths_are_the_repos
             "WAREHOUSE_BUSINESS_DATE='2020/11/01': expected YYYY-MM-DD, or blank for today",
         ),
         ("WAREHOUSE_DATA_DIR", " ", "WAREHOUSE_DATA_DIR is blank"),
+        (
+            "WAREHOUSE_SENSOR_INTERVAL_SECONDS",
+            "0",
+            "WAREHOUSE_SENSOR_INTERVAL_SECONDS='0': expected a whole number of at least 1",
+        ),
+        ("WAREHOUSE_SENSOR_INTERVAL_SECONDS", "5.5", "WAREHOUSE_SENSOR_INTERVAL_SECONDS='5.5': expected an integer"),
     ],
 )
 def test_a_bad_value_names_its_variable_and_what_it_expects(name, value, message):

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import dagster as dg
-import great_expectations as gx
 
 from config.layout import EXPECTATIONS_DIR
 from orchestration.resources import WarehouseResource
@@ -17,6 +16,10 @@ from orchestration.resources import WarehouseResource
 
 def validate_suite(frame, suite_path: Path):
     """Validate a pandas frame against a GX suite file; returns GX's validation result."""
+    # Imported here, not with the module: GX takes 2 s to import, and every process that loads
+    # the code location (webserver, daemon, `dagster job launch`, each run) would pay it.
+    import great_expectations as gx
+
     context = gx.get_context(mode="ephemeral")
     batch = (
         context.data_sources.add_pandas("warehouse")
