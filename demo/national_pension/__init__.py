@@ -37,6 +37,30 @@ from demo.national_pension.targets import FISCAL_YEARS
 from demo.printing import generator_database, print_monthly, wareki_print_macros
 from ingest.specs import NATIONAL_PENSION_LEDGER
 
+# The person-year pivot holds a batch's persons in one hash aggregate: the whole country at
+# national scale (15M persons a year) outgrows the memory limit, the largest prefecture does not.
+# So a batch holds no more persons than the largest prefecture, or than this many, whichever is
+# more: one batch at small scales, where 47 statements would cost more than the work.
+PERSONS_PER_BATCH = 500_000
+
+
+def _prefecture_batches(con, fiscal_year: int) -> list[list[str]]:
+    """The year's prefectures, in code order, grouped into batches to expand into records together."""
+    persons = con.execute(
+        "select prefecture_code, max(hi) from cells where premium_fiscal_year = ? group by all order by 1",
+        [fiscal_year],
+    ).fetchall()
+    limit = max(PERSONS_PER_BATCH, *(n for _, n in persons))
+    batches: list[list[str]] = [[]]
+    held = 0
+    for code, n in persons:
+        if held + n > limit:
+            batches.append([])
+            held = 0
+        batches[-1].append(code)
+        held += n
+    return batches
+
 
 def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[Path]:
     """Write one CP932 ledger file per processing month into ``landing_dir``; returns the files.
@@ -57,13 +81,11 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
         con.execute(
             "create table lines (processing_month date, line varchar, fiscal_year integer, prefecture_code varchar, j bigint)"
         )
-        prefectures = [r[0] for r in con.execute("select distinct prefecture_code from cells order by 1").fetchall()]
         for fy in FISCAL_YEARS:
-            # One prefecture at a time: the person-year pivot holds every person of the year in
-            # one hash aggregate, which at national scale (15M persons) outgrows the memory limit.
-            con.execute(f"create or replace temp table records as {records_sql(fy, seed, prefectures[0])}")
-            for prefecture in prefectures[1:]:
-                con.execute(f"insert into records {records_sql(fy, seed, prefecture)}")
+            batches = _prefecture_batches(con, fy)
+            con.execute(f"create or replace temp table records as {records_sql(fy, seed, batches[0])}")
+            for batch in batches[1:]:
+                con.execute(f"insert into records {records_sql(fy, seed, batch)}")
             con.execute(
                 f"insert into lines select processing_month, line, {fy}, prefecture_code, j from ({versions_sql(fy, seed)})"
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from demo.national_pension.targets import (
     ON_TIME_SHARE_IN_PREMIUM_MONTH,
     PARTIAL_PER_MILLE,
@@ -16,8 +18,9 @@ from ingest.specs import NATIONAL_PENSION_LEDGER
 _SERIAL_MULTIPLIER = 387_433
 
 
-def records_sql(fiscal_year: int, seed: int, prefecture_code: str) -> str:
-    """One row per person-year of one prefecture: the twelve statuses and payment dates, and when it last changed."""
+def records_sql(fiscal_year: int, seed: int, prefecture_codes: Sequence[str]) -> str:
+    """One row per person-year of these prefectures: the twelve statuses and payment dates, and when it last changed."""
+    codes = ", ".join(f"'{code}'" for code in prefecture_codes)
 
     def u(salt: int) -> str:
         return f"(hash({seed}, prefecture_code, j, month_index, {salt}) >> 11)::double / 9007199254740992.0"
@@ -32,7 +35,7 @@ with slots as (
         -- a partial exemption is approved for the person's year, not month by month
         hash({seed}, {fiscal_year}, c.prefecture_code, s.j) % 1000 as partial_draw
     from cells c, range(c.lo, c.hi) s(j)
-    where c.premium_fiscal_year = {fiscal_year} and c.prefecture_code = '{prefecture_code}'
+    where c.premium_fiscal_year = {fiscal_year} and c.prefecture_code in ({codes})
 ),
 coded as (
     select prefecture_code, j, month_index,
