@@ -26,6 +26,12 @@ def yoy_points(this_year: str, last_year: str):
     return 100 * (pl.col(this_year).round(3) - pl.col(last_year).round(3))
 
 
+def table(frame: pl.DataFrame, name: str, column_config: dict | None = None) -> None:
+    """A table across the page, with its CSV download (``name``.csv)."""
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config)
+    download(frame, name)
+
+
 def download(table: pl.DataFrame, name: str) -> None:
     """A CSV download of a table as shown (UTF-8 with a BOM, so Excel reads the Japanese)."""
     st.download_button(

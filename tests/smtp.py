@@ -13,6 +13,16 @@ from aiosmtpd.controller import Controller
 
 SENDER = "warehouse@pension.example"
 RECIPIENT = "oncall@pension.example"
+# The subjects of the alerts of a night on which every source is overdue: one per source.
+EVERY_SOURCE_STALE = sorted(
+    f"[pension warehouse] source stale: {source}"
+    for source in (
+        "call_center/calls",
+        "national_pension/premium_ledger",
+        "employer/establishments",
+        "employer/contributions",
+    )
+)
 
 
 def free_port() -> int:

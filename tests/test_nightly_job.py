@@ -25,6 +25,19 @@ def _published(paths, sql):
     return query(paths.published_db, sql)
 
 
+def _assert_types(paths, mart: str, contract: dict[str, str]) -> None:
+    """The published mart's columns have the contract's types."""
+    columns = dict(
+        _published(
+            paths,
+            "select column_name, data_type from information_schema.columns "
+            f"where table_schema = 'marts' and table_name = '{mart}'",
+        )
+    )
+    for name, data_type in contract.items():
+        assert columns[name] == data_type, name
+
+
 def test_nightly_refresh_publishes_every_kpi(after_first_night, first_night):
     result = first_night.result  # the session's first night, copied (conftest)
     assert result.success
@@ -61,15 +74,7 @@ def test_nightly_refresh_publishes_every_kpi(after_first_night, first_night):
 
 def _assert_call_center_published(landed):
     assert landed.published_db.is_symlink()
-    columns = dict(
-        _published(
-            landed,
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'marts' and table_name = 'call_center_monthly'",
-        )
-    )
-    for name, data_type in CONTRACT.items():
-        assert columns[name] == data_type, name
+    _assert_types(landed, "call_center_monthly", CONTRACT)
     assert _published(
         landed,
         "select count(*) from (select month, dial_code from marts.call_center_monthly group by all having count(*) > 1)",
@@ -106,14 +111,7 @@ NP_CONTRACT = {
 
 
 def _assert_payment_rate_published(landed):
-    columns = dict(
-        _published(
-            landed,
-            "select column_name, data_type from information_schema.columns where table_schema = 'marts' and table_name = 'np_payment_rate'",
-        )
-    )
-    for name, data_type in NP_CONTRACT.items():
-        assert columns[name] == data_type, name
+    _assert_types(landed, "np_payment_rate", NP_CONTRACT)
     codes = _published(landed, "select distinct prefecture_code from marts.np_payment_rate order by 1")
     assert [c for (c,) in codes] == [f"{i:02d}" for i in range(1, 48)]
     assert _published(
@@ -173,15 +171,7 @@ EMPLOYER_CONTRACT = {
 
 
 def _assert_employer_published(landed):
-    columns = dict(
-        _published(
-            landed,
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'marts' and table_name = 'employer_collection'",
-        )
-    )
-    for name, data_type in EMPLOYER_CONTRACT.items():
-        assert columns[name] == data_type, name
+    _assert_types(landed, "employer_collection", EMPLOYER_CONTRACT)
     columns = {
         c
         for (c,) in _published(

@@ -54,27 +54,23 @@ chart = (
     )
 )
 st.altair_chart(chart, width="stretch")
-st.dataframe(
+widgets.table(
     table,
-    hide_index=True,
-    width="stretch",
+    "call_center_monthly",
     column_config={c: st.column_config.NumberColumn(c, format="percent") for c in table.columns if "answer_rate" in c},
 )
-widgets.download(table, "call_center_monthly")
 
 st.subheader("ダイヤル別 応答率（4～10月） Answer rate by dial, April–October")
 by_dial = data.frame(queries.CALL_CENTER_BY_DIAL).pivot(
     on="fiscal_year", index=["dial_code", "dial_name_ja"], values="answer_rate"
 )
 by_dial = by_dial.with_columns(yoy_points=widgets.yoy_points("2020", "2019"))
-st.dataframe(
+widgets.table(
     by_dial,
-    hide_index=True,
-    width="stretch",
+    "call_center_by_dial",
     column_config={
         "2019": st.column_config.NumberColumn("2019年度", format="percent"),
         "2020": st.column_config.NumberColumn("2020年度", format="percent"),
         "yoy_points": st.column_config.NumberColumn("増減 points", format="%+.1f"),
     },
 )
-widgets.download(by_dial, "call_center_by_dial")

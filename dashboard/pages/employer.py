@@ -64,10 +64,9 @@ table = shown.select(
     "arrears_oku",
     "deferred_oku",
 )
-st.dataframe(
+widgets.table(
     table,
-    hide_index=True,
-    width="stretch",
+    "employer_collection",
     column_config={
         "collection_rate": st.column_config.NumberColumn("収納率", format="percent"),
         "collection_rate_excl_deferral": st.column_config.NumberColumn("特例分を除く収納率", format="percent"),
@@ -75,18 +74,15 @@ st.dataframe(
         "deferred_oku": st.column_config.NumberColumn("納付猶予 (億円)", format="%.1f"),
     },
 )
-widgets.download(table, "employer_collection")
 
 st.subheader("滞納事業所数 Delinquent establishments")
 delinquent = data.frame(queries.DELINQUENT_ESTABLISHMENTS)
-st.dataframe(
+widgets.table(
     delinquent,
-    hide_index=True,
-    width="stretch",
+    "delinquent_establishments",
     column_config={
         "covered_establishments": "適用事業所数 covered",
         "delinquent_establishments": "滞納事業所数 delinquent",
         "delinquent_share": st.column_config.NumberColumn("滞納割合 share", format="percent"),
     },
 )
-widgets.download(delinquent, "delinquent_establishments")

@@ -48,23 +48,19 @@ st.altair_chart(
     width="stretch",
 )
 table = curve.pivot(on="premium_fiscal_year", index="月末", values="payment_rate")
-st.dataframe(
+widgets.table(
     table,
-    hide_index=True,
-    width="stretch",
+    "np_current_year_curve",
     column_config={c: st.column_config.NumberColumn(f"{c}年度", format="percent") for c in table.columns[1:]},
 )
-widgets.download(table, "np_current_year_curve")
 
 st.subheader("現年度・過年度１年目・最終納付率 Current-year, past-year and final rates (全国 nationwide)")
 kinds = data.frame(queries.NP_RATES_BY_KIND).pivot(on="kind", index="premium_fiscal_year", values="payment_rate")
-st.dataframe(
+widgets.table(
     kinds,
-    hide_index=True,
-    width="stretch",
+    "np_rates_by_kind",
     column_config={c: st.column_config.NumberColumn(c, format="percent") for c in kinds.columns[1:]},
 )
-widgets.download(kinds, "np_rates_by_kind")
 
 st.subheader("都道府県別 納付率 Prefecture ranking (2019年度 現年度納付率)")
 chosen = st.multiselect("都道府県を絞る Show only", list(names.values()))
@@ -73,10 +69,9 @@ ranking = data.frame(queries.NP_PREFECTURE_RANKING).select(
 )
 if chosen:
     ranking = ranking.filter(pl.col("prefecture_name_ja").is_in(chosen))
-st.dataframe(
+widgets.table(
     ranking,
-    hide_index=True,
-    width="stretch",
+    "np_prefecture_ranking",
     column_config={
         "rank": "順位 rank",
         "prefecture_name_ja": "都道府県 prefecture",
@@ -85,4 +80,3 @@ st.dataframe(
         "change_points": st.column_config.NumberColumn("対前年同期 points", format="%+.1f"),
     },
 )
-widgets.download(ranking, "np_prefecture_ranking")

@@ -41,8 +41,7 @@ for column, (kpi_name, figure_id, label, english) in zip(st.columns(len(HEADLINE
 
 st.subheader("公表状況 Publication status")
 log = widgets.publication_log()
-st.dataframe(log, hide_index=True, width="stretch")
-widgets.download(log, "publication_log")
+widgets.table(log, "publication_log")
 
 counts = pl.concat([data.figures(kpi).group_by("status").len().with_columns(kpi=pl.lit(kpi.name)) for kpi in data.KPIS])
 st.subheader("報告書の数値の再現 Figures of the report reproduced")

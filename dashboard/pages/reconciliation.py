@@ -27,10 +27,9 @@ for row in figures.filter(pl.col("status") == "mismatch").iter_rows(named=True):
         f"(expected at this scale {row['expected_value']:,.2f}), recomputed {row['recomputed_value']}",
         icon=":material/error:",
     )
-st.dataframe(
+widgets.table(
     figures,
-    hide_index=True,
-    width="stretch",
+    kpi.reconciliation,
     column_config={
         "published_value": "公表値 published",
         "expected_value": "この規模での期待値 expected at this scale",
@@ -39,4 +38,3 @@ st.dataframe(
         "status": "状態 status",
     },
 )
-widgets.download(figures, f"{kpi.reconciliation}")

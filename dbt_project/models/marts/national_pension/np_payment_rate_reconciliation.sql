@@ -18,35 +18,44 @@ insured_persons as (
 
 ),
 
-rates as (
+figure_periods as (
 
-    -- nationwide rows are sums over prefectures; a figure may name one prefecture
+    -- the premium year and month end each figure is read at, and for a change in points, the
+    -- ones it is compared with
     select
-        figures.figure_id,
-        sum(payment_rate.months_paid) as months_paid,
-        100.0 * sum(payment_rate.months_paid) / sum(payment_rate.months_due) as rate_percent
-
+        figure_id,
+        'figure' as period,
+        premium_fiscal_year,
+        as_of,
+        prefecture_code
     from figures
-    inner join payment_rate
-        on payment_rate.premium_fiscal_year = figures.premium_fiscal_year
-        and payment_rate.as_of = figures.as_of
-        and coalesce(figures.prefecture_code, payment_rate.prefecture_code) = payment_rate.prefecture_code
-    group by figures.figure_id
+    union all
+    select
+        figure_id,
+        'reference' as period,
+        reference_fiscal_year as premium_fiscal_year,
+        reference_as_of as as_of,
+        prefecture_code
+    from figures
+    where reference_fiscal_year is not null
 
 ),
 
-reference_rates as (
+period_rates as (
 
+    -- nationwide rows are sums over prefectures; a figure may name one prefecture
     select
-        figures.figure_id,
+        figure_periods.figure_id,
+        figure_periods.period,
+        sum(payment_rate.months_paid) as months_paid,
         100.0 * sum(payment_rate.months_paid) / sum(payment_rate.months_due) as rate_percent
 
-    from figures
+    from figure_periods
     inner join payment_rate
-        on payment_rate.premium_fiscal_year = figures.reference_fiscal_year
-        and payment_rate.as_of = figures.reference_as_of
-        and coalesce(figures.prefecture_code, payment_rate.prefecture_code) = payment_rate.prefecture_code
-    group by figures.figure_id
+        on payment_rate.premium_fiscal_year = figure_periods.premium_fiscal_year
+        and payment_rate.as_of = figure_periods.as_of
+        and coalesce(figure_periods.prefecture_code, payment_rate.prefecture_code) = payment_rate.prefecture_code
+    group by figure_periods.figure_id, figure_periods.period
 
 ),
 
@@ -77,8 +86,10 @@ recomputed as (
         case when figures.unit in ('months', 'persons') then {{ var('scale') }} else 1.0 end as scale_applied
 
     from figures
-    left join rates on figures.figure_id = rates.figure_id
-    left join reference_rates on figures.figure_id = reference_rates.figure_id
+    left join period_rates as rates
+        on figures.figure_id = rates.figure_id and rates.period = 'figure'
+    left join period_rates as reference_rates
+        on figures.figure_id = reference_rates.figure_id and reference_rates.period = 'reference'
     left join persons on figures.figure_id = persons.figure_id
 
 ),
