@@ -47,7 +47,7 @@ postgres:
 	  (apt-get update -q && apt-get install -y -q --no-install-recommends postgresql)
 
 test: setup browser postgres lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=25
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
 test-fast: setup  ## the unit lane, under 2 minutes: pure functions, macros, dbt unit tests; no pipeline run, server or browser
 	$(BIN)/python -m pytest -m "not pipeline" -q -n 2 --durations=10

@@ -1,6 +1,7 @@
 """Shared fixtures. Every test works in its own temporary data directory; the demo extracts
-are generated once per session and copied, so no test sees another test's files. So is the
-first nightly run: a test that starts after a good night gets a copy of the session's."""
+are generated once per session (for all its workers: ``tests/once.py``) and copied, so no test
+sees another test's files. So is the first nightly run: a test that starts after a good night
+gets a copy of the session's."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dotenv import dotenv_values
 
 from config.layout import REPO_ROOT, WarehousePaths
 from demo import call_center, employer, national_pension, night_after_last_extract
+from tests.once import RecordedRun, made_once, shared_dir
 
 SCALE = 0.01
 SEED = 7
@@ -22,16 +24,29 @@ SEED = 7
 PIPELINE_FIXTURES = {"landed", "run_nightly", "published", "defs", "instance", "send_alerts", "built"}
 
 
-# The longest files, as `make test --durations` measured them (2 to 3 minutes each): started first.
-# `make test` hands whole files to its workers in collection order, and a long file started last
-# would keep one worker busy while the others sit idle. This changes the order only, never a result.
+# The longest files, longest first, as `make test` measured them (seconds of all their tests, the
+# first night counted where it is made): 124 publication_gate, 116 demo_ui, 112 serve, 100
+# night_reports, 93 incremental, 85 bench, 75 crash, 68 hostile_nightly, 64 kpi_jobs, 57 checks,
+# 56 second_night, 55 hostile_input, 44 dashboard, 36 working_lock. `make test` hands whole files
+# to its two workers in this order (`--no-loadscope-reorder`; xdist would otherwise start the
+# files with the most tests, the short ones), and a long file started last would keep one worker
+# busy while the other sits idle. serve comes first, beside the file that makes the first night
+# it does not need. This changes the order only, never a result.
 LONGEST_FIRST = (
-    "test_crash.py",
     "test_serve.py",
-    "test_incremental.py",
-    "test_night_reports.py",
-    "test_bench.py",
+    "test_publication_gate.py",
     "test_demo_ui.py",
+    "test_night_reports.py",
+    "test_incremental.py",
+    "test_bench.py",
+    "test_crash.py",
+    "test_hostile_nightly.py",
+    "test_kpi_jobs.py",
+    "test_checks.py",
+    "test_second_night.py",
+    "test_hostile_input.py",
+    "test_dashboard.py",
+    "test_working_lock.py",
 )
 
 
@@ -40,6 +55,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     In ``make test`` the longest files go first, then the other pipeline tests; the short unit
     tests, coming last, fill whichever worker is free."""
+    if missing := [name for name in LONGEST_FIRST if not (Path(__file__).parent / name).exists()]:
+        raise pytest.UsageError(f"LONGEST_FIRST names test files that do not exist: {missing}")
     for item in items:
         if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.pipeline)
@@ -53,27 +70,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def generated_call_center(tmp_path_factory) -> Path:
+def shared(tmp_path_factory) -> Path:
+    """Where the session's workers share what is made once."""
+    return shared_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def generated_call_center(shared) -> Path:
     """Demo CDR files at the test scale, generated once."""
-    directory = tmp_path_factory.mktemp("generated") / "call_center"
-    call_center.generate(directory, SCALE, SEED)
-    return directory
+    return made_once(shared, "generated/call_center", lambda folder: call_center.generate(folder, SCALE, SEED))
 
 
 @pytest.fixture(scope="session")
-def generated_national_pension(tmp_path_factory) -> Path:
+def generated_national_pension(shared) -> Path:
     """Demo premium-ledger files (CP932) at the test scale, generated once."""
-    directory = tmp_path_factory.mktemp("generated") / "national_pension"
-    national_pension.generate(directory, SCALE, SEED)
-    return directory
+    return made_once(
+        shared, "generated/national_pension", lambda folder: national_pension.generate(folder, SCALE, SEED)
+    )
 
 
 @pytest.fixture(scope="session")
-def generated_employer(tmp_path_factory) -> Path:
+def generated_employer(shared) -> Path:
     """Demo establishment register and contribution files at the test scale, generated once."""
-    directory = tmp_path_factory.mktemp("generated") / "employer"
-    employer.generate(directory, SCALE, SEED)
-    return directory
+    return made_once(shared, "generated/employer", lambda folder: employer.generate(folder, SCALE, SEED))
 
 
 def _configure(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> WarehousePaths:
@@ -115,27 +134,35 @@ class FirstNight:
 
     data_dir: Path
     instance_dir: Path
-    result: dg.ExecuteInProcessResult
+    result: RecordedRun
 
 
 @pytest.fixture(scope="session")
-def first_night(tmp_path_factory, defs, generated_call_center, generated_national_pension, generated_employer):
-    """One real nightly_refresh on the demo extracts, run once a session: the ~60 s every test
-    that starts "after a good night" would otherwise spend. Tests never touch it: they get a copy
-    (``after_first_night``)."""
-    root = tmp_path_factory.mktemp("first_night")
-    (root / "dagster").mkdir()
-    with pytest.MonkeyPatch.context() as monkeypatch, dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
-        paths = _deliver(
-            monkeypatch,
-            _configure(monkeypatch, root / "data"),
-            generated_call_center,
-            generated_national_pension,
-            generated_employer,
-        )
-        result = defs.resolve_job_def("nightly_refresh").execute_in_process(instance=instance, raise_on_error=False)
+def first_night(shared, defs, generated_call_center, generated_national_pension, generated_employer):
+    """One real nightly_refresh on the demo extracts, run once a session (by the first worker to ask):
+    the ~60 s every test that starts "after a good night" would otherwise spend. Tests never touch
+    it: they get a copy (``after_first_night``)."""
+
+    def run(root: Path) -> None:
+        (root / "dagster").mkdir(parents=True)
+        with (
+            pytest.MonkeyPatch.context() as monkeypatch,
+            dg.instance_for_test(temp_dir=str(root / "dagster")) as instance,
+        ):
+            _deliver(
+                monkeypatch,
+                _configure(monkeypatch, root / "data"),
+                generated_call_center,
+                generated_national_pension,
+                generated_employer,
+            )
+            result = defs.resolve_job_def("nightly_refresh").execute_in_process(instance=instance, raise_on_error=False)
+        RecordedRun.of(result).save(root / "result.json")
+
+    root = made_once(shared, "first_night", run)
+    result = RecordedRun.load(root / "result.json")
     assert result.success, "the session's first night failed: every test after it would be meaningless"
-    return FirstNight(paths.data_dir, root / "dagster", result)
+    return FirstNight(root / "data", root / "dagster", result)
 
 
 @pytest.fixture

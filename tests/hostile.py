@@ -48,12 +48,16 @@ class Extract:
         """The basic pension numbers of these lines in every printed form (for a spec without any: none)."""
         if not self.spec.has_personal_data:
             return []
-        out = set()
-        for line in self.lines:
-            number = line.split(self.spec.delimiter)[0]
-            ascii_number = number.translate(str.maketrans("０１２３４５６７８９－", "0123456789-"))
-            out |= {number, ascii_number, ascii_number.replace("-", ""), ascii_number.translate(_FULLWIDTH)}
-        return sorted(out)
+        return printed_forms([line.split(self.spec.delimiter)[0] for line in self.lines])
+
+
+def printed_forms(numbers: list[str]) -> list[str]:
+    """Each number as delivered, and as it may be printed: half-width with and without its hyphen, full-width."""
+    out = set()
+    for number in numbers:
+        ascii_number = number.translate(str.maketrans("０１２３４５６７８９－", "0123456789-"))
+        out |= {number, ascii_number, ascii_number.replace("-", ""), ascii_number.translate(_FULLWIDTH)}
+    return sorted(out)
 
 
 def covering_lines(spec: ExtractSpec, lines: list[str], first: int = 8) -> tuple[str, ...]:
@@ -121,14 +125,41 @@ def numbers_in_text(text: str, numbers: list[str], by_shape: bool = True) -> lis
     return found + [n for n in numbers if n and n in text]
 
 
+# What a printed basic pension number is made of: digits and hyphens, half- or full-width, in
+# UTF-8 or CP932. Ten digits with an optional hyphen, so an occurrence is 10 or 11 of them in a row.
+_NUMBER_TOKEN = re.compile(
+    b"|".join(re.escape(c.encode(e)) for c in "0123456789-０１２３４５６７８９－" for e in ("utf-8", "cp932"))
+)
+_NUMBER_RUN = re.compile(b"(?:" + _NUMBER_TOKEN.pattern + b"){10,}")
+_NUMBER_TOKENS = (10, 11)
+
+
+def _token_runs(data: bytes) -> list[bytes]:
+    """Every run of 10 or 11 number tokens in a row in ``data``, each start of each longer run included."""
+    found = []
+    for run in _NUMBER_RUN.finditer(data):
+        tokens = _NUMBER_TOKEN.findall(run.group())
+        found += [b"".join(tokens[i : i + n]) for n in _NUMBER_TOKENS for i in range(len(tokens) - n + 1)]
+    return found
+
+
 def numbers_in_files(root: Path, numbers: list[str], skip: tuple[str, ...] = ("landing",)) -> list[str]:
-    """Files under ``root`` (outside ``skip``) whose bytes hold a delivered number in UTF-8 or CP932."""
+    """Files under ``root`` (outside ``skip``) whose bytes hold a delivered number (or any other
+    string given) in UTF-8 or CP932.
+
+    A number can only occur inside a run of digits and hyphens: each file is read once for those
+    runs, and each stretch of a run as long as a number is looked up among the numbers' printed
+    forms. That finds what a substring search for each form finds, in one pass however many
+    numbers there are (the search per form took a minute for one night's files). Strings that
+    are not number-shaped are searched for as they are."""
     needles = {form for n in numbers for form in (n.encode("utf-8"), n.encode("cp932"))}
+    shaped = {needle for needle in needles if needle in _token_runs(needle)}
+    others = needles - shaped
     hits = []
     for path in root.rglob("*"):
         if path.is_file() and not path.is_symlink() and path.relative_to(root).parts[0] not in skip:
             data = path.read_bytes()
-            if any(needle in data for needle in needles):
+            if not shaped.isdisjoint(_token_runs(data)) or any(needle in data for needle in others):
                 hits.append(str(path.relative_to(root)))
     return hits
 

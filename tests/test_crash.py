@@ -19,13 +19,13 @@ import duckdb
 import pytest
 
 from config.layout import REPO_ROOT, WarehousePaths
+from orchestration import launch
 from tests import hostile
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
 
-BIN = Path(sys.executable).parent
 KPI_MARTS = (
     "call_center_monthly",
     "call_center_reconciliation",
@@ -74,23 +74,13 @@ def dagster_home(tmp_path, monkeypatch) -> Path:
     return home
 
 
-def _launch(env: dict) -> None:
-    subprocess.run(
-        [str(BIN / "dagster"), "job", "launch", "-m", "orchestration.definitions", "-j", "nightly_refresh"],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-
-
 def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(
     landed, first_night, dagster_home, tmp_path
 ):
     # The session's first night is the clean run to compare with: the same extracts, the same night,
     # and (copied here before anything loads) the same pseudonymisation key.
     shutil.copytree(first_night.data_dir / "secrets", landed.data_dir / "secrets")
-    env = dict(os.environ)
+    env = {**os.environ, "WAREHOUSE_SENSOR_INTERVAL_SECONDS": "5"}  # the dead-run reaper's round, 30 s by default
     instance = dg.DagsterInstance.get()
     numbers = hostile.delivered_numbers(landed.landing_dir("national_pension"))
 
@@ -118,20 +108,11 @@ def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(
     assert hostile.empty(landed.scratch)  # decoded copies had no name
 
     # 2. The daemon: the dead run is failed, so the queued run behind it starts; kill it in its dbt step.
-    daemon_log = (tmp_path / "daemon.log").open("wb")
-    daemon = subprocess.Popen(
-        [str(BIN / "dagster-daemon"), "run", "-m", "orchestration.definitions"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=daemon_log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        _launch(env)
+    log = tmp_path / "daemon.log"
+    with launch.daemon(env, log):
+        queued = launch.submit(instance, "nightly_refresh", env, log)
         wait_until(lambda: _status(instance, dead_run) == dg.DagsterRunStatus.FAILURE, 120, "the dead run to be failed")
         assert "is gone" in " ".join(e.message for e in instance.all_logs(dead_run) if e.message)
-        queued = next(r.run_id for r in instance.get_runs() if r.run_id != dead_run)
         [dbt] = wait_until(lambda: _dbt_processes(landed.working_db), 240, "the queued run to reach a dbt step")
         its_folder = f"*_dbt-{queued[:7]}-*"
         wait_until(lambda: list(landed.dbt_invocations.glob(its_folder)), 30, "its dbt target folder in the data dir")
@@ -143,18 +124,13 @@ def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(
         wait_until(lambda: _status(instance, queued) == dg.DagsterRunStatus.FAILURE, 120, "the killed run to be failed")
 
         # 3. The next run cleans up and ends as a clean run would.
-        _launch(env)
-        final = next(r.run_id for r in instance.get_runs() if r.run_id not in (dead_run, queued))
+        final = launch.submit(instance, "nightly_refresh", env, log)
         wait_until(
             lambda: _status(instance, final) in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE),
             300,
             "the last run",
         )
         assert _status(instance, final) == dg.DagsterRunStatus.SUCCESS
-    finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        daemon.wait(timeout=60)
-        daemon_log.close()
 
     assert not instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
     assert not _dbt_processes(landed.working_db)

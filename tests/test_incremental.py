@@ -38,7 +38,8 @@ def _redeliver_without_last_lines(path, lines: int) -> None:
     path.write_bytes(newline.join(kept) + newline)
 
 
-def test_incremental_night_equals_full_rebuild(landed, run_nightly, monkeypatch, tmp_path):
+def test_incremental_night_equals_full_rebuild(after_first_night, run_nightly, monkeypatch, tmp_path):
+    landed = after_first_night  # the session's first night (conftest), then one more for the history
     deliver_next_night(landed)  # so the history ends with a reprint month (202010) of the previous one
     assert run_nightly().success  # night 1: the history
     # Night 2: a new day of calls, and corrected re-deliveries that supersede loads the

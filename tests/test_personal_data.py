@@ -25,6 +25,23 @@ def test_the_scan_detects_a_planted_number(tmp_path):
     assert numbers_found(database, ["9999-999999"]) == ["main.t.note"]
 
 
+def test_the_file_scan_finds_every_printed_form_and_nothing_else(tmp_path):
+    # The file scanner must be able to fail, in each form and encoding a number is printed in.
+    number = "0123-456789"
+    forms = {"hyphen": number, "digits": "0123456789", "full_width": "０１２３－４５６７８９"}
+    for name, form in forms.items():
+        for encoding in ("utf-8", "cp932"):
+            (tmp_path / f"{name}.{encoding}").write_bytes(b"\x00log: " + form.encode(encoding) + b", \xff")
+            (tmp_path / f"run_{name}.{encoding}").write_bytes(b"99" + form.encode(encoding) + b"1234-000000")
+    (tmp_path / "near_miss").write_text("0123-456788 9123456789 0123-45678 ０１２３４５６７８", encoding="utf-8")
+    (tmp_path / "passwd").write_bytes(b"x root:x:0:0:root:/root:/bin/bash x")
+    found = hostile.numbers_in_files(tmp_path, hostile.printed_forms([number]), skip=())
+    assert sorted(found) == sorted(
+        f"{run}{name}.{e}" for name in forms for e in ("utf-8", "cp932") for run in ("", "run_")
+    )
+    assert hostile.numbers_in_files(tmp_path, ["root:x:0:0:root:/root:/bin/bash"], skip=()) == ["passwd"]
+
+
 @pytest.fixture
 def published_run(after_first_night, run_nightly):
     # Rejected lines must not leak either: the latest ledger delivered again, after a good night,
