@@ -27,8 +27,9 @@ def yoy_points(this_year: str, last_year: str):
 
 
 def table(frame: pl.DataFrame, name: str, column_config: dict | None = None) -> None:
-    """A table across the page, with its CSV download (``name``.csv)."""
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config)
+    """A table across the page, dates as dates (Streamlit would add a midnight), with its CSV download (``name``.csv)."""
+    dates = {c: st.column_config.DateColumn(c, format="YYYY-MM-DD") for c, t in frame.schema.items() if t == pl.Date}
+    st.dataframe(frame, hide_index=True, width="stretch", column_config={**dates, **(column_config or {})})
     download(frame, name)
 
 

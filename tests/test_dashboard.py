@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -89,6 +90,8 @@ def test_every_page_shows_the_published_figures(published):
     assert set(employer.dataframe[0].value["fiscal_year"]) == {2019, 2020}
     delinquent = employer.dataframe[1].value.set_index("as_of")
     assert delinquent["delinquent_share"].between(0, 1).all()
+    for table in employer.dataframe:  # month ends shown as dates, not as a midnight
+        assert json.loads(table.proto.columns)["as_of"]["type_config"] == {"type": "date", "format": "YYYY-MM-DD"}
 
     reconciliation = _page("reconciliation")
     [known] = reconciliation.info
