@@ -7,6 +7,16 @@
   Rates compare at the published precision (half a unit in the last published digit);
   counts compare exactly at scale 1.0 and within scaling rounding otherwise.
 #}
+{#- The figure as published, the value it should have at the extracts' scale (counts scale with
+    the extracts: `scale_applied` is the scale for them, 1.0 for rates), the recomputed value and
+    the difference: the columns every reconciliation model shows in this order. -#}
+{% macro compared_to_published(published='published_value', recomputed='recomputed_value', scale='scale_applied') -%}
+    {{ published }},
+    {{ published }} * {{ scale }} as expected_value,
+    {{ recomputed }},
+    {{ recomputed }} - {{ published }} * {{ scale }} as difference
+{%- endmacro %}
+
 {% macro rate_tolerance(decimals) -%}
     (0.5 * power(10, -{{ decimals }}) + 1e-9)
 {%- endmacro %}

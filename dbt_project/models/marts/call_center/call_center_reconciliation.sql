@@ -68,10 +68,7 @@ final as (
         unit,
         decimals,
         source_table,
-        published_value,
-        published_value * scale_applied as expected_value,
-        recomputed_value,
-        recomputed_value - published_value * scale_applied as difference,
+        {{ compared_to_published() }},
         case
             when unit = 'percent' then {{ rate_tolerance('decimals') }}
             when unit = 'points' then 1e-9

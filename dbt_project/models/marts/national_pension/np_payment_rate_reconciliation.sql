@@ -106,10 +106,7 @@ final as (
         unit,
         decimals,
         source_table,
-        published_value,
-        published_value * scale_applied as expected_value,
-        recomputed_value,
-        recomputed_value - published_value * scale_applied as difference,
+        {{ compared_to_published() }},
         case
             when unit in ('percent', 'points') then {{ rate_tolerance('decimals') }}
             when scale_applied = 1.0 then 0
