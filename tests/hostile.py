@@ -131,7 +131,7 @@ _NUMBER_TOKEN = re.compile(
     b"|".join(re.escape(c.encode(e)) for c in "0123456789-０１２３４５６７８９－" for e in ("utf-8", "cp932"))
 )
 _NUMBER_RUN = re.compile(b"(?:" + _NUMBER_TOKEN.pattern + b"){10,}")
-_NUMBER_TOKENS = (10, 11)
+_NUMBER_LENGTHS = (10, 11)  # in tokens: ten digits, and a hyphen or not
 
 
 def _token_runs(data: bytes) -> list[bytes]:
@@ -139,7 +139,7 @@ def _token_runs(data: bytes) -> list[bytes]:
     found = []
     for run in _NUMBER_RUN.finditer(data):
         tokens = _NUMBER_TOKEN.findall(run.group())
-        found += [b"".join(tokens[i : i + n]) for n in _NUMBER_TOKENS for i in range(len(tokens) - n + 1)]
+        found += [b"".join(tokens[i : i + n]) for n in _NUMBER_LENGTHS for i in range(len(tokens) - n + 1)]
     return found
 
 

@@ -10,11 +10,11 @@
 {#- The figure as published, the value it should have at the extracts' scale (counts scale with
     the extracts: `scale_applied` is the scale for them, 1.0 for rates), the recomputed value and
     the difference: the columns every reconciliation model shows in this order. -#}
-{% macro compared_to_published(published='published_value', recomputed='recomputed_value', scale='scale_applied') -%}
-    {{ published }},
-    {{ published }} * {{ scale }} as expected_value,
-    {{ recomputed }},
-    {{ recomputed }} - {{ published }} * {{ scale }} as difference
+{% macro compared_to_published() -%}
+    published_value,
+    published_value * scale_applied as expected_value,
+    recomputed_value,
+    recomputed_value - published_value * scale_applied as difference
 {%- endmacro %}
 
 {% macro rate_tolerance(decimals) -%}

@@ -53,6 +53,7 @@ events as (
         deferred_yen as amount_yen
     from contributions
     where deferred_until is not null
+
 )
 
 select
