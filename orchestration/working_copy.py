@@ -21,7 +21,7 @@ from pathlib import Path
 
 from config.layout import DBT_PROJECT_DIR, WarehousePaths
 from config.settings import Settings
-from orchestration import catalog, working_lock
+from orchestration import catalog, dbt_child, working_lock
 
 _CATALOG_ONLY = {"docs", "parse", "compile", "ls", "list"}
 
@@ -60,10 +60,9 @@ def main(argv: list[str]) -> int:
     )
     copy_working(paths, sandbox, schema_only, settings.lock_wait_seconds)
     dbt_vars = settings.dbt_vars(working_db=sandbox)
-    dbt = Path(sys.executable).with_name("dbt")
     # its own target folder: the pipeline's dbt steps share dbt_project/target
     command = [
-        str(dbt),
+        str(dbt_child.executable()),
         *argv,
         "--project-dir",
         str(DBT_PROJECT_DIR),

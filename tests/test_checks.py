@@ -2,14 +2,13 @@
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
 from config.layout import DBT_PROJECT_DIR, EXPECTATIONS_DIR
+from orchestration import dbt_child
 from orchestration.checks.great_expectations import build_gx_check, validate_suite
 from orchestration.checks.reconciliation import build_reconciliation_check
 from orchestration.resources import WarehouseResource
@@ -40,7 +39,7 @@ def _dbt_test(paths, select: str) -> dict[str, str]:
     target = paths.data_dir / "dbt_target"
     subprocess.run(
         [
-            str(Path(sys.executable).with_name("dbt")),
+            str(dbt_child.executable()),
             "test",
             "--select",
             select,
@@ -118,7 +117,7 @@ def test_reconciliation_model_flags_counts_at_the_wrong_scale(built):
     """The same data reconciled as if it were scale 0.02: every count misses, every rate still matches."""
     subprocess.run(
         [
-            str(Path(sys.executable).with_name("dbt")),
+            str(dbt_child.executable()),
             "build",
             "--select",
             "call_center_reconciliation",

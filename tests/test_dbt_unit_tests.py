@@ -8,7 +8,6 @@ column types of each unit test's inputs. A fast test: no extract is generated or
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -18,6 +17,7 @@ from config.layout import DBT_PROJECT_DIR
 from config.settings import Settings, environment
 from ingest import raw_schema
 from ingest.specs import SPECS
+from orchestration import dbt_child
 
 UNIT_TESTS = {
     "latest_prints_keeps_each_records_latest_print",
@@ -29,7 +29,7 @@ UNIT_TESTS = {
 def _dbt(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     vars_ = Settings.from_env().dbt_vars(working_db=tmp_path / "warehouse.duckdb")
     return subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(DBT_PROJECT_DIR),
+        [str(dbt_child.executable()), *args, "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
          "--log-path", str(tmp_path / "logs"), "--vars", vars_],
         cwd=DBT_PROJECT_DIR, env=environment(), capture_output=True, text=True,

@@ -98,7 +98,40 @@ def test_dbt_dies_with_the_process_that_started_it(tmp_path):
 
 
 def test_the_dbt_resource_runs_warehouse_dbt():
-    assert dbt_resource().dbt_executable.endswith("/warehouse-dbt")
+    import tomllib
+
+    from orchestration import dbt_child
+
+    scripts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts[dbt_child.SCRIPT] == "orchestration.dbt_child:main"
+    assert dbt_resource().dbt_executable == str(dbt_child.executable())
+    assert dbt_child.executable().is_file()
+
+
+def test_the_dbt_resource_builds_no_adapter_in_the_step():
+    """The override that spares each dbt step an in-process adapter must still be the member cli() calls."""
+    import inspect
+
+    assert "_initialize_dbt_core_adapter" in vars(DbtCliResource)
+    assert "self._initialize_dbt_core_adapter(" in inspect.getsource(DbtCliResource.cli)
+    assert dbt_resource()._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_warehouse_dbt_skips_the_iri_grammar_and_dbt_still_validates(tmp_path):
+    """In dbt's process, jsonschema loads without its IRI check (1.1 s of grammar compiling), and
+    dbt's own schema validation still rejects a malformed project file."""
+    code = (
+        "import sys\nfrom orchestration.dbt_child import _skip_unused_iri_grammar\n_skip_unused_iri_grammar()\n"
+        "import jsonschema\nfrom dbt.cli.main import cli\n"
+        "assert sys.modules['rfc3987_syntax'] is None\n"
+        "assert 'iri' not in jsonschema.FormatChecker.checkers\n"
+        "from dbt_common.dataclass_schema import ValidationError\nfrom dbt.contracts.project import Project\n"
+        "try:\n    Project.validate({'name': 'x', 'version': 1.0, 'profile': 3, 'config-version': 'two'})\n"
+        "except ValidationError:\n    print('rejected')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "rejected"
 
 
 def test_every_sensor_is_evaluated_at_the_configured_interval(defs):

@@ -239,8 +239,10 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
         _sweep_dead_invocations(context, warehouse.paths.dbt_invocations)
         # Unit tests check the project's logic, not tonight's data: they run in the test suite
         # (tests/test_dbt_unit_tests.py), not in every night's build.
+        # --no-write-json: the invocation's manifest and run results are read by nothing (the events
+        # come from dbt's log lines, an error from its dbt.log) and the folder goes when the step ends.
         invocation = dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test", "--vars", warehouse.dbt_vars()],
+            ["build", "--exclude-resource-type", "unit_test", "--no-write-json", "--vars", warehouse.dbt_vars()],
             context=context,
             raise_on_error=False,
             target_path=_invocation_target(context, warehouse),
