@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version as installed_version
@@ -149,7 +149,7 @@ class OwnDbtCliResource(DbtCliResource):
     def _cli_version(self) -> Version:
         return Version(installed_version("dbt-core"))
 
-    def _initialize_dbt_core_adapter(self, args):  # noqa: ANN001, ANN202 (DbtCliResource's signature)
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
         """No dbt adapter in the step's own process.
 
         DbtCliResource builds one before every dbt command (load the profile and project, register

@@ -143,7 +143,7 @@ def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(
         os.kill(run_worker, signal.SIGKILL)
         # No orphan writes on: at once the kernel is ending dbt, and soon it is gone.
         wait_until(
-            lambda: all(_dying(pid) for pid in [dbt, *_dbt_processes(landed.working_db)]),
+            lambda: all(_dying(pid) for pid in _dbt_processes(landed.working_db)),
             2,
             "dbt to be killed with its run",
             poll=0.05,

@@ -117,8 +117,8 @@ def test_the_dbt_resource_builds_no_adapter_in_the_step():
     assert dbt_resource()._initialize_dbt_core_adapter(["build"]) is None
 
 
-def test_warehouse_dbt_skips_the_iri_grammar_and_dbt_still_validates(tmp_path):
-    """In dbt's process, jsonschema loads without its IRI check (1.1 s of grammar compiling), and
+def test_warehouse_dbt_skips_the_iri_grammar_and_dbt_still_validates():
+    """In dbt's process, jsonschema loads without its IRI check (about 1 s of grammar compiling), and
     dbt's own schema validation still rejects a malformed project file."""
     code = (
         "import sys\nfrom orchestration.dbt_child import _skip_unused_iri_grammar\n_skip_unused_iri_grammar()\n"
