@@ -21,6 +21,7 @@ import pyarrow as pa
 from ingest import raw_schema
 from ingest.loads import FileLoad, LandingFile, manifest_frame
 from ingest.parse import REDACTED, line_texts_sql, parse_sql, redacted
+from ingest.pseudonym import NUMBER_PATTERN
 from ingest.specs import ExtractSpec
 
 MAX_LINE_BYTES = 1 << 24  # a longer line is not a record of any extract here
@@ -90,7 +91,7 @@ def masked_line(spec: ExtractSpec, line: str) -> str:
             if c.sensitive and i < len(fields):
                 fields[i] = REDACTED
         line = spec.delimiter.join(fields)
-    return re.sub(spec.redact, REDACTED, line) if spec.redact else line
+    return re.sub(NUMBER_PATTERN, REDACTED, line)
 
 
 def load_exact(
@@ -100,6 +101,8 @@ def load_exact(
     path, decoded = file.path, file.decoded
     load_id = raw_schema.next_load_id(con)
     _read_lines(con, decoded.utf8_path)
+    if decoded.rejects:  # blanked by the strict decode and rejected for their bytes: not blank lines too
+        con.execute("delete from _lines where list_contains(?, line_number)", [[r.line_number for r in decoded.rejects]])
     con.execute(f"create or replace temp table _parsed as {parse_sql(spec, line_texts_sql(spec, '_lines'))}")
     names = ", ".join(c.name for c in spec.columns)
     con.execute(
@@ -113,8 +116,7 @@ def load_exact(
             line = f"replace({line}, coalesce({c.name}__text, '{REDACTED}'), '{REDACTED}')"
     con.execute(
         f"""insert into {raw_schema.RAW_SCHEMA}.rejects
-            select ?, ?, ?, line_number, {redacted(spec, "array_to_string(_reasons, '; ')")}, {redacted(spec, line)},
-                   _reason_kinds
+            select ?, ?, ?, line_number, array_to_string(_reasons, '; '), {redacted(line)}, _reason_kinds
             from _parsed where len(_reasons) > 0""",
         [load_id, spec.source, path.name],
     )

@@ -8,9 +8,11 @@ physical lines; the bulk path gets them from DuckDB's CSV reader.
 
 from __future__ import annotations
 
+from ingest.pseudonym import NUMBER_PATTERN
 from ingest.specs import Column, ExtractSpec
 
 REDACTED = "<redacted>"
+BLANK_LINE = "blank line"  # the reason, and its kind, of a line with nothing but blanks
 
 
 def sql_str(value: str) -> str:
@@ -36,12 +38,16 @@ def text_columns_sql(spec: ExtractSpec) -> str:
 
 
 def line_texts_sql(spec: ExtractSpec, lines_table: str) -> str:
-    """Field texts of every data line of ``lines_table`` (line_number, line), split on the delimiter."""
+    """Field texts of every data line of ``lines_table`` (line_number, line), split on the delimiter.
+
+    A blank line (nothing but blanks) is a line read like any other, with no fields (``n_fields``
+    0): ``parse_sql`` rejects it as such, so rows read = loaded + rejected counts every line.
+    """
     texts = ", ".join(f"{field_text(f'f[{i}]')} as {c.name}__text" for i, c in enumerate(spec.columns, start=1))
     return f"""
-    select line_number, line, len(f) as n_fields, {texts}
+    select line_number, line, case when trim(line) = '' then 0 else len(f) end as n_fields, {texts}
     from (select line_number, line, string_split(line, {sql_str(spec.delimiter)}) as f
-          from {lines_table} where line_number > 1 and line <> '')"""
+          from {lines_table} where line_number > 1)"""
 
 
 def column_texts_sql(spec: ExtractSpec, relation: str, keep: str, trim: bool = True) -> str:
@@ -54,41 +60,32 @@ def column_texts_sql(spec: ExtractSpec, relation: str, keep: str, trim: bool = T
     return f"select {keep}, {len(spec.columns)} as n_fields, {texts} from {relation}"
 
 
-QUOTED_CHARACTERS = 40  # of a field's text in a reason
+def _where(position: int, c: Column) -> str:
+    """SQL naming where a field that does not parse is, and how long it is: never its text.
 
-
-def _quoted(spec: ExtractSpec, c: Column) -> str:
-    """SQL for the text a reason quotes for a field that does not parse.
-
-    Personal data is never quoted. Nor is any text of a line that does not split into the
-    spec's fields: its texts are shifted, so a column's text may be another column's value (a
-    basic pension number among them).
+    Any field of any extract may hold what it should not (a basic pension number typed into a
+    note, a line shifted by a stray delimiter), and a reason goes to logs, the Dagster event log
+    and the UI. The text itself stays in ``raw.rejects.raw_line``, masked.
     """
-    if c.sensitive:
-        return "'personal data'"
-    text = f"{c.name}__text"
-    return (
-        f"case when n_fields = {len(spec.columns)} then "
-        f"case when length({text}) > {QUOTED_CHARACTERS} then left({text}, {QUOTED_CHARACTERS}) || '…' else {text} end "
-        "else 'the field' end"
-    )
+    length = f"length({c.name}__text)"
+    return f"'field {position}, ' || {length} || case when {length} = 1 then ' character' else ' characters' end"
 
 
 def _problems(spec: ExtractSpec) -> list[tuple[str, str, str]]:
-    """(condition, reason, kind) of everything that can be wrong with a row.
+    """(condition, reason, kind) of everything that can be wrong with a row that is not blank.
 
-    The reason may quote a (non-personal) field's text, for whoever fixes the file; the kind
-    never quotes anything, so it can be counted and published (``marts.load_quality``).
+    Neither quotes the line: the reason says where (field and length), the kind only what, so
+    kinds can be counted and published (``marts.load_quality``).
     """
     n = len(spec.columns)
     problems = [(f"n_fields <> {n}", f"'expected {n} fields, found ' || n_fields", f"expected {n} fields")]
-    for c in spec.columns:
+    for position, c in enumerate(spec.columns, start=1):
         if c.required:
             problems.append((f"{c.name}__text is null", f"'{c.name}: missing value'", f"{c.name}: missing value"))
         problems.append(
             (
                 f"{c.name}__text is not null and {c.name} is null",
-                f"'{c.name}: cannot parse ' || {_quoted(spec, c)} || ' as {c.type}'",
+                f"'{c.name}: cannot parse ' || {_where(position, c)} || ' as {c.type}'",
                 f"{c.name}: cannot parse as {c.type}",
             )
         )
@@ -130,6 +127,7 @@ _lookup_{i} as (
     kinds = ",\n            ".join(
         f"case when {condition} then {sql_str(kind)} end" for condition, _, kind in _problems(spec)
     )
+    blank = sql_str(BLANK_LINE)
     return f"""
 with texts as {"" if materialized else "not materialized "}({texts_sql}
 ),
@@ -140,16 +138,16 @@ typed as (
     from texts{joins}
 )
 select *,
-    list_filter([
+    case when n_fields = 0 then [{blank}] else list_filter([
             {checks}
-        ], lambda r: r is not null) as _reasons,
-    list_filter([
+        ], lambda r: r is not null) end as _reasons,
+    case when n_fields = 0 then [{blank}] else list_filter([
             {kinds}
-        ], lambda r: r is not null) as _reason_kinds
+        ], lambda r: r is not null) end as _reason_kinds
 from typed
 """
 
 
-def redacted(spec: ExtractSpec, sql: str) -> str:
-    """Personal identifiers never reach raw.rejects: mask them in reasons and lines."""
-    return f"regexp_replace({sql}, {sql_str(spec.redact)}, '{REDACTED}', 'g')" if spec.redact else sql
+def redacted(sql: str) -> str:
+    """SQL of ``sql``'s text with anything shaped like a basic pension number masked, in any print form."""
+    return f"regexp_replace({sql}, {sql_str(NUMBER_PATTERN)}, '{REDACTED}', 'g')"

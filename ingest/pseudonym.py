@@ -31,8 +31,34 @@ import duckdb
 
 KEY_ENV_VAR = "WAREHOUSE_PSEUDONYM_KEY"
 KEY_HEX_DIGITS = 32
-# A basic pension number as printed: 4 + 6 digits, half- or full-width, hyphen optional.
-NUMBER_PATTERN = r"[0-9０-９]{4}[-－]?[0-9０-９]{6}"
+
+# What a person or a spreadsheet may type between the 4 and the 6 digits of a basic pension
+# number, where it is not in its own field: blanks, every hyphen, dash and long-vowel mark, and
+# every ASCII punctuation mark with its full-width form (U+FF01-U+FF65). The grammar of the
+# field itself stays strict (``register``: 4 digits, an optional hyphen, 6 digits); this is what
+# masking looks for in text that may hold a number anywhere (rejected lines, error messages).
+_SEPARATORS = "".join(
+    [
+        " \t\u00a0\u3000",  # blanks, the ideographic space among them
+        *map(chr, range(0x2000, 0x200C)),  # typographic spaces
+        "\u202f\u205f",
+        "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\u02d7\ufe58\ufe63",  # hyphens, dashes, minus
+        "\u30fc\uff70\u301c\u30fb\u00b7\u3001\u3002",  # ー ｰ 〜 ・ · 、 。
+        *(c for c in map(chr, range(0x21, 0x7F)) if not c.isalnum()),  # ASCII punctuation
+        *(c for c in map(chr, range(0xFF01, 0xFF66)) if not c.isalnum()),  # its full-width forms
+    ]
+)
+
+
+def _character_class(characters: str) -> str:
+    """A regex class of ``characters`` that Python's re and DuckDB's RE2 read alike."""
+    return "[" + "".join("\\" + c if c in "\\[]^-" else c for c in dict.fromkeys(characters)) + "]"
+
+
+_DIGIT = "[0-9０-９]"
+# A basic pension number as it may be printed anywhere: 4 + 6 digits, half- or full-width, with
+# up to three separator characters between them (1234-567890, １２３４ー５６７８９０, 1234 / 567890).
+NUMBER_PATTERN = f"{_DIGIT}{{4}}{_character_class(_SEPARATORS)}{{0,3}}{_DIGIT}{{6}}"
 _BLOCK = 64  # SHA-256 block size in bytes
 
 

@@ -192,28 +192,37 @@ def is_utf8(encoding: str) -> bool:
 
 
 def decode_lines(data: bytes, encoding: str) -> tuple[str, list[DecodeReject]]:
-    """Decode ``data`` strictly; undecodable lines become empty lines plus a reject each."""
+    """Decode ``data`` strictly; undecodable lines become empty lines plus a reject each.
+
+    A byte's position is counted from the start of its line in the file, as delivered: line 1's
+    from the first byte of the file, a byte-order mark included. (``utf-8-sig`` reports error
+    offsets after the mark it stripped, so the mark is taken off here and the rest decoded as UTF-8.)
+    """
+    codec, pos = encoding, 0
+    if codecs.lookup(encoding).name == "utf-8-sig":
+        codec, pos = "utf-8", len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     rejects: list[DecodeReject] = []
     parts: list[str] = []
-    pos, line_number = 0, 1
+    line_number = 1
     while True:
         try:
-            parts.append(data[pos:].decode(encoding))
+            parts.append(data[pos:].decode(codec))
             return "".join(parts), rejects
         except UnicodeDecodeError as err:
             bad = pos + err.start
-            line_start = data.rfind(b"\n", pos, bad) + 1 or pos
+            line_start = data.rfind(b"\n", 0, bad) + 1  # pos is always at a line's start or within line 1's mark
             line_end = data.find(b"\n", bad)
             line_end = len(data) if line_end == -1 else line_end
-            parts.append(data[pos:line_start].decode(encoding))
+            parts.append(data[pos:line_start].decode(codec))
             line_number += data.count(b"\n", pos, line_start)
             bad_bytes = data[bad : pos + err.end]
+            line = data[line_start:line_end].removeprefix(codecs.BOM_UTF8 if pos and line_start == 0 else b"")
             rejects.append(
                 DecodeReject(
                     line_number=line_number,
                     reason=f"invalid {encoding} byte sequence {bad_bytes.hex(' ')} at byte {bad - line_start + 1} of the line",
                     kind=f"invalid {encoding} byte sequence",
-                    raw_line=data[line_start:line_end].decode(encoding, errors="backslashreplace").rstrip("\r"),
+                    raw_line=line.decode(codec, errors="backslashreplace").rstrip("\r"),
                 )
             )
             # The bad line's terminator (LF or CRLF) stays, keeping numbering and line endings intact.

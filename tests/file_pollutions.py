@@ -49,13 +49,17 @@ def variants(extract: hostile.Extract) -> dict[str, tuple[bytes, str]]:
         "cr_only": (extract.encode(lines, newline="\r"), "quarantine:carriage return only"),
         "cut_mid_line": (cut(encoded, 0.38), "quarantine:no line terminator"),
         "no_final_newline": (encoded.rstrip(b"\r\n"), "quarantine:no line terminator"),
-        # mixed line ends: each line still reads, on the exact path
-        "ends_with_crlf_crlf": (extract.encode(lines, newline="\n").rstrip(b"\n") + b"\r\n\r\n", "load"),
+        # mixed line ends: each line still reads, on the exact path; the last line ending twice
+        # leaves a blank line, read and rejected as one (a file's final line terminator is not a line)
+        "ends_with_crlf_crlf": (
+            extract.encode(lines, newline="\n").rstrip(b"\n") + b"\r\n\r\n",
+            "load+rejects",
+        ),
         "one_line_ends_otherwise": (
             encoded.replace(nl.encode(), other.encode(), 2).replace(other.encode(), nl.encode(), 1),
             "load",
         ),
-        "blank_lines": (extract.encode(lines[:2] + ["", ""] + lines[2:]), "load"),
+        "blank_lines": (extract.encode(lines[:2] + ["", ""] + lines[2:]), "load+rejects"),
         "duplicate_rows": (extract.encode(lines + lines[:3]), "load"),
         "extra_separator": (extract.encode([lines[0] + d] + lines[1:]), "load+rejects"),
         "missing_separator": (extract.encode([lines[0].replace(d, "", 1)] + lines[1:]), "load+rejects"),

@@ -122,7 +122,7 @@ def test_loader_reads_bom_separators_and_negative_adjustments(paths):
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        (_contribution(determined="12,34"), "determined_yen: cannot parse 12,34 as BIGINT"),
+        (_contribution(determined="12,34"), "determined_yen: cannot parse field 5, 5 characters as BIGINT"),
         (_contribution(collected_on=""), "amount received without a date, or a date without an amount"),
         (_contribution(collected="1,240,000"), "received and written off exceed the determined amount"),
     ],

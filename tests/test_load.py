@@ -96,15 +96,17 @@ def test_bad_rows_go_to_rejects_with_line_and_reason(landing, paths):
     ]
     _write(landing / "cdr_20200401.csv", lines)
     summary = _load(paths)
-    assert (summary.rows_loaded, summary.rows_rejected) == (2, 5)
+    assert (summary.rows_loaded, summary.rows_rejected) == (2, 6)
     rejects = dict(_query(paths, "select line_number, reason from raw.rejects order by line_number"))
     assert rejects[3] == "expected 8 fields, found 7; disconnect_reason: missing value"
-    assert rejects[4] == "received_at: cannot parse yesterday as TIMESTAMPTZ"
+    # where the field is and how long, never its text (any field may hold what it should not)
+    assert rejects[4] == "received_at: cannot parse field 3, 9 characters as TIMESTAMPTZ"
     assert rejects[5] == "negative duration"
     assert rejects[6] == "answered call without answered_at"
     assert rejects[7] == "unknown disconnect_reason"
+    assert rejects[8] == "blank line"  # a line read like any other: the accounting counts it
     assert _query(paths, "select _line_number from raw.call_center__calls order by 1") == [(2,), (9,)]
-    assert _query(paths, "select rows_read, rows_loaded, rows_rejected from raw.load_manifest") == [(7, 2, 5)]
+    assert _query(paths, "select rows_read, rows_loaded, rows_rejected from raw.load_manifest") == [(8, 2, 6)]
 
 
 def test_invalid_utf8_byte_rejects_the_line_and_loads_the_rest(landing, paths):
@@ -186,7 +188,7 @@ def test_bulk_and_exact_paths_share_one_batch_and_number_lines_alike(landing, pa
         clean[0].name: (5, 5, 0),
         clean[1].name: (5, 5, 0),
         bad_row.name: (3, 2, 1),
-        blank_line.name: (2, 2, 0),
+        blank_line.name: (3, 2, 1),
         quoted.name: (2, 1, 1),
     }
     for path in (*clean, bad_row, blank_line):
@@ -196,8 +198,9 @@ def test_bulk_and_exact_paths_share_one_batch_and_number_lines_alike(landing, pa
         )
         assert loaded == [(c, n) for c, n in _call_ids_by_line(path) if c != "C1"]  # the negative-duration row kept C1
     rejects = _query(paths, "select source_file, line_number, reason from raw.rejects order by 1")
-    assert [(f, n) for f, n, _ in rejects] == [(bad_row.name, 3), (quoted.name, 3)]
-    assert rejects[0][2] == "negative duration" and rejects[1][2].startswith("expected 8 fields, found 9;")
+    assert [(f, n) for f, n, _ in rejects] == [(bad_row.name, 3), (blank_line.name, 3), (quoted.name, 3)]
+    assert rejects[0][2] == "negative duration" and rejects[1][2] == "blank line"
+    assert rejects[2][2].startswith("expected 8 fields, found 9;")
 
 
 def test_unchanged_name_size_and_mtime_are_not_read_again(landing, paths):

@@ -79,14 +79,14 @@ def test_invalid_cp932_byte_rejects_only_its_line(paths):
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        (record(april=("1", "R02.02.30")), "paid_on_apr: cannot parse R02.02.30 as DATE"),
-        (record(april=("9", ""), rest=("1", "")), "status_apr: cannot parse 9 as VARCHAR"),
-        (record(prefecture="48"), "prefecture_code: cannot parse 48 as VARCHAR"),
-        (record(fiscal_year="平成32年度"), "premium_fiscal_year: cannot parse 平成32年度 as INTEGER"),
+        (record(april=("1", "R02.02.30")), "paid_on_apr: cannot parse field 6, 9 characters as DATE"),
+        (record(april=("9", ""), rest=("1", "")), "status_apr: cannot parse field 5, 1 character as VARCHAR"),
+        (record(prefecture="48"), "prefecture_code: cannot parse field 3, 2 characters as VARCHAR"),
+        (record(fiscal_year="平成32年度"), "premium_fiscal_year: cannot parse field 2, 6 characters as INTEGER"),
         (record(april=("2", "R02.05.20")), "payment recorded for a month that is not due"),
         (record(april=("1", "R02.10.01")), "payment dated after the processing month"),
         (record(april=("", "")), "no premium month has a status"),
-        (record(number="123-4567890"), "person_key: cannot parse personal data as VARCHAR"),
+        (record(number="123-4567890"), "person_key: cannot parse field 1, 11 characters as VARCHAR"),
     ],
 )
 def test_bad_records_are_rejected_with_their_reason_and_no_number(paths, line, reason):

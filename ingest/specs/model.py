@@ -23,7 +23,7 @@ class Column:
     parse: str  # a grammar of ingest.fields: the typed value, or NULL when the text does not follow it
     required: bool = True
     description: str = ""
-    sensitive: bool = False  # personal data: a reject reason never quotes its text
+    sensitive: bool = False  # personal data: masked in raw.rejects.raw_line whatever its grammar
     # Parse each distinct text once and join the values back: pays off whenever a text repeats
     # (codes, wareki dates, a person's number across fiscal years), since the macros cost far
     # more per value than a hash-join probe does.
@@ -98,7 +98,6 @@ class ExtractSpec:
     rules: tuple[RowRule, ...] = ()
     delimiter: str = ","
     description: str = ""
-    redact: str | None = None  # regex of personal identifiers masked in raw.rejects
     volume: Volume = Volume()
     lineage_columns: tuple[str, ...] = field(default=("_load_id", "_source_file", "_line_number"))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ingest import fields as f
-from ingest.pseudonym import NUMBER_PATTERN
 from ingest.specs.model import Cadence, Column, ExtractSpec, RowRule, Volume
 
 # The premium ledger's repeating group, in fiscal order; column suffixes name the calendar month.
@@ -110,7 +109,6 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
             f"coalesce({', '.join(f'status_{n}' for n, _ in PREMIUM_MONTHS)}) is not null",
         ),
     ),
-    redact=NUMBER_PATTERN,
     # A month's file holds only the records that changed (a few hundred to a full reprint at the
     # year's close), so a new month has no floor; a re-delivery keeps at least a quarter of its rows.
     volume=Volume(),
