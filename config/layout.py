@@ -7,6 +7,7 @@ Everything a run writes lives under ``data_dir`` (git-ignored):
     data/published/warehouse.duckdb symlink to the current published version
     data/published/versions/        immutable published versions
     data/dbt/<step>-<run>-<id>/     each dbt invocation's target folder, while its step runs
+    data/reload/<source>/<file>     a landing file an operator asked to have read again
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ class WarehousePaths:
         """Where each dbt step's own target folder lives while it runs: beside the database it builds, so
         that a sweep of what killed runs left behind sees only the runs of this data directory's instance."""
         return self.data_dir / "dbt"
+
+    @property
+    def reload_requests(self) -> Path:
+        """Markers of landing files an operator asked to have read again (``make reload``, ``ingest.reload``)."""
+        return self.data_dir / "reload"
 
     def landing_dir(self, source: str) -> Path:
         return self.landing / source

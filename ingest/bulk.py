@@ -9,6 +9,8 @@ Only files with one line-end convention throughout come here: DuckDB's reader fa
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import polars as pl
 
@@ -32,7 +34,12 @@ def eligible(spec: ExtractSpec, file: LandingFile) -> bool:
 
 
 def load_bulk(
-    con: duckdb.DuckDBPyConnection, spec: ExtractSpec, files: list[LandingFile], run_id: str | None, key_id: str | None
+    con: duckdb.DuckDBPyConnection,
+    spec: ExtractSpec,
+    files: list[LandingFile],
+    run_id: str | None,
+    key_id: str | None,
+    business_date: dt.date | None = None,
 ) -> list[FileLoad]:
     """Load the files whose every line is a valid row, inside the caller's transaction; returns their loads.
 
@@ -67,7 +74,13 @@ def load_bulk(
     )
     con.unregister("_batch_files")
     names = ", ".join(c.name for c in spec.columns)
-    parsed = parse_sql(spec, "select rowid as _position, * from _texts", materialized=False)
+    parsed = parse_sql(
+        spec,
+        "select rowid as _position, * from _texts",
+        materialized=False,
+        periods=[f.period for f in files],
+        business_date=business_date,
+    )
     con.execute(
         f"""insert into {raw_schema.RAW_SCHEMA}.{spec.raw_table} ({names}, _load_id, _source_file, _line_number)
             select {names}, f.load_id, f.source_file, p._position - f.first_position + 2

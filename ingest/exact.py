@@ -9,6 +9,7 @@ editor.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,15 +96,25 @@ def masked_line(spec: ExtractSpec, line: str) -> str:
 
 
 def load_exact(
-    con: duckdb.DuckDBPyConnection, spec: ExtractSpec, file: LandingFile, run_id: str | None, key_id: str | None
+    con: duckdb.DuckDBPyConnection,
+    spec: ExtractSpec,
+    file: LandingFile,
+    run_id: str | None,
+    key_id: str | None,
+    business_date: dt.date | None = None,
 ) -> FileLoad:
-    """Load one file line by line inside the caller's transaction; every bad row to raw.rejects."""
+    """Load one file line by line inside the caller's transaction; every bad row to raw.rejects.
+
+    A row dated outside its file's period, or an event after ``business_date``, is rejected."""
     path, decoded = file.path, file.decoded
     load_id = raw_schema.next_load_id(con)
     _read_lines(con, decoded.utf8_path)
     if decoded.rejects:  # blanked by the strict decode and rejected for their bytes: not blank lines too
-        con.execute("delete from _lines where list_contains(?, line_number)", [[r.line_number for r in decoded.rejects]])
-    con.execute(f"create or replace temp table _parsed as {parse_sql(spec, line_texts_sql(spec, '_lines'))}")
+        con.execute(
+            "delete from _lines where list_contains(?, line_number)", [[r.line_number for r in decoded.rejects]]
+        )
+    parsed = parse_sql(spec, line_texts_sql(spec, "_lines"), periods=[file.period], business_date=business_date)
+    con.execute(f"create or replace temp table _parsed as {parsed}")
     names = ", ".join(c.name for c in spec.columns)
     con.execute(
         f"""insert into {raw_schema.RAW_SCHEMA}.{spec.raw_table} ({names}, _load_id, _source_file, _line_number)

@@ -12,9 +12,16 @@ yen amounts, full-width digits) are macros of ``ingest.japanese``.
 
 from __future__ import annotations
 
+from ingest.pseudonym import STANDALONE_NUMBER_PATTERN
+
 
 def sql_list(values: tuple[str, ...]) -> str:
     return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+def _template_str(text: str) -> str:
+    """``text`` as a SQL string literal inside a template (formatted once more with the field)."""
+    return "'" + text.replace("'", "''").replace("{", "{{").replace("}", "}}") + "'"
 
 
 def matching(regex: str, then: str = "{v}", text: str = "{v}") -> str:
@@ -28,8 +35,13 @@ def one_of(values: tuple[str, ...], text: str = "{v}") -> str:
     return f"case when {text} in {sql_list(values)} then {text} end"
 
 
-# Platform identifiers and codes: ASCII letters, digits, '_' and '-', no blank or control character.
-IDENTIFIER = matching(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")
+# Platform identifiers and codes: ASCII letters, digits, '_' and '-', no blank or control character;
+# an identifier is never a person's basic pension number (7394-058216, 7394058216, 7394_058216 are
+# rejects: text that is not personal data must not carry it into a table).
+IDENTIFIER = matching(
+    r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}",
+    then=f"case when not regexp_matches({{v}}, {_template_str(STANDALONE_NUMBER_PATTERN)}) then {{v}} end",
+)
 CODE = matching(r"[a-z][a-z0-9_]{0,31}")
 # Integers as the platform prints them: decimal digits with an optional minus, at most 9 digits
 # (no decimals, exponents, hex, underscores or plus signs). A negative duration parses, so

@@ -4,15 +4,19 @@ Every entry is accounted for, so nothing is ignored without a word:
 
 * a regular file (or a link to one inside the landing folder) named as the spec says, whose
   size and modification time have not changed for the settle period, is a **delivery**;
-* a file modified within the settle period, or named as transfer tools name partial files
-  (``.name``, ``*.partial``, ``*.tmp``), is **waiting**: it is looked at again next run;
+* a file modified within the settle period, or modified "in the future" by this machine's
+  clock (the sender's clock is ahead, or it was copied with its times: it is not known to have
+  settled), or named as transfer tools name partial files (``.name``, ``*.partial``, ``*.tmp``),
+  is **waiting**: it is looked at again next run;
 * anything else is **refused** with a reason, and quarantined: a directory, a dangling link,
   a link that leaves the landing folder (never followed), a name that differs only in case,
-  a compressed extract, a name that follows no spec of the source, a date that does not exist.
+  a compressed extract, a name that follows no spec of the source, a date that does not exist,
+  a period that begins after the business date (the night being processed).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import os
 import re
@@ -90,9 +94,16 @@ def _within(path: str, root: str) -> bool:
 
 
 def scan(
-    spec: ExtractSpec, landing_dir: Path, landing_root: Path, settle_seconds: float, now: float | None = None
+    spec: ExtractSpec,
+    landing_dir: Path,
+    landing_root: Path,
+    settle_seconds: float,
+    now: float | None = None,
+    business_date: dt.date | None = None,
 ) -> LandingScan:
-    """Classify every entry of ``landing_dir`` for ``spec`` (entries another spec of the source names are its own)."""
+    """Classify every entry of ``landing_dir`` for ``spec`` (entries another spec of the source names are its own).
+
+    ``business_date``: a delivery of a later period is refused (None: not judged)."""
     now = time.time() if now is None else now
     result = LandingScan()
     if not landing_dir.is_dir():
@@ -109,8 +120,18 @@ def scan(
             else:
                 result.refused.append(Refusal(name, _unexpected(spec.source, entry)))
             continue
-        if spec.period(name) is None:
+        period = spec.period(name)
+        if period is None:
             result.refused.append(Refusal(name, f"the name follows {spec.file_name} but names no real date"))
+            continue
+        if business_date is not None and period > business_date:
+            result.refused.append(
+                Refusal(
+                    name,
+                    f"its period begins {period}, after the business date {business_date}: a file from the "
+                    "future, or a wrong WAREHOUSE_BUSINESS_DATE",
+                )
+            )
             continue
         if entry.is_symlink():
             target = os.path.realpath(entry.path)
@@ -128,7 +149,13 @@ def scan(
             continue
         stat = entry.stat()
         age = now - stat.st_mtime
-        if 0 <= age < settle_seconds:
+        if age < 0:  # not settling by this clock: a batch is not held back for it (see LandingScan.settling)
+            result.waiting.append(
+                f"{name}: modified {-age:.0f}s in the future by this machine's clock; taken once that time has "
+                f"passed and the file is unchanged for {settle_seconds:g}s (touch it to take it now)"
+            )
+            continue
+        if age < settle_seconds:
             result.waiting.append(f"{name}: modified {age:.0f}s ago, taken once unchanged for {settle_seconds:g}s")
             result.settling.append(name)
             continue

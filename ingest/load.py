@@ -6,10 +6,12 @@ Guarantees, per file:
 * rows read = rows loaded + rows rejected, recorded in ``raw.load_manifest``;
 * a delivery is current by its delivery: a file whose bytes differ from its name's current
   version loads as a new version and supersedes it (a re-delivery of bytes loaded once before,
-  a revert, included); raw keeps every version, staging reads the current ones; bytes equal
-  to another file's current version are a duplicate and are not loaded twice;
-* a file is taken only once complete: unchanged for the settle period, ending with a line
-  terminator, and not rewritten while it was read;
+  a revert, included); raw keeps every version, staging reads the current ones;
+* a file is its period's delivery: a row whose own period (a call's day, a print's processing
+  month) is not its file's, or whose event is dated after the business date, is rejected; a
+  file whose period begins after the business date is refused whole;
+* a file is taken only once complete: unchanged for the settle period (a modification time in
+  the future is not settled), ending with a line terminator, and not rewritten while it was read;
 * landing files are only read, never modified or moved.
 
 Row-level problems (field count, unparseable value, failed row rule, undecodable bytes) send
@@ -26,6 +28,7 @@ source may use is ``ingest.pseudonym_keys``'s to say; the quarantine's bookkeepi
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Callable
@@ -35,7 +38,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest import japanese, pseudonym, pseudonym_keys, quarantine, raw_schema
+from ingest import japanese, pseudonym, pseudonym_keys, quarantine, raw_schema, reload
 from ingest.bulk import eligible, load_bulk
 from ingest.exact import LineTooLong, load_exact
 from ingest.file_checks import file_problem
@@ -59,7 +62,6 @@ class LoadSummary:
     source: str
     loaded: list[FileLoad] = field(default_factory=list)
     skipped_unchanged: list[str] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)  # "<name>: the bytes of <other name>"
     waiting: list[str] = field(default_factory=list)  # "<name>: why it is not taken yet"
     refused: list[Refusal] = field(default_factory=list)  # quarantined this run
 
@@ -112,7 +114,14 @@ class _Loader:
     """One run of ``load_source``: what is known of the source's loads, and what this run decides."""
 
     def __init__(
-        self, con, spec: ExtractSpec, scratch_dir: Path, run_id: str | None, key_id: str | None, summary: LoadSummary
+        self,
+        con,
+        spec: ExtractSpec,
+        scratch_dir: Path,
+        run_id: str | None,
+        key_id: str | None,
+        summary: LoadSummary,
+        business_date: dt.date | None,
     ):
         self.con, self.spec, self.scratch_dir, self.run_id, self.key_id, self.summary = (
             con,
@@ -122,13 +131,13 @@ class _Loader:
             key_id,
             summary,
         )
+        self.business_date = business_date
         self.current: dict[str, tuple[int, int, int | None, str]] = {}  # name -> (size, mtime_ns, load_id, sha256)
         self.latest_version: dict[str, int] = {}
         for name, sha, version, load_id, size, mtime, is_current in raw_schema.known_loads(con, spec):
             self.latest_version[name] = max(version, self.latest_version.get(name, 0))
             if is_current:
                 self.current[name] = (size, mtime, load_id, sha)
-        self.current_shas = {sha: name for name, (_, _, _, sha) in self.current.items()}
 
     def unchanged(self, delivery: Delivery) -> bool:
         size, mtime, *_ = self.current.get(delivery.path.name, (None, None))
@@ -140,21 +149,24 @@ class _Loader:
         return decode_file(delivery.path, self.spec.encoding, self.scratch_dir)
 
     def landing_file(self, delivery: Delivery, decoded: DecodedFile) -> LandingFile | None:
-        """The file to load, or None (after saying why) when it is unchanged, a duplicate, refused or still changing."""
+        """The file to load, or None (after saying why) when it is unchanged, refused or still changing.
+
+        Bytes equal to another file's are not a duplicate: a file is its period's delivery (two
+        days without calls print the same header alone), and a row of another period in it is
+        rejected as such (``ingest.parse``)."""
         name = delivery.path.name
         if not unchanged_since(delivery):
             self.summary.waiting.append(f"{name}: changed while it was read")
         elif self.current.get(name, (None,) * 4)[3] == decoded.sha256:
             self.summary.skipped_unchanged.append(name)
-        elif decoded.sha256 in self.current_shas:
-            self.summary.duplicates.append(f"{name}: the bytes of {self.current_shas[decoded.sha256]}, already current")
         elif (problem := file_problem(self.spec, decoded)) is not None:
             self.refuse(delivery, decoded, *problem)
         else:
-            self.current_shas[decoded.sha256] = name  # the same bytes under another name tonight are a duplicate
             previous = self.current.get(name, (None,) * 4)[2]
+            bounds = self.spec.period_bounds(name)
+            assert bounds is not None  # the landing scan refuses a name that gives no period
             return LandingFile(
-                delivery.path, delivery.mtime_ns, decoded, self.latest_version.get(name, 0) + 1, previous
+                delivery.path, delivery.mtime_ns, decoded, self.latest_version.get(name, 0) + 1, previous, bounds
             )
         decoded.close()
         return None
@@ -170,7 +182,7 @@ class _Loader:
         if bulk:
             try:
                 with transaction(self.con):
-                    loads = load_bulk(self.con, self.spec, bulk, self.run_id, self.key_id)
+                    loads = load_bulk(self.con, self.spec, bulk, self.run_id, self.key_id, self.business_date)
             except _CONTENT_ERRORS as err:  # rolled back: every file of the batch goes the exact way
                 log.info(
                     "bulk read of %d %s files failed (%s); loading them one by one",
@@ -189,11 +201,13 @@ class _Loader:
         decoded = file.decoded
         if is_utf8(self.spec.encoding):  # decoded strictly, so a file DuckDB could not read is explained too
             decoded = decode_file(file.path, self.spec.encoding, self.scratch_dir)
-            file = LandingFile(file.path, file.mtime_ns, decoded, file.version, file.previous_load_id)
+            file = LandingFile(file.path, file.mtime_ns, decoded, file.version, file.previous_load_id, file.period)
         delivery = Delivery(file.path, decoded.size_bytes, file.mtime_ns)
         try:
             with transaction(self.con):
-                self.summary.loaded.append(load_exact(self.con, self.spec, file, self.run_id, self.key_id))
+                self.summary.loaded.append(
+                    load_exact(self.con, self.spec, file, self.run_id, self.key_id, self.business_date)
+                )
         except LineTooLong as err:
             self.refuse(delivery, decoded, err.line_number, str(err).split(": ", 1)[-1])
         except _CONTENT_ERRORS as err:
@@ -212,6 +226,8 @@ def load_source(
     pseudonym_key: bytes | Callable[[bool], bytes] | None = None,
     settle_seconds: float = 0.0,
     landing_root: Path | None = None,
+    business_date: dt.date | None = None,
+    reload_root: Path | None = None,
 ) -> LoadSummary:
     """Load every new or changed landing file of ``spec``, quarantine what cannot be read, and say what waits.
 
@@ -221,24 +237,30 @@ def load_source(
     transaction per file. ``pseudonym_key`` (bytes, or a callable given whether a new key may
     be created) is required when the spec pseudonymises a column (see ingest.pseudonym).
     ``landing_root``: the folder links may point into (default: the parent of ``landing_dir``).
+    ``business_date``: the night being processed: a file of a later period is refused, a row
+    dated after it rejected (None: not judged). ``reload_root``: where requests to read a file
+    again lie (``ingest.reload``); such a file is hashed whatever its size and time.
     """
     japanese.register(con)
     raw_schema.ensure_tables(con, spec)
     key_id = pseudonym_keys.register(con, spec, pseudonym_key)
     _sweep(scratch_dir)
     summary = LoadSummary(spec.source)
-    found = scan(spec, landing_dir, landing_root or landing_dir.parent, settle_seconds)
+    found = scan(spec, landing_dir, landing_root or landing_dir.parent, settle_seconds, business_date=business_date)
     summary.waiting.extend(found.waiting)
     summary.refused.extend(found.refused)
     for refusal in found.refused:
         log.warning("%s: %s (quarantined)", refusal.file_name, refusal.reason)
-    loader = _Loader(con, spec, scratch_dir, run_id, key_id, summary)
+    loader = _Loader(con, spec, scratch_dir, run_id, key_id, summary, business_date)
+    reread = reload.requested(reload_root, spec) if reload_root is not None else {}
     candidates = []
     for delivery in found.deliveries:
-        if loader.unchanged(delivery):
+        if loader.unchanged(delivery) and delivery.path.name not in reread:
             summary.skipped_unchanged.append(delivery.path.name)
         else:
             candidates.append(delivery)
+    if summary.skipped_unchanged:
+        log.info(unchanged_note(summary))
     done, total = len(found.deliveries) - len(candidates), len(found.deliveries)
 
     # Files are hashed and transcoded in threads (hashlib, file I/O and iconv run outside the
@@ -271,6 +293,11 @@ def load_source(
                 progress(done, total, batch[-1].path.name)
 
     quarantine.record(con, spec, landing_dir, found, summary.refused, summary.waiting, run_id)
+    waiting = {entry.split(": ", 1)[0] for entry in summary.waiting}
+    for name in reread:
+        if name not in waiting and reload_root is not None:  # judged: loaded, found unchanged, or refused
+            log.info("%s: read again on request (%s)", name, _outcome(summary, name))
+            reload.done(reload_root, spec.source, name)
     for load in summary.loaded:
         log.info(
             "loaded %s v%d: %d read, %d loaded, %d rejected",
@@ -280,6 +307,23 @@ def load_source(
             load.rows_loaded,
             load.rows_rejected,
         )
-    for entry in summary.waiting + summary.duplicates:
+    for entry in summary.waiting:
         log.info("not loaded: %s", entry)
     return summary
+
+
+def unchanged_note(summary: LoadSummary) -> str:
+    """The files not read because their name, size and modification time match their current load, by
+    name: a correction written with the same size and time (``cp -p``) is seen not to have been read."""
+    return (
+        f"{summary.source}: not read, unchanged since loaded (same name, size and modification time; "
+        f"make reload FILE=<path> reads one again): {', '.join(summary.skipped_unchanged)}"
+    )
+
+
+def _outcome(summary: LoadSummary, name: str) -> str:
+    if any(load.file_name == name for load in summary.loaded):
+        return "its bytes changed: loaded as a new version"
+    if any(refusal.file_name == name for refusal in summary.refused):
+        return "refused: see the quarantine"
+    return "its bytes are those of its current version: nothing to load"

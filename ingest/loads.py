@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ class LandingFile:
     decoded: DecodedFile
     version: int
     previous_load_id: int | None
+    period: tuple[dt.date, dt.date]  # the first and last day of the period its name gives
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ def manifest_frame(loads: list[tuple[LandingFile, FileLoad]]) -> pl.DataFrame:
             "rows_rejected": [load.rows_rejected for _, load in loads],
             "mtime_ns": [file.mtime_ns for file, _ in loads],
             "previous_load_id": [file.previous_load_id for file, _ in loads],
+            "file_period": [file.period[0] for file, _ in loads],
         },
-        schema_overrides={"previous_load_id": pl.Int64},
+        schema_overrides={"previous_load_id": pl.Int64, "file_period": pl.Date},
     )

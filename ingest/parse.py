@@ -8,6 +8,9 @@ physical lines; the bulk path gets them from DuckDB's CSV reader.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 from ingest.pseudonym import NUMBER_PATTERN
 from ingest.specs import Column, ExtractSpec
 
@@ -45,7 +48,7 @@ def line_texts_sql(spec: ExtractSpec, lines_table: str) -> str:
     """
     texts = ", ".join(f"{field_text(f'f[{i}]')} as {c.name}__text" for i, c in enumerate(spec.columns, start=1))
     return f"""
-    select line_number, line, case when trim(line) = '' then 0 else len(f) end as n_fields, {texts}
+    select 0 as file_index, line_number, line, case when trim(line) = '' then 0 else len(f) end as n_fields, {texts}
     from (select line_number, line, string_split(line, {sql_str(spec.delimiter)}) as f
           from {lines_table} where line_number > 1)"""
 
@@ -71,7 +74,44 @@ def _where(position: int, c: Column) -> str:
     return f"'field {position}, ' || {length} || case when {length} = 1 then ' character' else ' characters' end"
 
 
-def _problems(spec: ExtractSpec) -> list[tuple[str, str, str]]:
+def _day(c: Column) -> str:
+    """SQL of a date column's day, or a timestamp's day in Japan (where the agency's days are counted)."""
+    return f"cast(timezone('Asia/Tokyo', {c.name}) as date)" if c.type == "TIMESTAMPTZ" else c.name
+
+
+def _date_list(dates: Sequence[dt.date]) -> str:
+    return "[" + ", ".join(f"date '{d.isoformat()}'" for d in dates) + "]"
+
+
+def _dated(spec: ExtractSpec, periods: Sequence[tuple[dt.date, dt.date]], business_date: dt.date | None):
+    """(condition, reason, kind) of the dates a row may not have: its own period outside its file's
+    (``periods``: each file's first and last day, by ``file_index``), an event after the business date.
+
+    A parsed date cannot hold anything but a date, so a reason may say it."""
+    by_name = {c.name: c for c in spec.columns}
+    if spec.period_column is not None and periods:
+        day = _day(by_name[spec.period_column])
+        first = f"{_date_list([p[0] for p in periods])}[cast(file_index as bigint) + 1]"
+        last = f"{_date_list([p[1] for p in periods])}[cast(file_index as bigint) + 1]"
+        span = f"case when {first} = {last} then strftime({first}, '%Y-%m-%d') else strftime({first}, '%Y-%m') end"
+        yield (
+            f"{day} not between {first} and {last}",
+            f"'{spec.period_column} ' || strftime({day}, '%Y-%m-%d') || ' is outside the file''s period ' || {span}",
+            f"{spec.period_column} outside the file's period",
+        )
+    if business_date is not None:
+        for c in spec.columns:
+            if c.happened:
+                yield (
+                    f"{_day(c)} > date '{business_date.isoformat()}'",
+                    f"'{c.name} ' || strftime({_day(c)}, '%Y-%m-%d') || ' is after the business date {business_date}'",
+                    f"{c.name} after the business date",
+                )
+
+
+def _problems(
+    spec: ExtractSpec, periods: Sequence[tuple[dt.date, dt.date]] = (), business_date: dt.date | None = None
+) -> list[tuple[str, str, str]]:
     """(condition, reason, kind) of everything that can be wrong with a row that is not blank.
 
     Neither quotes the line: the reason says where (field and length), the kind only what, so
@@ -91,15 +131,25 @@ def _problems(spec: ExtractSpec) -> list[tuple[str, str, str]]:
         )
     for rule in spec.rules:
         problems.append((f"not coalesce(({rule.condition}), true)", sql_str(rule.reason), rule.reason))
+    problems.extend(_dated(spec, periods, business_date))
     return problems
 
 
-def parse_sql(spec: ExtractSpec, texts_sql: str, materialized: bool = True) -> str:
+def parse_sql(
+    spec: ExtractSpec,
+    texts_sql: str,
+    materialized: bool = True,
+    periods: Sequence[tuple[dt.date, dt.date]] = (),
+    business_date: dt.date | None = None,
+) -> str:
     """Type and validate the field texts of ``texts_sql``: adds one column per spec column and ``_reasons``.
 
     ``materialized``: compute the texts once (they feed several lookups); pass False when
-    ``texts_sql`` merely scans a table.
+    ``texts_sql`` merely scans a table. ``periods``: the first and last day of each file's
+    period, by the texts' ``file_index`` (a row of another period is rejected); ``business_date``:
+    no event may be dated after it (None: not judged).
     """
+    problems = _problems(spec, periods, business_date)
     # Low-cardinality columns with a costly parse (wareki dates: a few thousand distinct texts
     # among millions of fields) are parsed once per distinct text and joined back.
     templates = list(dict.fromkeys(c.parse for c in spec.columns if c.parse_distinct))
@@ -121,12 +171,8 @@ _lookup_{i} as (
         f"_{c.name}.value as {c.name}" if c.parse_distinct else f"{c.parse_sql(c.name + '__text')} as {c.name}"
         for c in spec.columns
     )
-    checks = ",\n            ".join(
-        f"case when {condition} then {reason} end" for condition, reason, _ in _problems(spec)
-    )
-    kinds = ",\n            ".join(
-        f"case when {condition} then {sql_str(kind)} end" for condition, _, kind in _problems(spec)
-    )
+    checks = ",\n            ".join(f"case when {condition} then {reason} end" for condition, reason, _ in problems)
+    kinds = ",\n            ".join(f"case when {condition} then {sql_str(kind)} end" for condition, _, kind in problems)
     blank = sql_str(BLANK_LINE)
     return f"""
 with texts as {"" if materialized else "not materialized "}({texts_sql}

@@ -59,6 +59,8 @@ _DIGIT = "[0-9０-９]"
 # A basic pension number as it may be printed anywhere: 4 + 6 digits, half- or full-width, with
 # up to three separator characters between them (1234-567890, １２３４ー５６７８９０, 1234 / 567890).
 NUMBER_PATTERN = f"{_DIGIT}{{4}}{_character_class(_SEPARATORS)}{{0,3}}{_DIGIT}{{6}}"
+# The same, standing alone: not inside a longer run of digits (CC20200401-000000001 holds none).
+STANDALONE_NUMBER_PATTERN = f"(^|[^0-9０-９]){NUMBER_PATTERN}($|[^0-9０-９])"
 _BLOCK = 64  # SHA-256 block size in bytes
 
 

@@ -37,12 +37,14 @@ create table if not exists {RAW_SCHEMA}.load_manifest (
     superseded_by_load_id bigint,
     mtime_ns bigint,
     entity varchar,
-    pseudonym_key_id varchar
+    pseudonym_key_id varchar,
+    file_period date  -- the period the file's name gives: its day, or the first of its month
 );
 -- working databases created before these columns were recorded
 alter table {RAW_SCHEMA}.load_manifest add column if not exists mtime_ns bigint;
 alter table {RAW_SCHEMA}.load_manifest add column if not exists entity varchar;
 alter table {RAW_SCHEMA}.load_manifest add column if not exists pseudonym_key_id varchar;
+alter table {RAW_SCHEMA}.load_manifest add column if not exists file_period date;
 create table if not exists {RAW_SCHEMA}.rejects (
     load_id bigint not null,
     source varchar not null,
@@ -103,22 +105,33 @@ create table if not exists {RAW_SCHEMA}.{spec.raw_table} (
 
 
 def current_view_ddl(spec: ExtractSpec) -> str:
-    """Rows of the current version of each file: what dbt reads (superseded versions stay in raw)."""
+    """Rows of the current version of each file: what dbt reads (superseded versions stay in raw),
+    with ``_file_period``, the period its file's name gives (which print of a record is the
+    latest is decided by it, never by the order files happened to arrive in)."""
     return f"""
 create or replace view {RAW_SCHEMA}.{spec.raw_table}__current as
-select t.* from {RAW_SCHEMA}.{spec.raw_table} t
-semi join {RAW_SCHEMA}.load_manifest m on t._load_id = m.load_id and m.superseded_by_load_id is null"""
+select t.*, m.file_period as _file_period from {RAW_SCHEMA}.{spec.raw_table} t
+join {RAW_SCHEMA}.load_manifest m on t._load_id = m.load_id and m.superseded_by_load_id is null"""
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> None:
     con.execute(MANIFEST_DDL)
     con.execute(raw_table_ddl(spec))
     con.execute(current_view_ddl(spec))
-    # loads recorded before the manifest named their entity: the file name says it
+    # loads recorded before the manifest named their entity or period: the file name says them
     con.execute(
         f"update {RAW_SCHEMA}.load_manifest set entity = ? where entity is null and source = ? and regexp_full_match(file_name, ?)",
         [spec.entity, spec.source, spec.name_regex.pattern],
     )
+    unknown = con.execute(
+        f"select distinct file_name from {RAW_SCHEMA}.load_manifest where file_period is null and source = ? and entity = ?",
+        [spec.source, spec.entity],
+    ).fetchall()
+    for (name,) in unknown:
+        con.execute(
+            f"update {RAW_SCHEMA}.load_manifest set file_period = ? where file_name = ? and source = ?",
+            [spec.period(name), name, spec.source],
+        )
 
 
 def has_manifest(con: duckdb.DuckDBPyConnection) -> bool:

@@ -47,7 +47,13 @@ def landed_files(warehouse: WarehouseResource) -> tuple[Files, list[str]]:
     """The deliveries in every landing folder, and the files still settling."""
     paths, files, settling = warehouse.paths, {}, []
     for spec in SPECS.values():
-        scan = landing.scan(spec, paths.landing_dir(spec.source), paths.landing, warehouse.settle_seconds_value)
+        scan = landing.scan(
+            spec,
+            paths.landing_dir(spec.source),
+            paths.landing,
+            warehouse.settle_seconds_value,
+            business_date=warehouse.business_date_value,
+        )
         files.update({f"{spec.source}/{d.path.name}": (d.size, d.mtime_ns) for d in scan.deliveries})
         settling += [f"{spec.source}/{name}" for name in scan.settling]
     return files, sorted(set(settling))

@@ -10,12 +10,17 @@ numbers, decimals in codes, truncated dates, blanks).
 from __future__ import annotations
 
 import codecs
+import dataclasses
+import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from demo.printing import wareki_print_macros
 
 from ingest.load import LoadSummary, load_source
 from ingest.specs import ExtractSpec
@@ -28,13 +33,25 @@ _FULLWIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
 
 @dataclass(frozen=True)
 class Extract:
-    """Clean lines of one extract, decoded, with how the source prints them."""
+    """Clean lines of one extract, decoded, with how the source prints them, all of one period."""
 
     spec: ExtractSpec
     header: str
     lines: tuple[str, ...]
     newline: str
     bom: bool
+    period: dt.date  # the day or month every line belongs to: its file is ``name``
+
+    @property
+    def name(self) -> str:
+        return self.spec.name_for(self.period)
+
+    def moved_to(self, period: dt.date) -> Extract:
+        """The same lines as rows of another period (a later one: each of its dates stays before the
+        period's end), each period field printed as before in its own style."""
+        return dataclasses.replace(
+            self, lines=tuple(moved(self.spec, line, period) for line in self.lines), period=period
+        )
 
     def encode(
         self, lines: list[str] | tuple[str, ...], header: str | None = None, newline: str | None = None
@@ -49,6 +66,59 @@ class Extract:
         if not self.spec.has_personal_data:
             return []
         return printed_forms([line.split(self.spec.delimiter)[0] for line in self.lines])
+
+
+# What a person or a spreadsheet types between the 4 and the 6 digits of a basic pension number:
+# every form a hostile round once got past the masking, and more.
+SEPARATORS = {
+    "hyphen": "-",
+    "full-width hyphen": "－",
+    "none": "",
+    "hyphen U+2010": "‐",
+    "blank": " ",
+    "long-vowel mark": "ー",
+    "dot": ".",
+    "slash": "/",
+    "underscore": "_",
+    "ideographic space": "\u3000",
+    "spaced en dash": " – ",
+    "minus sign": "−",
+}
+
+
+def every_form(number: str) -> dict[str, str]:
+    """``number`` (4 + 6 digits) with every separator of SEPARATORS, in half- and full-width digits."""
+    digits = re.sub(r"[^0-9]", "", number.translate(str.maketrans("０１２３４５６７８９", "0123456789")))
+    forms = {}
+    for name, separator in SEPARATORS.items():
+        half = digits[:4] + separator + digits[4:]
+        forms[name] = half
+        forms[f"{name}, full-width digits"] = half.translate(_FULLWIDTH_DIGITS)
+    return forms
+
+
+_FULLWIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def encodable(spec: ExtractSpec, text: str) -> bool:
+    try:
+        text.encode(spec.encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def planted_in(text: str, numbers: list[str]) -> list[str]:
+    """The ``numbers`` that ``text`` holds in any print form: half- or full-width digits, any three
+    characters or fewer that are not digits between the 4 and the 6. Independent of the product's
+    own pattern, so that a form the product does not know is still found."""
+    normal = unicodedata.normalize("NFKC", text)
+    found = []
+    for number in numbers:
+        digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", number))
+        if re.search(re.escape(digits[:4]) + r"\D{0,3}" + re.escape(digits[4:]), normal):
+            found.append(number)
+    return found
 
 
 def printed_forms(numbers: list[str]) -> list[str]:
@@ -70,16 +140,40 @@ def covering_lines(spec: ExtractSpec, lines: list[str], first: int = 8) -> tuple
     return tuple(chosen)
 
 
+def _wareki_month(period: dt.date, like: str) -> str:
+    """``period`` as a wareki month in the style of ``like`` (R02.09, R0209 or 令和２年９月)."""
+    style = 2 if "年" in like else 0 if "." in like else 1
+    with duckdb.connect() as con:
+        con.execute(wareki_print_macros())
+        return con.execute("select wareki_month_text(?, ?)", [period, style]).fetchone()[0]
+
+
+def moved(spec: ExtractSpec, line: str, period: dt.date) -> str:
+    """A line of ``spec`` as a row of ``period``: its own period field says so, in the style it had."""
+    if spec.period_column is None:
+        return line
+    index = [c.name for c in spec.columns].index(spec.period_column)
+    fields = line.split(spec.delimiter)
+    if spec.columns[index].type == "TIMESTAMPTZ":  # a call: every time of the line moves to the day
+        day = fields[index][:10]
+        return line.replace(day, period.isoformat()).replace(day.replace("-", ""), f"{period:%Y%m%d}")
+    fields[index] = _wareki_month(period, fields[index])
+    return spec.delimiter.join(fields)
+
+
 def extract_from(spec: ExtractSpec, files: list[Path]) -> Extract:
-    """An Extract of covering lines taken from demo files (all printed alike)."""
+    """An Extract of covering lines taken from demo files (all printed alike), as rows of the last
+    file's period (a row of another period than its file's is a reject)."""
     raw = files[0].read_bytes()
     newline = "\r\n" if b"\r\n" in raw else "\n"
     bom = raw.startswith(codecs.BOM_UTF8)
+    period = max(p for p in map(spec.period, (f.name for f in files)) if p is not None)
     lines: list[str] = []
     for path in files:
         text = path.read_bytes().decode(spec.encoding)
         lines += text.split(newline)[1:-1]
-    return Extract(spec, spec.delimiter.join(spec.header), covering_lines(spec, lines), newline, bom)
+    chosen = tuple(moved(spec, line, period) for line in covering_lines(spec, lines))
+    return Extract(spec, spec.delimiter.join(spec.header), chosen, newline, bom, period)
 
 
 @dataclass
@@ -152,7 +246,7 @@ def numbers_in_files(root: Path, numbers: list[str], skip: tuple[str, ...] = ("l
     forms. That finds what a substring search for each form finds, in one pass however many
     numbers there are (the search per form took a minute for one night's files). Strings that
     are not number-shaped are searched for as they are."""
-    needles = {form for n in numbers for form in (n.encode("utf-8"), n.encode("cp932"))}
+    needles = {n.encode(e) for n in numbers for e in ("utf-8", "cp932") if n.encode(e, errors="ignore").decode(e) == n}
     shaped = {needle for needle in needles if needle in _token_runs(needle)}
     others = needles - shaped
     hits = []
@@ -254,7 +348,7 @@ def delivered_numbers(ledger_landing: Path, per_file: int = 100) -> list[str]:
     lines: list[str] = []
     for path in sorted(ledger_landing.glob("premium_ledger_*.csv")):
         lines += path.read_bytes().decode("cp932", errors="replace").split("\r\n")[1 : per_file + 1]
-    return Extract(NATIONAL_PENSION_LEDGER, "", tuple(line for line in lines if line), "\r\n", False).numbers
+    return printed_forms([line.split(",")[0] for line in lines if line])
 
 
 def empty(directory: Path) -> bool:

@@ -21,6 +21,7 @@ from orchestration import dbt_child
 
 UNIT_TESTS = {
     "latest_prints_keeps_each_records_latest_print",
+    "the_latest_register_month_describes_an_establishment",
     "contributions_belong_to_the_fiscal_year_they_are_notified_in",
     "collection_counts_carried_in_arrears_and_attributes_flows_to_the_fiscal_year",
 }

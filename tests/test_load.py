@@ -17,7 +17,11 @@ GOOD = [
 
 
 def _write(path, lines, encoding="utf-8"):
+    """``lines`` as the file ``path``; a day's file holds that day's calls, so GOOD's day becomes the file's."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    day = CALL_CENTER.period(path.name)
+    if day is not None and isinstance(lines[0], str):
+        lines = [line.replace("2020-04-01", day.isoformat()) for line in lines]
     path.write_bytes(
         ("\n".join(lines) + "\n").encode(encoding) if isinstance(lines[0], str) else b"\n".join(lines) + b"\n"
     )
@@ -211,12 +215,13 @@ def test_unchanged_name_size_and_mtime_are_not_read_again(landing, paths):
     path.write_bytes(path.read_bytes().replace(b"C1,", b"C9,"))
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert _load(paths).skipped_unchanged == [path.name]
-    # ... and any new mtime makes it read, hashed and loaded as a new version.
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    # ... and any new mtime makes it read, hashed and loaded as a new version (an earlier one: a
+    # modification time in the future is not settled).
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - 1_000_000_000))
     assert [(f.file_name, f.file_version) for f in _load(paths).loaded] == [(path.name, 2)]
     assert _query(paths, "select call_id from raw.call_center__calls__current order by 1") == [("C2",), ("C9",)]
     # a touched file with the bytes of its current version is hashed and skipped
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - 2_000_000_000))
     again = _load(paths)
     assert again.loaded == [] and again.skipped_unchanged == [path.name]
 

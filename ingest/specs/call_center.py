@@ -30,13 +30,19 @@ CALL_CENTER = ExtractSpec(
             "received_at",
             "TIMESTAMPTZ",
             parse=f.ISO_TIMESTAMPTZ,
+            happened=True,
             description="When the call reached the queue (ISO-8601, +09:00).",
         ),
         Column(
             "answered", "BOOLEAN", parse=f.BOOLEAN, description="Whether an agent answered the call (true or false)."
         ),
         Column(
-            "answered_at", "TIMESTAMPTZ", parse=f.ISO_TIMESTAMPTZ, required=False, description="When an agent answered."
+            "answered_at",
+            "TIMESTAMPTZ",
+            parse=f.ISO_TIMESTAMPTZ,
+            required=False,
+            happened=True,
+            description="When an agent answered.",
         ),
         Column("wait_seconds", "INTEGER", parse=f.INTEGER, description="Seconds in queue before answer or disconnect."),
         Column(
@@ -54,6 +60,9 @@ CALL_CENTER = ExtractSpec(
             "disconnect_reason in ('caller_release', 'agent_release', 'caller_abandoned', 'system_busy')",
         ),
     ),
+    # A day's file holds the calls received that day (in Japan); one answered after midnight
+    # belongs to the day it was received.
+    period_column="received_at",
     # Saturdays carry a fifth of a weekday's calls; a day cut to a quarter of its weekday's median is a collapse.
     volume=Volume(new_file_floor=0.25, same_weekday=True),
     # Exported each morning for the day before; closed on Sundays, and a holiday can follow one.

@@ -79,8 +79,16 @@ def _amount(name: str, description: str, required: bool = False, signed: bool = 
     )
 
 
-def _date(name: str, description: str) -> Column:
-    return Column(name, "DATE", parse=f.WAREKI_DATE, required=False, parse_distinct=True, description=description)
+def _date(name: str, description: str, happened: bool = False) -> Column:
+    return Column(
+        name,
+        "DATE",
+        parse=f.WAREKI_DATE,
+        required=False,
+        parse_distinct=True,
+        happened=happened,
+        description=description,
+    )
 
 
 EMPLOYER_CONTRIBUTIONS = ExtractSpec(
@@ -137,9 +145,9 @@ EMPLOYER_CONTRIBUTIONS = ExtractSpec(
             "adjustment_yen", "Adjustment to the determined amount (調整額), yen; negative printed with ▲.", signed=True
         ),
         _amount("collected_yen", "Amount received (収納額), yen."),
-        _date("collected_on", "Date received (収納日)."),
+        _date("collected_on", "Date received (収納日).", happened=True),
         _amount("written_off_yen", "Amount written off (不納欠損額), yen."),
-        _date("written_off_on", "Date written off."),
+        _date("written_off_on", "Date written off.", happened=True),
         _amount("deferred_yen", "Amount under the special deferral (納付猶予の特例), yen."),
         _date("deferred_from", "Start of the approved deferral period."),
         _date("deferred_until", "End of the approved deferral period."),
@@ -163,6 +171,8 @@ EMPLOYER_CONTRIBUTIONS = ExtractSpec(
             "coalesce(collected_yen, 0) + coalesce(written_off_yen, 0) <= determined_yen + coalesce(adjustment_yen, 0)",
         ),
     ),
+    # contributions_202009.tsv is the print of processing month 2020-09: every record in it says so.
+    period_column="processing_month",
     # Every month reprints each open record: about the same count month after month.
     volume=Volume(new_file_floor=0.5),
     # Printed once a month for the processing month; the 10 days' grace is the agency's own deadline.

@@ -28,6 +28,9 @@ class Column:
     # (codes, wareki dates, a person's number across fiscal years), since the macros cost far
     # more per value than a hash-join probe does.
     parse_distinct: bool = False
+    # The date of something that has happened (a call, a payment): never after the business date.
+    # A timestamp is judged by its day in Japan.
+    happened: bool = False
 
     def parse_sql(self, text_sql: str) -> str:
         return self.parse.format(v=text_sql, type=self.type)
@@ -98,12 +101,18 @@ class ExtractSpec:
     rules: tuple[RowRule, ...] = ()
     delimiter: str = ","
     description: str = ""
+    # The column whose date (a timestamp's day in Japan) is the period the row itself belongs
+    # to: it must lie within its file's period (a day, or a month), as the file's name gives it.
+    # None: the rows carry no period of their own (the register: a full print every month).
+    period_column: str | None = None
     volume: Volume = Volume()
     lineage_columns: tuple[str, ...] = field(default=("_load_id", "_source_file", "_line_number"))
 
     def __post_init__(self):
         if len(self.header) != len(self.columns):
             raise ValueError(f"{self.source}: header has {len(self.header)} labels for {len(self.columns)} columns")
+        if self.period_column is not None and self.period_column not in {c.name for c in self.columns}:
+            raise ValueError(f"{self.source}: period_column {self.period_column} is not a column")
         if ("DD" in self.file_name) != (self.cadence.unit == "day"):
             raise ValueError(f"{self.file_name}: its name's period and the {self.cadence.adjective} cadence disagree")
 
@@ -140,6 +149,11 @@ class ExtractSpec:
         return (
             self.file_name.replace("YYYY", f"{period:%Y}").replace("MM", f"{period:%m}").replace("DD", f"{period:%d}")
         )
+
+    def period_bounds(self, name: str) -> tuple[dt.date, dt.date] | None:
+        """The first and last day of the period a delivery's name gives; None when it gives none."""
+        period = self.period(name)
+        return None if period is None else (period, self.cadence.period_end(period))
 
     def period_label(self, period: dt.date) -> str:
         """A period as the deliveries' names print it: 202009, or 20201031."""

@@ -87,6 +87,7 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
                 parse=f.WAREKI_DATE,
                 required=False,
                 parse_distinct=True,
+                happened=True,
                 description=f"{month}月 premium payment date.",
             ),
         )
@@ -109,6 +110,8 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
             f"coalesce({', '.join(f'status_{n}' for n, _ in PREMIUM_MONTHS)}) is not null",
         ),
     ),
+    # premium_ledger_202009.csv is the print of processing month 2020-09: every record in it says so.
+    period_column="processing_month",
     # A month's file holds only the records that changed (a few hundred to a full reprint at the
     # year's close), so a new month has no floor; a re-delivery keeps at least a quarter of its rows.
     volume=Volume(),

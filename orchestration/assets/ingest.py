@@ -17,7 +17,7 @@ a corrected file arrives or an operator accepts it with a run tag:
 import dagster as dg
 
 from ingest import freshness, raw_schema, volume
-from ingest.load import LoadSummary, load_source, safe_message
+from ingest.load import LoadSummary, load_source, safe_message, unchanged_note
 from ingest.pseudonym_keys import PseudonymKeyError
 from ingest.specs import ExtractSpec
 from orchestration.kpis import Kpi, asset_tags
@@ -140,7 +140,6 @@ def _summary_metadata(summary: LoadSummary, total_rows: int, rejects: list[tuple
         "files_loaded": len(summary.loaded),
         "files_unchanged": len(summary.skipped_unchanged),
         "files_waiting": dg.MetadataValue.md("\n".join(f"- {w}" for w in summary.waiting) or "none"),
-        "files_duplicate": dg.MetadataValue.md("\n".join(f"- {d}" for d in summary.duplicates) or "none"),
         "files_quarantined_tonight": len(summary.refused),
         "rows_loaded": summary.rows_loaded,
         "rows_rejected": summary.rows_rejected,
@@ -205,6 +204,8 @@ def build_ingest_asset(spec: ExtractSpec, kpi: Kpi) -> dg.AssetsDefinition:
                     else None,
                     settle_seconds=warehouse.settle_seconds_value,
                     landing_root=paths.landing,
+                    business_date=warehouse.business_date_value,
+                    reload_root=paths.reload_requests,
                 )
             except (PseudonymKeyError, FileNotFoundError) as err:
                 raise dg.Failure(description=str(err), allow_retries=False) from None
@@ -213,8 +214,8 @@ def build_ingest_asset(spec: ExtractSpec, kpi: Kpi) -> dg.AssetsDefinition:
                 raise dg.Failure(description=f"{spec.raw_table}: ingest failed: {safe_message(spec, err)}") from None
             for entry in summary.waiting:
                 context.log.info(f"not taken yet: {spec.source}/{entry}")
-            for entry in summary.duplicates:
-                context.log.warning(f"not loaded, a duplicate: {spec.source}/{entry}")
+            if summary.skipped_unchanged:
+                context.log.info(unchanged_note(summary))
             checks = [
                 _volume_check(context, spec, con, kpi.name),
                 _reject_rate_check(context, spec, con, kpi.name, warehouse.max_reject_rate_value),

@@ -1,5 +1,6 @@
 -- The current state of each contribution record (establishment, insurance type, premium
--- month): the latest print wins. Incremental: see the latest_prints macro.
+-- month): the print of the latest processing month wins (then the latest load and line).
+-- Incremental: see the latest_prints macro.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -10,5 +11,5 @@
 {{ latest_prints(
     ref('stg_employer__contributions'),
     keys=['establishment_number', 'insurance_name_ja', 'premium_month'],
-    order_by='processing_month desc, _load_id desc, _line_number desc',
+    order_by='_file_period desc, _load_id desc, _line_number desc',
 ) }}

@@ -1,5 +1,6 @@
--- The latest register entry of each covered establishment. Incremental: see the
--- latest_prints macro (a new register delivery touches every establishment it lists).
+-- The latest register entry of each covered establishment: the register of the latest month
+-- wins, whatever order registers arrived in (a late, older register does not override a newer
+-- one). Incremental: see the latest_prints macro (a new register touches every establishment it lists).
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -10,5 +11,5 @@
 {{ latest_prints(
     ref('stg_employer__establishments'),
     keys=['establishment_number'],
-    order_by='_load_id desc, _line_number desc',
+    order_by='_file_period desc, _load_id desc, _line_number desc',
 ) }}

@@ -1,6 +1,6 @@
--- The current state of each person's premium year: the latest print wins (latest processing
--- month, then the latest load and line, should a month be delivered twice). Incremental:
--- see the latest_prints macro.
+-- The current state of each person's premium year: the latest print wins (the latest processing
+-- month, as its file's name gives it and every row of the file says, then the latest load and
+-- line, should a month be delivered twice). Incremental: see the latest_prints macro.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -11,5 +11,5 @@
 {{ latest_prints(
     ref('stg_national_pension__premium_ledger'),
     keys=['person_key', 'premium_fiscal_year'],
-    order_by='processing_month desc, _load_id desc, _line_number desc',
+    order_by='_file_period desc, _load_id desc, _line_number desc',
 ) }}

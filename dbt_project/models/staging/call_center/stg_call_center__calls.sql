@@ -20,7 +20,8 @@ renamed as (
         disconnect_reason,
         _load_id,
         _source_file,
-        _line_number
+        _line_number,
+        _file_period
 
     from source
 

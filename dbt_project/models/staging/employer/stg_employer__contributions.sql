@@ -26,6 +26,7 @@ select
     processing_month,
     _load_id,
     _source_file,
-    _line_number
+    _line_number,
+    _file_period
 
 from source

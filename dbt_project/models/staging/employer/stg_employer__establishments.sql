@@ -1,5 +1,5 @@
--- Every register entry of the current version of each delivered register; the latest
--- delivery describes every establishment (int_employer__establishments keeps it).
+-- Every register entry of the current version of each delivered register; the register of the
+-- latest month describes an establishment (int_employer__establishments keeps it).
 with source as (
 
     select * from {{ source('employer', 'establishments') }}
@@ -15,6 +15,7 @@ select
     covered_until,
     _load_id,
     _source_file,
-    _line_number
+    _line_number,
+    _file_period
 
 from source

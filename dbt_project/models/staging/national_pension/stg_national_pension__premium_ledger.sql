@@ -17,6 +17,7 @@ select
     {%- endfor %}
     _load_id,
     _source_file,
-    _line_number
+    _line_number,
+    _file_period
 
 from source
