@@ -21,7 +21,6 @@ from pathlib import Path
 import duckdb
 
 from demo.printing import wareki_print_macros
-
 from ingest.load import LoadSummary, load_source
 from ingest.specs import ExtractSpec
 
@@ -343,7 +342,6 @@ def faithful(loaded: tuple, clean: tuple, column: int, text: str) -> bool:
 
 def delivered_numbers(ledger_landing: Path, per_file: int = 100) -> list[str]:
     """Basic pension numbers of the first records of every delivered ledger, in every printed form."""
-    from ingest.specs import NATIONAL_PENSION_LEDGER
 
     lines: list[str] = []
     for path in sorted(ledger_landing.glob("premium_ledger_*.csv")):

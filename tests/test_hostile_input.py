@@ -19,7 +19,6 @@ from ingest.specs import (
     EMPLOYER_CONTRIBUTIONS,
     EMPLOYER_ESTABLISHMENTS,
     NATIONAL_PENSION_LEDGER,
-    ExtractSpec,
 )
 from tests import file_pollutions, hostile
 
