@@ -16,7 +16,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup instance demo test test-fast lint format ui serve notebooks dashboard versions rollback clean config docs docs-serve dbt browser postgres
+.PHONY: setup instance demo test test-fast lint format ui serve notebooks dashboard reload versions rollback clean config docs docs-serve dbt browser postgres
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ dashboard: setup  ## the analysts' dashboard on http://127.0.0.1:$(WAREHOUSE_DAS
 notebooks: setup  ## JupyterLab on notebooks/, reading the published database (WAREHOUSE_PUBLISHED_DB to choose another)
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root)
 
+reload: setup  ## make reload FILE=data/landing/<source>/<file>: the next run reads it again, whatever its size and time
+	@test -n "$(FILE)" || (echo 'usage: make reload FILE=data/landing/<source>/<file name>' >&2; exit 2)
+	$(BIN)/python -m ingest.reload "$(FILE)"
+
 versions: setup  ## the published versions kept, the current one starred
 	@$(BIN)/python -m orchestration.rollback
 
@@ -94,5 +98,6 @@ dbt: setup  ## dbt by hand on a sandbox copy of the working database: make dbt A
 config:  ## the settings every command here runs with
 	@for name in $(SETTINGS) DAGSTER_HOME; do printenv "$$name" | sed "s/^/$$name=/"; done
 
-clean:
+clean:  ## published versions are immutable (chattr +i) where the pipeline could make them so: released first
+	@-chattr -R -i "$(WAREHOUSE_DATA_DIR)/published" 2>/dev/null
 	rm -rf "$(WAREHOUSE_DATA_DIR)" dbt_project/target dbt_project/logs

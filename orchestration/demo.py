@@ -18,7 +18,7 @@ import duckdb
 
 from config.settings import Settings, environment
 from demo import generate_all, night_after_last_extract
-from orchestration import launch
+from orchestration import launch, versions
 from orchestration.kpis import KPIS
 
 JOB = "nightly_refresh"
@@ -80,6 +80,8 @@ def main() -> int:
     paths = settings.paths
     log = paths.data_dir / "logs" / f"demo_{dt.datetime.now():%Y%m%dT%H%M%S}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    if (problem := versions.protection_problem(paths)) is not None:
+        print(f"WARNING: {problem}", file=sys.stderr, flush=True)
     started = time.monotonic()
     generate_all(paths, settings.scale, settings.seed, quiet=True)
     env = {

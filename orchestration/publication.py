@@ -90,7 +90,8 @@ def publish(
     if stale_blocks:
         attempts = publication_log.held_back_as_stale(attempts, kpi, marts, states)
     own = states.get(kpi)
-    candidates = [] if stale_blocks and own is not None and own.is_stale else marts
+    publishes = not (stale_blocks and own is not None and own.is_stale)
+    candidates = marts if publishes else []
     published_fingerprints = dict(previous.select("mart", "content_fingerprint").iter_rows())
     withheld = dict(previous.select("mart", "withheld_fingerprint").iter_rows())
     changed = {}
@@ -100,7 +101,7 @@ def publish(
             continue  # the rows a rollback withdrew: unchanged since, they stay withdrawn
         if rows != published_fingerprints.get(mart) or not table_exists(working, "publication", mart):
             changed[mart] = rows
-    log = publication_log.updated_log(previous, kpi, marts, changed, attempts, states, run_id, now)
+    log = publication_log.updated_log(previous, kpi, marts, changed, attempts, states, run_id, now, publishes)
     quality = fingerprint(working, f"({raw_schema.LOAD_QUALITY_SQL})")
     quality_changed = not table_exists(working, "publication", "load_quality") or quality != fingerprint(
         working, "publication.load_quality"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import polars as pl
@@ -30,6 +30,7 @@ LOG_SCHEMA = pl.Schema(
         "latest_attempt_at": pl.Datetime("us", "UTC"),
         "latest_attempt_passed": pl.Boolean,
         "latest_attempt_failures": pl.Utf8,
+        # The last day the published rows cover: moves only when the KPI publishes (passes its checks).
         "data_as_of": pl.Date,
         "data_changed_at": pl.Datetime("us", "UTC"),
         "is_stale": pl.Boolean,
@@ -43,6 +44,11 @@ LOG_SCHEMA = pl.Schema(
         "rollback_reason": pl.Utf8,
         # The rows a rollback withdrew: not published again unless they change (then they are news).
         "withheld_fingerprint": pl.Utf8,
+        # What the working database has loaded, published or not: the last day the KPI's current
+        # loads cover, and how many of those loads its published rows do not include yet (a KPI
+        # held back since they came, or a run killed before it published them).
+        "loaded_as_of": pl.Date,
+        "unpublished_loads": pl.Int64,
     }
 )
 # What a reader of the published file sees of a mart's state: a change here is worth a new
@@ -56,6 +62,8 @@ VISIBLE_STATE = (
     "latest_attempt_failures",
     "data_as_of",
     "data_changed_at",
+    "loaded_as_of",
+    "unpublished_loads",
     "is_stale",
     "stale_reason",
     "rolled_back_to",
@@ -65,10 +73,12 @@ ROLLBACK_COLUMNS = ("rolled_back_at", "rolled_back_from", "rolled_back_to", "rol
 
 @dataclass(frozen=True)
 class Attempt:
-    """What this run's checks said about one mart."""
+    """What a run's checks said about one mart (this run's, unless ``run_id`` says another's)."""
 
     checks_evaluated: int
     failures: tuple[str, ...] = ()
+    run_id: str | None = None  # an earlier run that ended without its verdict recorded (killed)
+    at: dt.datetime | None = None  # when that run started on the KPI
 
     @property
     def passed(self) -> bool:
@@ -80,8 +90,9 @@ class KpiState:
     """What the log says of a KPI besides its checks."""
 
     built_at: dt.datetime | None = None  # its last dbt rebuild; None: unknown, taken as now
-    data_as_of: dt.date | None = None  # the latest day its sources cover
+    loaded_as_of: dt.date | None = None  # the latest day its current loads cover, published or not
     stale_reason: str | None = None  # why it is stale (a source overdue); None: fresh
+    unpublished_loads: int = 0  # current loads of its sources made since it last passed
 
     @property
     def is_stale(self) -> bool:
@@ -110,8 +121,14 @@ def updated_log(
     states: Mapping[str, KpiState],
     run_id: str,
     now: dt.datetime,
+    publishes: bool = True,
 ) -> pl.DataFrame:
-    """``changed``: the KPI's marts published anew, with their rows' fingerprints; ``states``: every KPI's."""
+    """``changed``: the KPI's marts published anew, with their rows' fingerprints; ``states``: every KPI's.
+
+    ``publishes``: the KPI passed (its step runs only then) and is not held back as stale, so its
+    published rows now cover what its loads cover (``data_as_of``), changed or not. Every other
+    KPI's ``data_as_of`` stays what its published rows cover, whatever has loaded since.
+    An attempt of an earlier run (``Attempt.run_id``) is recorded as that run's."""
     rows = {r["mart"]: r for r in previous.iter_rows(named=True)}
     for mart in marts:
         row = rows.setdefault(mart, {"mart": mart, "kpi": kpi, "checks_passed": False, "checks_evaluated": 0})
@@ -126,24 +143,32 @@ def updated_log(
                 content_fingerprint=changed[mart],
                 **dict.fromkeys(ROLLBACK_COLUMNS),
             )
-    # Record this run's verdict on every mart it checked, including marts held back.
+    # Record the verdict on every mart checked, including marts held back (and a verdict an earlier
+    # run never recorded: it was killed, or held every KPI back).
     for mart, (mart_kpi, attempt) in attempts.items():
         row = rows.setdefault(mart, {"mart": mart, "kpi": mart_kpi, "checks_passed": False, "checks_evaluated": 0})
         row.update(
-            latest_attempt_run_id=run_id,
-            latest_attempt_at=now,
+            latest_attempt_run_id=attempt.run_id or run_id,
+            latest_attempt_at=attempt.at or now,
             latest_attempt_passed=attempt.passed,
             latest_attempt_failures="; ".join(attempt.failures) or None,
         )
         if attempt.passed:
-            row["last_passed_at"] = now
+            row["last_passed_at"] = attempt.at or now
     # Every KPI's state, whichever KPI's step this is: one version tells all of it.
     for row in rows.values():
-        if (state := states.get(row["kpi"])) is not None:
-            built_at = state.built_at or (now if row["mart"] in changed else row.get("built_at"))
-            row.update(
-                built_at=built_at, data_as_of=state.data_as_of, is_stale=state.is_stale, stale_reason=state.stale_reason
-            )
+        if (state := states.get(row["kpi"])) is None:
+            continue
+        own = publishes and row["kpi"] == kpi
+        row.update(
+            built_at=state.built_at or (now if row["mart"] in changed else row.get("built_at")),
+            loaded_as_of=state.loaded_as_of,
+            unpublished_loads=0 if own else state.unpublished_loads,
+            is_stale=state.is_stale,
+            stale_reason=state.stale_reason,
+        )
+        if own:
+            row["data_as_of"] = state.loaded_as_of
     return pl.DataFrame(list(rows.values()), schema=LOG_SCHEMA).sort("kpi", "mart")
 
 
@@ -171,8 +196,36 @@ def held_back_as_stale(
         mart_kpi, attempt = held.get(mart, (kpi, Attempt(0)))
         state = states.get(mart_kpi)
         if state is not None and state.is_stale:
-            held[mart] = (
-                mart_kpi,
-                Attempt(attempt.checks_evaluated, (*attempt.failures, f"stale: {state.stale_reason}")),
-            )
+            held[mart] = (mart_kpi, replace(attempt, failures=(*attempt.failures, f"stale: {state.stale_reason}")))
     return held
+
+
+# Each run notes the KPIs it works on before it changes anything, and the note goes once its
+# verdict on them is in the log. A note left by another run is a verdict never recorded: that
+# run was killed, or held every KPI back so that no publication step recorded anything.
+_ATTEMPTS_DDL = """
+create schema if not exists publication;
+create table if not exists publication.attempts (run_id varchar not null, kpi varchar not null, started_at timestamptz not null)
+"""
+
+
+def open_attempt(con: duckdb.DuckDBPyConnection, kpi: str, run_id: str) -> None:
+    """Note that ``run_id`` is working on ``kpi`` (once: later steps of the run leave the note as it is)."""
+    con.execute(_ATTEMPTS_DDL)
+    con.execute(
+        """insert into publication.attempts
+           select ?, ?, now() where not exists (select 1 from publication.attempts where run_id = ? and kpi = ?)""",
+        [run_id, kpi, run_id, kpi],
+    )
+
+
+def open_attempts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, dt.datetime]]:
+    """(run_id, kpi, started_at) of every attempt whose verdict is not in the log yet, oldest first."""
+    con.execute(_ATTEMPTS_DDL)
+    return con.execute("select run_id, kpi, started_at from publication.attempts order by started_at").fetchall()
+
+
+def close_attempts(con: duckdb.DuckDBPyConnection, kpis: set[str]) -> None:
+    """The verdicts on ``kpis`` are in the log: their notes, of this run and any earlier one, go."""
+    con.execute(_ATTEMPTS_DDL)
+    con.execute("delete from publication.attempts where list_contains(?, kpi)", [sorted(kpis)])

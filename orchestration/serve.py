@@ -20,7 +20,7 @@ from pathlib import Path
 
 from config.layout import REPO_ROOT
 from config.settings import Settings, environment
-from orchestration import instance
+from orchestration import instance, versions
 from orchestration.launch import BIN, WORKSPACE
 
 STOP_TIMEOUT_SECONDS = 60
@@ -48,6 +48,8 @@ def _stop(processes: dict[str, subprocess.Popen]) -> None:
 
 def main() -> int:
     settings = Settings.from_env()
+    if (problem := versions.protection_problem(settings.paths)) is not None:
+        print(f"WARNING: {problem}", file=sys.stderr, flush=True)
     home = Path(os.environ["DAGSTER_HOME"])
     on_postgres = instance.configure(home)
     host, port = settings.ui_host, str(settings.ui_port)

@@ -7,6 +7,7 @@ records the verdict (``orchestration.assets.publish``); alerts report it (``orch
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 
 import dagster as dg
@@ -56,4 +57,28 @@ def attempts(
             continue  # its log rows keep their last attempt
         failures = tuple(sorted(failure_name(e) for e in blocking_failures(evals)))
         verdict.update({mart: (kpi.name, Attempt(len(evals), failures)) for mart in kpi.marts})
+    return verdict
+
+
+UNRECORDED = "the run ended before its verdict was recorded (killed, or its process died)"
+
+
+def unrecorded(
+    instance: dg.DagsterInstance,
+    notes: Iterable[tuple[str, str, dt.datetime]],
+    this_run_id: str,
+    kpi_keys: Mapping[str, set[dg.AssetKey]],
+) -> dict[str, tuple[str, Attempt]]:
+    """The verdicts earlier runs never recorded, per mart: ``notes`` are the (run_id, kpi, started_at)
+    of attempts left open (``publication_log.open_attempts``). A run that held the KPI back failed
+    with its checks' failures; one that ended without any failing check was killed, and failed so."""
+    verdict: dict[str, tuple[str, Attempt]] = {}
+    by_kpi_name = {kpi.name: kpi for kpi in KPIS}
+    for run_id, kpi_name, started_at in notes:  # oldest first: a later note of the same KPI wins
+        if run_id == this_run_id or kpi_name not in by_kpi_name:
+            continue
+        evaluations = by_kpi(check_evaluations(instance, run_id), kpi_keys).get(kpi_name, [])
+        failures = tuple(sorted(failure_name(e) for e in blocking_failures(evaluations))) or (UNRECORDED,)
+        attempt = Attempt(len(evaluations), failures, run_id=run_id, at=started_at)
+        verdict.update({mart: (kpi_name, attempt) for mart in by_kpi_name[kpi_name].marts})
     return verdict

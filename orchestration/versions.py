@@ -6,14 +6,24 @@
 
 A version is built under ``<name>.building``, closed, made read-only (mode 0444, so an analyst's
 default read-write connection fails at once instead of locking every reader out), renamed into
-place, and only then is the link repointed, atomically: a reader sees the old version or the
-new, never neither. A version's docs site (``orchestration.published_docs``) is shown just
-before it, and goes with it when it is pruned. Only the publication step and a rollback write here.
+place, made immutable where the filesystem and the process allow it (Linux's immutable
+attribute, ``chattr +i``: not even root can open it for writing, so a root analyst's read-write
+connection cannot lock the readers out either), and only then is the link repointed,
+atomically: a reader sees the old version or the new, never neither. A version's docs site
+(``orchestration.published_docs``) is shown just before it, and goes with it when it is pruned.
+Only the publication step and a rollback write here.
+
+Setting the attribute needs CAP_LINUX_IMMUTABLE (root, as the pipeline runs here); a service
+user's pipeline relies on the file mode, which binds everyone but root. Where the pipeline runs
+as root and cannot set it, ``protection_problem`` says so, and the run warns.
 """
 
 from __future__ import annotations
 
+import array
+import contextlib
 import datetime as dt
+import fcntl
 import os
 import uuid
 from dataclasses import dataclass
@@ -24,6 +34,8 @@ import duckdb
 from config.layout import WarehousePaths
 
 PUBLISHED_MODE = 0o444
+# <linux/fs.h>: the inode flags ioctls and the immutable flag (what chattr +i sets)
+_FS_IOC_GETFLAGS, _FS_IOC_SETFLAGS, _FS_IMMUTABLE_FL = 0x80086601, 0x40086602, 0x00000010
 # The storage format of a published file: the oldest that holds what the marts use, so that the
 # DuckDB CLI installable from PyPI (duckdb-cli 1.5, `.venv/bin/duckdb`) opens a file written by
 # the duckdb 2.0 library ("version number 69 ... between 64 and 68" otherwise; measured here).
@@ -62,6 +74,73 @@ def point_symlink(link: Path, target: Path) -> None:
     os.replace(temporary, link)  # atomic: readers see the old or the new version, never neither
 
 
+def _set_immutable(path: Path, immutable: bool) -> None:
+    """Set or clear ``path``'s immutable attribute; OSError when the filesystem or the process cannot."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        flags = array.array("i", [0])
+        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags, True)
+        wanted = flags[0] | _FS_IMMUTABLE_FL if immutable else flags[0] & ~_FS_IMMUTABLE_FL
+        if wanted != flags[0]:
+            fcntl.ioctl(fd, _FS_IOC_SETFLAGS, array.array("i", [wanted]))
+    finally:
+        os.close(fd)
+
+
+def is_immutable(path: Path) -> bool:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        flags = array.array("i", [0])
+        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags, True)
+        return bool(flags[0] & _FS_IMMUTABLE_FL)
+    finally:
+        os.close(fd)
+
+
+def protect(path: Path) -> bool:
+    """Make a finished version immutable, where the filesystem and the process allow it."""
+    try:
+        _set_immutable(path, True)
+    except OSError:
+        return False
+    return True
+
+
+def release(path: Path) -> None:
+    """Clear the immutable attribute, so the file can be removed (pruning; cleaning up a data directory)."""
+    with contextlib.suppress(OSError):  # never set here (another filesystem, or no privilege to set it either)
+        _set_immutable(path, False)
+
+
+def release_tree(root: Path) -> None:
+    """Every published version under ``root`` made removable again (``make clean``, test clean-up)."""
+    for path in root.rglob("warehouse_*.duckdb"):
+        if path.is_file() and not path.is_symlink():
+            release(path)
+
+
+def protection_problem(paths: WarehousePaths) -> str | None:
+    """Why a published version could be written into by this process, when it runs as root: the
+    immutable attribute cannot be set in the published folder (None: root is held off too, or the
+    process is not root and the file mode binds it)."""
+    if os.geteuid() != 0:
+        return None
+    probe = folder(paths) / f".protection-probe-{uuid.uuid4().hex}"
+    probe.touch()
+    try:
+        if protect(probe):
+            release(probe)
+            return None
+    finally:
+        probe.unlink(missing_ok=True)
+    return (
+        f"running as root, and {paths.published_dir} does not take the immutable attribute (chattr +i: no "
+        "CAP_LINUX_IMMUTABLE, or a filesystem without it): root ignores the read-only mode, so a root process "
+        "could write into a published version and lock its readers out. Run the pipeline as a service user "
+        "(README, Operations)."
+    )
+
+
 def promote(building: Path, final: Path, paths: WarehousePaths) -> None:
     """A finished, closed ``building`` file becomes the read-only version ``final``, which the link then shows.
 
@@ -69,7 +148,8 @@ def promote(building: Path, final: Path, paths: WarehousePaths) -> None:
     for longer than the two renames take. Without one the previous site stays.
     """
     os.chmod(building, PUBLISHED_MODE)
-    os.replace(building, final)
+    os.replace(building, final)  # before the attribute: an immutable file cannot be renamed
+    protect(final)
     if site_of(final).exists():
         point_symlink(docs_link(paths), site_of(final))
     point_symlink(paths.published_db, final)
@@ -92,8 +172,11 @@ def prune(versions: Path, keep: int, current: Path) -> None:
     files = sorted(versions.glob("warehouse_*.duckdb"))
     for old in files[:-keep] if keep > 0 else []:
         if old != current:
+            release(old)
             old.unlink(missing_ok=True)
             site_of(old).unlink(missing_ok=True)
+    for kept in versions.glob("warehouse_*.duckdb"):
+        protect(kept)  # a version a killed publication renamed but did not protect yet
 
 
 @dataclass(frozen=True)

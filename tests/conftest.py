@@ -75,6 +75,17 @@ def shared(tmp_path_factory) -> Path:
     return shared_dir(tmp_path_factory)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _removable_published_versions(tmp_path_factory):
+    """Published versions are immutable where the pipeline can make them so (as root here): once
+    the session is over, its own are released, so its temporary folders can be removed."""
+    from orchestration.versions import release_tree
+
+    yield
+    release_tree(tmp_path_factory.getbasetemp())
+    release_tree(shared_dir(tmp_path_factory) / "first_night")
+
+
 @pytest.fixture(scope="session")
 def generated_call_center(shared) -> Path:
     """Demo CDR files at the test scale, generated once."""

@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -129,6 +130,14 @@ def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(
     worker.wait()
     assert _status(instance, dead_run) == dg.DagsterRunStatus.STARTED  # nothing reported its end
     assert hostile.empty(landed.scratch)  # decoded copies had no name
+    # It noted its attempt before changing anything: the next publication records it as failed.
+    with duckdb.connect(str(landed.working_db), read_only=True) as con:
+        noted = {
+            kpi
+            for run, kpi in con.execute("select run_id, kpi from publication.attempts").fetchall()
+            if run == dead_run
+        }
+    assert "national_pension" in noted, noted
 
     # 2. The daemon: the dead run is failed, so the queued run behind it starts; kill it in its dbt step.
     log = tmp_path / "daemon.log"
@@ -161,6 +170,8 @@ def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(
         assert _status(instance, final) == dg.DagsterRunStatus.SUCCESS
 
     assert not instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+    with duckdb.connect(str(landed.working_db), read_only=True) as con:  # every verdict is in the log now
+        assert con.execute("select count(*) from publication.attempts").fetchone() == (0,)
     assert not _dbt_processes(landed.working_db)
     assert hostile.empty(landed.scratch)
     assert hostile.empty(Path(f"{landed.working_db}.tmp"))  # DuckDB's spill of a killed process
@@ -173,3 +184,25 @@ def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(
     assert hostile.numbers_in_files(dagster_home, numbers, skip=()) == []
 
     assert _marts(landed.published_db) == _marts(WarehousePaths(first_night.data_dir).published_db)
+
+
+def test_a_dbt_process_killed_by_a_signal_is_retried(landed, defs, instance):
+    """The OOM killer's SIGKILL to dbt alone (its step lives on) is machine trouble, retried like any
+    other; a failing test is not (tests/test_publication_gate.py)."""
+    killed: list[int] = []
+
+    def kill_the_first_dbt() -> None:
+        [pid, *_] = wait_until(lambda: _dbt_processes(landed.working_db), 240, "a dbt step", poll=0.05)
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    killer = threading.Thread(target=kill_the_first_dbt, daemon=True)
+    killer.start()
+    result = defs.resolve_job_def("call_center_refresh").execute_in_process(instance=instance, raise_on_error=False)
+    killer.join(1)
+    assert killed, "no dbt process was killed"
+    retried = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+    assert [e.step_key for e in retried] == ["call_center_dbt"], [e.message for e in retried]
+    failure = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert not failure and result.success  # the retry built the KPI and it published
+    assert "dbt was killed by SIGKILL (exit -9)" in repr(retried[0].event_specific_data)  # the step said why

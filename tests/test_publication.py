@@ -92,7 +92,7 @@ def test_a_stale_kpi_publishes_marked_stale_or_is_held_back(paths, working):
     from orchestration.publication_log import KpiState
 
     stale = KpiState(
-        data_as_of=dt.date(2020, 9, 30), stale_reason="x_202010.csv expected by 2020-11-10; latest delivered: 202009"
+        loaded_as_of=dt.date(2020, 9, 30), stale_reason="x_202010.csv expected by 2020-11-10; latest delivered: 202009"
     )
     publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run1", states={"a": stale})
     assert _log(paths, "is_stale, stale_reason, data_as_of") == [(True, stale.stale_reason, dt.date(2020, 9, 30))]
@@ -156,6 +156,9 @@ def test_published_versions_are_read_only_files(paths, working):
     version = paths.published_db.resolve()
     assert version.stat().st_mode & 0o777 == 0o444
     if os.getuid() == 0:  # the analyst below runs as nobody: let nobody own the version, as its pipeline would
+        from orchestration import versions
+
+        versions.release(version)  # (an immutable file cannot change owner)
         os.chown(version, 65534, 65534)
     for parent in version.parents:  # the analyst must be able to reach the file
         if parent == parent.parent:

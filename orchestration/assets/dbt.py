@@ -6,6 +6,7 @@ orchestration.rebuilds); its checks and publication still run.
 
 import os
 import shutil
+import signal
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from graphlib import TopologicalSorter
@@ -18,6 +19,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from config.layout import DBT_PROJECT_DIR
 from config.settings import Settings
 from orchestration.kpis import KPIS, Kpi, asset_tags
+from orchestration.publication_log import open_attempt
 from orchestration.rebuilds import (
     REBUILD_TAG,
     GoodBuild,
@@ -207,6 +209,33 @@ def _standing_checks(context: dg.AssetExecutionContext, build: GoodBuild) -> lis
     return results
 
 
+def dbt_failure(returncode: int, error: Exception) -> dg.Failure:
+    """The step's failure for a dbt process that ended with ``returncode``: retried when it may go
+    otherwise next time (see STEP_RETRY), not when it would fail the same way again.
+
+    * Killed by a signal (a negative code: the OOM killer's SIGKILL, a SIGTERM from an operator's
+      stop): transient, retried like any machine trouble. dbt-duckdb commits model by model, and
+      the retry builds the KPI again from its inputs.
+    * Another process took the working database between the step's wait and dbt's own connect:
+      transient, retried.
+    * dbt exited by itself (a failing test, a model that does not compile, bad data): it would
+      fail the same way, so it is not retried.
+    """
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return dg.Failure(
+            description=f"dbt was killed by {name} (exit {returncode}), as the OOM killer or a stop does; "
+            f"the step is retried (up to {STEP_RETRY.max_retries} times). {error}",
+            allow_retries=True,
+        )
+    if "Could not set lock on file" in str(error):
+        return dg.Failure(description=f"another process took the working database: {error}", allow_retries=True)
+    return dg.Failure(description=str(error), allow_retries=False)
+
+
 def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=dbt_project.manifest_path,
@@ -217,7 +246,8 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
         retry_policy=STEP_RETRY,
     )
     def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        with warehouse.working(read_only=True) as con:
+        with warehouse.working() as con:
+            open_attempt(con, kpi.name, context.run_id)  # a kill from here on is recorded by the next run
             inputs = inputs_sha256(con, kpi, DBT_PROJECT_DIR, warehouse.dbt_vars())
             build = last_good_build(con, kpi)
         if (
@@ -256,10 +286,7 @@ def build_dbt_assets(kpi: Kpi) -> dg.AssetsDefinition:
         _keep_partial_parse(invocation.target_path)
         shutil.rmtree(invocation.target_path, ignore_errors=True)
         if error is not None:
-            if "Could not set lock on file" in str(error):  # another process came in between: transient
-                raise error
-            # A failing test or model fails the same way on a retry: not retried (see STEP_RETRY).
-            raise dg.Failure(description=str(error), allow_retries=False) from error
+            raise dbt_failure(invocation.process.returncode, error) from error
         if inputs is not None and not context.is_subset:
             with warehouse.working() as con:
                 record_good_build(con, kpi, inputs, context.run_id)

@@ -21,7 +21,7 @@ from ingest.load import LoadSummary, load_source, safe_message, unchanged_note
 from ingest.pseudonym_keys import PseudonymKeyError
 from ingest.specs import ExtractSpec
 from orchestration.kpis import Kpi, asset_tags
-from orchestration.publication_log import last_passed_at
+from orchestration.publication_log import last_passed_at, open_attempt
 from orchestration.resources import STEP_RETRY, WarehouseResource
 from orchestration.tags import ACCEPT_REJECTS_TAG, ACCEPT_VOLUME_TAG
 
@@ -191,6 +191,7 @@ def build_ingest_asset(spec: ExtractSpec, kpi: Kpi) -> dg.AssetsDefinition:
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         paths = warehouse.paths
         with warehouse.working() as con:
+            open_attempt(con, kpi.name, context.run_id)  # a kill from here on is recorded by the next run
             try:
                 summary = load_source(
                     con,

@@ -12,11 +12,11 @@ from functools import partial
 import dagster as dg
 import polars as pl
 
-from ingest import freshness
+from ingest import freshness, raw_schema
 from orchestration import published_docs, verdicts, versions
 from orchestration.kpis import KPIS, Kpi, asset_tags
 from orchestration.publication import publish
-from orchestration.publication_log import Attempt, KpiState
+from orchestration.publication_log import Attempt, KpiState, close_attempts, last_passed_at, open_attempts
 from orchestration.rebuilds import last_good_build
 from orchestration.resources import STEP_RETRY, WarehouseResource
 
@@ -29,15 +29,23 @@ def run_attempts(
 
 
 def kpi_state(con, kpi: Kpi, business_date) -> KpiState:
-    """When the KPI was last rebuilt, the last day all its sources cover, and whether any is overdue."""
+    """When the KPI was last rebuilt, the last day all its loads cover, how many of them it has not
+    published yet, and whether any source is overdue."""
     deliveries = [freshness.delivery(con, spec, business_date) for spec in kpi.sources]
     covered = [d.covers_until for d in deliveries]
     overdue = [d.overdue for d in deliveries if d.overdue]
     build = last_good_build(con, kpi)
+    since = last_passed_at(con, kpi.name)
+    unpublished = (
+        sum(len(raw_schema.loads_since(raw_schema.loads_frame(con, spec), since)) for spec in kpi.sources)
+        if raw_schema.has_manifest(con)
+        else 0
+    )
     return KpiState(
         built_at=build.built_at if build else None,
-        data_as_of=None if None in covered else min(covered),  # as current as its least current source
+        loaded_as_of=None if None in covered else min(covered),  # as current as its least current source
         stale_reason="; ".join(overdue) or None,
+        unpublished_loads=unpublished,
     )
 
 
@@ -64,20 +72,37 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
         "data/published/warehouse.duckdb once every blocking check upstream has passed.",
     )
     def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        if (problem := versions.protection_problem(warehouse.paths)) is not None:
+            context.log.warning(problem)
         with warehouse.working() as con:
             preview = _markdown_preview(con, f"marts.{kpi.marts[0]}")
             states = {k.name: kpi_state(con, k, warehouse.business_date_value) for k in KPIS}
+            # Verdicts earlier runs never recorded (killed), then this run's: one log tells both.
+            this_run = run_attempts(context, kpi_keys)
+            earlier = {
+                mart: verdict
+                for mart, verdict in verdicts.unrecorded(
+                    context.instance, open_attempts(con), context.run_id, kpi_keys
+                ).items()
+                if mart not in this_run
+            }
+            attempts = {**earlier, **this_run}
             result = publish(
                 con,
                 warehouse.paths,
                 kpi.name,
                 list(kpi.marts),
-                run_attempts(context, kpi_keys),
+                attempts,
                 context.run_id,
                 keep=warehouse.published_versions_kept,
                 states=states,
                 stale_blocks=warehouse.stale_blocks_value,
                 site=partial(published_docs.build, settings=warehouse.settings, log=context.log.warning),
+            )
+            close_attempts(con, {mart_kpi for mart_kpi, _ in attempts.values()})
+        for mart_kpi, attempt in dict(earlier.values()).items():
+            context.log.warning(
+                f"{mart_kpi}: run {attempt.run_id} recorded no verdict; recorded now as failed: {'; '.join(attempt.failures)}"
             )
         state = states[kpi.name]
         held_back = result.log.filter(pl.col("latest_attempt_passed").eq(False))
@@ -98,7 +123,7 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
                 "published_file": dg.MetadataValue.path(str(result.path)),
                 "docs_site": dg.MetadataValue.path(str(versions.docs_link(warehouse.paths).resolve())),
                 "new_version_written": result.wrote_version,
-                "data_as_of": str(state.data_as_of),
+                "data_as_of": str(state.loaded_as_of),
                 "is_stale": state.is_stale,
                 "stale_reason": state.stale_reason or "none",
                 "fresh_marts": ", ".join(result.fresh) or "none",
