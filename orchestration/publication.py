@@ -121,11 +121,7 @@ def publish(
     building = final.with_name(final.name + ".building")
     fresh = sorted(changed)
     try:
-        previously_published = working.execute(
-            "select table_name from information_schema.tables where table_schema = 'publication' "
-            "and table_name not in ('log', 'published_log', 'load_quality')"
-        ).fetchall()
-        carried = sorted(m for (m,) in previously_published if m not in changed)
+        carried = [m for m in publication_log.stored_marts(working) if m not in changed]
 
         versions_folder.attach_building(working, building)
         try:

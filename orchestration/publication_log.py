@@ -99,6 +99,21 @@ class KpiState:
         return self.stale_reason is not None
 
 
+# The working database's ``publication`` schema holds the last published rows of every mart, one
+# table each, beside these tables of its own bookkeeping.
+BOOKKEEPING_TABLES = ("log", "published_log", "load_quality", "attempts")
+
+
+def stored_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The marts whose last published rows the working database keeps (schema ``publication``)."""
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = 'publication' "
+        "and not list_contains(?, table_name) order by table_name",
+        [list(BOOKKEEPING_TABLES)],
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
 def stored_log(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     con.execute("create schema if not exists publication")
     if not table_exists(con, "publication", table):

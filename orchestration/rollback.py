@@ -32,7 +32,7 @@ from config.settings import Settings
 from orchestration import published_docs, working_lock
 from orchestration import versions as versions_folder
 from orchestration.publication import fingerprint
-from orchestration.publication_log import normalized_log, stored_log
+from orchestration.publication_log import normalized_log, stored_log, stored_marts
 
 _SOURCE = "rollback_source"
 _SPECIAL = ("publication_log", "load_quality")
@@ -99,10 +99,7 @@ def rollback(working: duckdb.DuckDBPyConnection, paths: WarehousePaths, to: str,
             finally:
                 working.execute("detach building")
             working.execute("begin transaction")
-            for (table,) in working.execute(
-                "select table_name from information_schema.tables where table_schema = 'publication' "
-                "and table_name not in ('log', 'published_log', 'load_quality')"
-            ).fetchall():
+            for table in stored_marts(working):
                 if table not in marts:
                     working.execute(f"drop table publication.{table}")
             for mart in marts:

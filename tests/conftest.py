@@ -127,6 +127,14 @@ def _deliver(monkeypatch: pytest.MonkeyPatch, paths: WarehousePaths, *generated:
     return paths
 
 
+def next_night(monkeypatch: pytest.MonkeyPatch, paths: WarehousePaths) -> str:
+    """The business date of the night after everything landed so far (a test that delivers a new day
+    runs that day's night: a file of a later period than the business date is refused)."""
+    night = night_after_last_extract(paths).isoformat()
+    monkeypatch.setenv("WAREHOUSE_BUSINESS_DATE", night)
+    return night
+
+
 @pytest.fixture
 def paths(tmp_path, monkeypatch) -> WarehousePaths:
     """A fresh data directory, wired into the environment the Dagster resources read."""

@@ -53,7 +53,7 @@ def _numbers_of_first_records(path, count=50) -> list[str]:
     return sorted({line.split(",")[0] for line in lines if line})
 
 
-def test_nightly_with_hostile_deliveries(landed, run_nightly, instance):
+def test_nightly_with_hostile_deliveries(landed, run_nightly, instance, monkeypatch):
     np_landing = landed.landing_dir("national_pension")
     cc_landing = landed.landing_dir("call_center")
     september = (np_landing / "premium_ledger_202009.csv").read_bytes()
@@ -78,6 +78,9 @@ def test_nightly_with_hostile_deliveries(landed, run_nightly, instance):
     (cc_landing / "CDR_20201105.csv").write_bytes(october)
     (cc_landing / "cdr_20201106.csv.gz").write_bytes(b"\x1f\x8b")
     (cc_landing / "incoming").mkdir()
+    # The night of 1 December: every file above is of an earlier period; this one is from the future.
+    monkeypatch.setenv("WAREHOUSE_BUSINESS_DATE", "2020-12-01")
+    (cc_landing / "cdr_20201215.csv").write_bytes(october.replace(b"2020-11-04", b"2020-12-15"))
 
     before = _published_marts(landed)
     night1 = run_nightly()
@@ -99,9 +102,11 @@ def test_nightly_with_hostile_deliveries(landed, run_nightly, instance):
         "cdr_20201103.csv",
         "CDR_20201105.csv",
         "cdr_20201106.csv.gz",
+        "cdr_20201215.csv",
         "incoming",
     }
     assert "UTF-8 with a byte-order mark" in quarantine["premium_ledger_202012.csv"]
+    assert quarantine["cdr_20201215.csv"].startswith("its period begins 2020-12-15, after the business date 2020-12-01")
     warned = {
         (e.asset_key.to_user_string(), e.check_name) for e in night1.get_asset_check_evaluations() if not e.passed
     }

@@ -8,6 +8,7 @@ import pytest
 
 from config.layout import WarehousePaths
 from demo import deliver_next_day, deliver_next_night
+from tests.conftest import next_night
 
 pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
@@ -41,20 +42,19 @@ def _redeliver_without_last_lines(path, lines: int) -> None:
 def test_incremental_night_equals_full_rebuild(after_first_night, run_nightly, monkeypatch, tmp_path):
     landed = after_first_night  # the session's first night (conftest), then one more for the history
     deliver_next_night(landed)  # so the history ends with a reprint month (202010) of the previous one
+    next_night(monkeypatch, landed)
     assert run_nightly().success  # night 1: the history
     # Night 2: a new day of calls, and corrected re-deliveries that supersede loads the
     # incremental models already hold. The records withdrawn from the 202010 ledger were
     # printed in 202009 too, so their current state must fall back to that earlier print.
     deliver_next_day(landed)
+    next_night(monkeypatch, landed)
     _redeliver_without_last_lines(landed.landing_dir("call_center") / "cdr_20200915.csv", 40)
     _redeliver_without_last_lines(landed.landing_dir("national_pension") / "premium_ledger_202010.csv", 300)
     _redeliver_without_last_lines(landed.landing_dir("employer") / "contributions_202008.tsv", 200)
-    # and a late copy of an earlier month: its prints must lose where a later print is held
-    # (FY2019 records paid after the March close were printed as of the close and again later).
-    # Delivered under a month the history lacks: names follow premium_ledger_YYYYMM.csv.
-    late = landed.landing_dir("national_pension") / "premium_ledger_201703.csv"
-    shutil.copy(landed.landing_dir("national_pension") / "premium_ledger_202003.csv", late)
-    _redeliver_without_last_lines(late, 1)
+    # and a corrected re-delivery of an earlier month: its prints must lose where a later print is
+    # held (FY2019 records paid after the March close were printed as of the close and again later).
+    _redeliver_without_last_lines(landed.landing_dir("national_pension") / "premium_ledger_202003.csv", 1)
     second = run_nightly()
     loaded = {
         e.asset_key.to_user_string(): e.materialization.metadata["files_loaded"].value

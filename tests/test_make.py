@@ -39,3 +39,22 @@ def test_the_longest_files_started_first_are_files_of_the_suite():
     from tests.conftest import LONGEST_FIRST
 
     assert all((REPO_ROOT / "tests" / name).is_file() for name in LONGEST_FIRST)
+
+
+def test_make_reload_asks_the_next_run_to_read_a_file_again(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WAREHOUSE_", "DAGSTER_HOME", "MAKE", "MFLAGS"))}
+    env["WAREHOUSE_DATA_DIR"] = str(tmp_path / "data")
+    landing = tmp_path / "data" / "landing" / "employer"
+    landing.mkdir(parents=True)
+    delivered = landing / "contributions_202009.tsv"
+    delivered.write_text("restored from a backup with its times\n", encoding="utf-8")
+    done = subprocess.run(
+        ["make", "-s", "reload", f"FILE={delivered}"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "contributions_202009.tsv: the next run reads it again" in done.stdout
+    assert (tmp_path / "data" / "reload" / "employer" / "contributions_202009.tsv").is_file()
+    refused = subprocess.run(
+        ["make", "-s", "reload", "FILE=/etc/hostname"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert refused.returncode != 0 and "not a file of a landing folder" in refused.stderr

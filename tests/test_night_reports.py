@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 
 from orchestration.kpis import KPIS
-from tests.conftest import query
+from tests.conftest import next_night, query
 from tests.smtp import EVERY_SOURCE_STALE, RECIPIENT, text
 
 pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
@@ -144,7 +144,7 @@ def _day_with_bad_lines(landing, bad_every: int) -> tuple[int, int]:
 
 
 def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(
-    after_first_night, first_night, run_nightly, send_alerts
+    after_first_night, first_night, run_nightly, send_alerts, monkeypatch
 ):
     first = first_night.result  # the session's first night, copied (conftest)
     assert first.success
@@ -152,6 +152,7 @@ def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(
 
     # A new day with a tenth of its lines bad: far above the 1% allowed, so the call center is held back.
     lines, bad = _day_with_bad_lines(landing, bad_every=10)
+    next_night(monkeypatch, after_first_night)
     second = run_nightly()
     assert not second.success
     rate = _evaluation(second, "raw/call_center__calls", "reject_rate")

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from orchestration.kpis import KPIS
-from tests.conftest import query
+from tests.conftest import next_night, query
 
 pytestmark = pytest.mark.pipeline  # real nightly runs: make test-fast leaves this file out
 
@@ -70,7 +70,7 @@ def test_failing_reconciliation_refuses_publication_and_keeps_the_old_file(after
     assert len(list((after_first_night.published_dir / "versions").glob("*.duckdb"))) == len(KPIS) + 1
 
 
-def test_failing_dbt_test_refuses_publication(after_first_night, first_night, run_nightly):
+def test_failing_dbt_test_refuses_publication(after_first_night, first_night, run_nightly, monkeypatch):
     first = first_night.result  # the session's first night, copied (conftest)
     assert first.success
     before = _fingerprint(after_first_night)
@@ -84,6 +84,7 @@ def test_failing_dbt_test_refuses_publication(after_first_night, first_night, ru
     )
     extra = landing / "cdr_20201102.csv"
     extra.write_text(day + "X1,mystery_line,2020-11-02T10:00:00+09:00,false,,10,0,caller_abandoned\n", encoding="utf-8")
+    next_night(monkeypatch, after_first_night)
     result = run_nightly()
     assert not result.success
     assert not _check(
@@ -105,7 +106,7 @@ def test_nothing_passes_on_the_first_night_so_nothing_is_published(landed, run_n
     assert not landed.published_db.exists()
 
 
-def test_open_reader_neither_blocks_nor_sees_a_refresh(after_first_night, first_night, run_nightly):
+def test_open_reader_neither_blocks_nor_sees_a_refresh(after_first_night, first_night, run_nightly, monkeypatch):
     assert first_night.result.success  # the first night: the session's, copied (conftest)
     analyst = duckdb.connect(str(after_first_night.published_db), read_only=True)
     try:
@@ -115,6 +116,7 @@ def test_open_reader_neither_blocks_nor_sees_a_refresh(after_first_night, first_
         (landing / "cdr_20201102.csv").write_text(
             template.replace("2020-10-30", "2020-11-02").replace("CC20201030", "CC20201102"), encoding="utf-8"
         )
+        next_night(monkeypatch, after_first_night)
         assert run_nightly().success
         assert analyst.execute("select sum(calls_offered) from marts.call_center_monthly").fetchone()[0] == before
     finally:

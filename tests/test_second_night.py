@@ -4,7 +4,7 @@ loaded and rebuilt, and a new monthly ledger supersedes the earlier prints of it
 import pytest
 
 from orchestration.rebuilds import REBUILD_TAG
-from tests.conftest import query
+from tests.conftest import next_night, query
 
 pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
@@ -14,7 +14,7 @@ def _published(paths, sql):
 
 
 def test_second_night_loads_only_the_new_file_and_rebuilds_only_its_kpi(
-    after_first_night, first_night, run_nightly, defs, instance
+    after_first_night, first_night, run_nightly, defs, instance, monkeypatch
 ):
     first = first_night.result  # the session's first night, copied (conftest)
     assert first.success
@@ -24,6 +24,7 @@ def test_second_night_loads_only_the_new_file_and_rebuilds_only_its_kpi(
     (landing / "cdr_20201102.csv").write_text(
         template.replace("2020-10-30", "2020-11-02").replace("CC20201030", "CC20201102"), encoding="utf-8"
     )
+    next_night(monkeypatch, after_first_night)  # 3 November
     second = run_nightly()
     assert second.success
     metadata = {
