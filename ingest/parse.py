@@ -90,13 +90,20 @@ def _dated(spec: ExtractSpec, periods: Sequence[tuple[dt.date, dt.date]], busine
     A parsed date cannot hold anything but a date, so a reason may say it."""
     by_name = {c.name: c for c in spec.columns}
     if spec.period_column is not None and periods:
-        day = _day(by_name[spec.period_column])
+        column = by_name[spec.period_column]
         first = f"{_date_list([p[0] for p in periods])}[cast(file_index as bigint) + 1]"
         last = f"{_date_list([p[1] for p in periods])}[cast(file_index as bigint) + 1]"
+        if column.type == "TIMESTAMPTZ":  # the period's instants in Japan: no time zone conversion per row
+            starts = "[" + ", ".join(f"timestamptz '{p[0]} 00:00:00+09:00'" for p in periods) + "]"
+            ends = "[" + ", ".join(f"timestamptz '{p[1] + dt.timedelta(days=1)} 00:00:00+09:00'" for p in periods) + "]"
+            index = "[cast(file_index as bigint) + 1]"
+            outside = f"not ({column.name} >= {starts}{index} and {column.name} < {ends}{index})"
+        else:
+            outside = f"{column.name} not between {first} and {last}"
         span = f"case when {first} = {last} then strftime({first}, '%Y-%m-%d') else strftime({first}, '%Y-%m') end"
         yield (
-            f"{day} not between {first} and {last}",
-            f"'{spec.period_column} ' || strftime({day}, '%Y-%m-%d') || ' is outside the file''s period ' || {span}",
+            outside,
+            f"'{spec.period_column} ' || strftime({_day(column)}, '%Y-%m-%d') || ' is outside the file''s period ' || {span}",
             f"{spec.period_column} outside the file's period",
         )
     if business_date is not None:
