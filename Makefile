@@ -29,12 +29,12 @@ $(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/seeds dbt_proj
 
 # $(DAGSTER_HOME)/dagster.yaml from orchestration/dagster.yaml, on PostgreSQL when WAREHOUSE_DAGSTER_PG_URL is set.
 instance: $(STAMP)
-	@$(BIN)/python -m orchestration.instance
+	@$(BIN)/python -m commands.instance
 
 setup: $(STAMP) $(MANIFEST) instance
 
 demo: setup
-	$(BIN)/python -m orchestration.demo
+	$(BIN)/python -m commands.demo_night
 
 # Debian's Chromium and CJK fonts, for the tests that look at the UI in a real browser.
 browser:
@@ -65,7 +65,7 @@ ui: setup  ## development only: `dagster dev` runs the webserver and the daemon 
 	$(BIN)/dagster dev -h $(WAREHOUSE_UI_HOST) -p $(WAREHOUSE_UI_PORT)
 
 serve: setup  ## production: dagster-webserver and dagster-daemon as separate processes (README, Operations)
-	$(BIN)/python -m orchestration.serve
+	$(BIN)/python -m commands.serve
 
 dashboard: setup  ## the analysts' dashboard on http://127.0.0.1:$(WAREHOUSE_DASHBOARD_PORT), over the published database
 	$(BIN)/streamlit run dashboard/app.py --server.port $(WAREHOUSE_DASHBOARD_PORT) --server.address 127.0.0.1 \
@@ -76,24 +76,24 @@ notebooks: setup  ## JupyterLab on notebooks/, reading the published database (W
 
 reload: setup  ## make reload FILE=data/landing/<source>/<file>: the next run reads it again, whatever its size and time
 	@test -n "$(FILE)" || (echo 'usage: make reload FILE=data/landing/<source>/<file name>' >&2; exit 2)
-	$(BIN)/python -m ingest.reload "$(FILE)"
+	$(BIN)/python -m commands.reload "$(FILE)"
 
 versions: setup  ## the published versions kept, the current one starred
-	@$(BIN)/python -m orchestration.rollback
+	@$(BIN)/python -m commands.versions
 
 rollback: setup  ## make rollback VERSION=warehouse_..._employer.duckdb REASON="why": show that version again
 	@test -n "$(VERSION)" || (echo 'usage: make rollback VERSION=<file name from make versions> REASON="why"' >&2; exit 2)
-	$(BIN)/python -m orchestration.rollback --to "$(VERSION)" --reason "$(REASON)"
+	$(BIN)/python -m commands.versions --to "$(VERSION)" --reason "$(REASON)"
 
 docs: setup  ## dbt docs of the working database's schema, generated on a copy (the nightly run is never locked out)
-	$(BIN)/python -m orchestration.working_copy docs generate
+	$(BIN)/python -m commands.working_copy docs generate
 	@echo "docs in $(WAREHOUSE_DATA_DIR)/sandbox/target; serve them with: make docs-serve"
 
 docs-serve: docs
 	$(BIN)/python -m http.server 8080 --directory "$(WAREHOUSE_DATA_DIR)/sandbox/target"
 
 dbt: setup  ## dbt by hand on a sandbox copy of the working database: make dbt ARGS="build -s tag:employer"
-	$(BIN)/python -m orchestration.working_copy $(ARGS)
+	$(BIN)/python -m commands.working_copy $(ARGS)
 
 config:  ## the settings every command here runs with
 	@for name in $(SETTINGS) DAGSTER_HOME; do printenv "$$name" | sed "s/^/$$name=/"; done

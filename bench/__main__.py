@@ -30,10 +30,10 @@ import duckdb
 from config.layout import DBT_PROJECT_DIR, WarehousePaths
 from config.settings import Settings, environment
 from demo import deliver_next_night, night_after_last_extract
-from ingest.load import load_source
-from ingest.parse import sql_str, text_columns_sql
+from ingest.decoding.strict import decode_lines
+from ingest.loading.rows import sql_str, text_columns_sql
+from ingest.loading.source import load_source
 from ingest.raw_schema import current_view_ddl
-from ingest.readers import decode_lines
 from ingest.specs import (
     CALL_CENTER,
     EMPLOYER_CONTRIBUTIONS,
@@ -41,7 +41,7 @@ from ingest.specs import (
     NATIONAL_PENSION_LEDGER,
     ExtractSpec,
 )
-from orchestration import versions
+from publication import version_files
 
 
 def median_seconds(runs: int, prepare: Callable[[], None], work: Callable[[], None]) -> float:
@@ -112,7 +112,7 @@ def _nightly(data_dir: Path) -> tuple[float, bool]:
     started = time.perf_counter()
     code = (
         "import dagster as dg\nfrom orchestration.definitions import defs\n"
-        "r = defs.resolve_job_def('nightly_refresh').execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)\n"
+        "r = defs().resolve_job_def('nightly_refresh').execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)\n"
         "raise SystemExit(0 if r.success else 1)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
@@ -125,7 +125,7 @@ def measure_pipeline(root: Path, generated: Path, runs: int) -> dict[str, float]
     full, incremental = [], []
     data = root / "pipeline"
     for _ in range(runs):
-        versions.release_tree(data)  # published versions are immutable where they can be made so
+        version_files.release_tree(data)  # published versions are immutable where they can be made so
         shutil.rmtree(data, ignore_errors=True)
         shutil.copytree(generated / "landing", data / "landing")
         seconds, ok = _nightly(data)
@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in ratios.items():
         print(f"RATIO {name} {value:.2f}")
     if not args.work_dir:
-        versions.release_tree(root)
+        version_files.release_tree(root)
         shutil.rmtree(root, ignore_errors=True)
     return 0
 

@@ -56,11 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         WAREHOUSE_SETTLE_SECONDS="0",
         WAREHOUSE_BUSINESS_DATE=night_after_last_extract(WarehousePaths(args.data_dir.resolve())).isoformat(),
     )
-    from orchestration.definitions import defs  # reads the environment at import
+    from orchestration.definitions import defs  # the settings are read when the definitions load
 
     started = time.perf_counter()
     instance = dg.DagsterInstance.ephemeral()
-    result = defs.resolve_job_def("nightly_refresh").execute_in_process(instance=instance, raise_on_error=False)
+    result = defs().resolve_job_def("nightly_refresh").execute_in_process(instance=instance, raise_on_error=False)
     total = time.perf_counter() - started
     for step, seconds in sorted(step_durations(instance, result.run_id).items(), key=lambda item: -item[1]):
         print(f"step {step:<56} {seconds:8.1f} s")

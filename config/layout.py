@@ -62,7 +62,7 @@ class WarehousePaths:
 
     @property
     def reload_requests(self) -> Path:
-        """Markers of landing files an operator asked to have read again (``make reload``, ``ingest.reload``)."""
+        """Markers of landing files an operator asked to have read again (``make reload``, ``ingest.landing.reload``)."""
         return self.data_dir / "reload"
 
     def landing_dir(self, source: str) -> Path:

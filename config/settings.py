@@ -4,7 +4,7 @@
 in the environment wins (the same rule ``make`` follows). Each value is parsed to its type here,
 and a bad one fails with its variable's name and what it expects, before anything runs.
 
-The Dagster resource (``orchestration.resources``) takes the same variables through ``EnvVar``
+The Dagster resource (``orchestration.defs.resources``) takes the same variables through ``EnvVar``
 and parses them with ``Settings.from_values``; the demo, the generator command, bench, the
 hand-run dbt and rollback commands and the analysts' notebooks use ``Settings.from_env()``.
 dbt gets what its profile and models need from ``dbt_vars``.

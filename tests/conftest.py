@@ -79,7 +79,7 @@ def shared(tmp_path_factory) -> Path:
 def _removable_published_versions(tmp_path_factory):
     """Published versions are immutable where the pipeline can make them so (as root here): once
     the session is over, its own are released, so its temporary folders can be removed."""
-    from orchestration.versions import release_tree
+    from publication.version_files import release_tree
 
     yield
     release_tree(tmp_path_factory.getbasetemp())
@@ -211,7 +211,7 @@ def instance(request, tmp_path):
 def defs():
     from orchestration.definitions import defs
 
-    return defs
+    return defs()  # the code location, loaded as Dagster loads it
 
 
 @pytest.fixture
@@ -244,7 +244,7 @@ def smtp():
 @pytest.fixture
 def send_alerts(defs, instance, smtp):
     """Evaluate the real alert sensor for a finished run (as the daemon does); the mail that arrived by SMTP."""
-    from orchestration.alerts import AlertsResource
+    from orchestration.defs.alerts import AlertsResource
 
     def send(result: dg.ExecuteInProcessResult, expected: int) -> list:
         run = instance.get_run_by_id(result.run_id)

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from demo.printing import wareki_print_macros
-from ingest.load import LoadSummary, load_source
+from ingest.loading.source import LoadSummary, load_source
 from ingest.specs import ExtractSpec
 
 KEY = b"hostile-test-key"

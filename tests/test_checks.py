@@ -7,11 +7,11 @@ import dagster as dg
 import duckdb
 import pytest
 
+from commands import dbt_child
 from config.layout import DBT_PROJECT_DIR, EXPECTATIONS_DIR
-from orchestration import dbt_child
-from orchestration.checks.great_expectations import build_gx_check, validate_suite
-from orchestration.checks.reconciliation import build_reconciliation_check
-from orchestration.resources import WarehouseResource
+from orchestration.defs.checks.great_expectations import build_gx_check, validate_suite
+from orchestration.defs.checks.reconciliation import build_reconciliation_check
+from orchestration.defs.resources import WarehouseResource
 
 MONTHLY = dg.AssetKey(["marts", "call_center_monthly"])
 RECONCILIATION = dg.AssetKey(["marts", "call_center_reconciliation"])

@@ -19,8 +19,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from commands import launch
 from config.layout import REPO_ROOT, WarehousePaths
-from orchestration import launch
 from tests import hostile
 from tests.waiting import wait_until
 
@@ -111,7 +111,7 @@ def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(
     # 1. An in-process run (as `make demo` runs it), killed while the ledger is being ingested.
     code = (
         "import dagster as dg\nfrom orchestration.definitions import defs\n"
-        "defs.resolve_job_def('nightly_refresh').execute_in_process(instance=dg.DagsterInstance.get())\n"
+        "defs().resolve_job_def('nightly_refresh').execute_in_process(instance=dg.DagsterInstance.get())\n"
     )
     worker = subprocess.Popen(
         [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

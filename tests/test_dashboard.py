@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from config.layout import REPO_ROOT
-from orchestration import versions
+from publication import version_files
 from tests.browser import SHOTS, chromium_context, screenshot_page, wait_for_http
 from tests.conftest import query
 from tests.smtp import free_port
@@ -113,8 +113,8 @@ def test_an_open_page_sees_the_next_version_and_a_missing_database_says_what_to_
         con.execute(
             "update marts.employer_reconciliation set recomputed_value = 12.34 where figure_id = 'ec_pension_202009_rate'"
         )
-    os.chmod(newer, versions.PUBLISHED_MODE)
-    versions.point_symlink(published, newer)
+    os.chmod(newer, version_files.PUBLISHED_MODE)
+    version_files.point_symlink(published, newer)
     overview.run()  # the next interaction
     assert _metrics(overview)["厚生年金保険 収納率 2020年9月末"][0] == "12.3%"
     assert newer.name in overview.caption[1].value

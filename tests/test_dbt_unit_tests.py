@@ -13,11 +13,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from commands import dbt_child
 from config.layout import DBT_PROJECT_DIR
 from config.settings import Settings, environment
 from ingest import raw_schema
 from ingest.specs import SPECS
-from orchestration import dbt_child
 
 UNIT_TESTS = {
     "latest_prints_keeps_each_records_latest_print",

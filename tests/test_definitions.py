@@ -6,10 +6,10 @@ from dagster_dbt import DbtCliResource
 
 from config.layout import REPO_ROOT
 from config.settings import Settings
-from orchestration.alerts import build_alert_sensors
-from orchestration.dead_runs import build_dead_run_reaper
-from orchestration.landing_sensor import build_landing_sensor
-from orchestration.resources import dbt_resource
+from orchestration.defs.alerts import build_alert_sensors
+from orchestration.defs.dead_runs import build_dead_run_reaper
+from orchestration.defs.landing_sensor import build_landing_sensor
+from orchestration.defs.resources import dbt_resource
 
 
 def test_definitions_load_with_assets_checks_job_and_schedule(defs):
@@ -58,7 +58,7 @@ def test_dbt_version_comes_from_the_package_and_matches_the_executable():
 
 
 def _running(pid: int) -> bool:
-    from orchestration.dead_runs import process_alive
+    from orchestration.defs.dead_runs import process_alive
 
     return process_alive(pid, float("inf"))
 
@@ -72,7 +72,7 @@ def test_dbt_dies_with_the_process_that_started_it(tmp_path):
 
     pid_file = tmp_path / "child.pid"
     child = (
-        "import os, time\nfrom orchestration.dbt_child import _die_with_parent\n_die_with_parent()\n"
+        "import os, time\nfrom commands.dbt_child import _die_with_parent\n_die_with_parent()\n"
         f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
     )
     parent = subprocess.Popen(
@@ -100,10 +100,10 @@ def test_dbt_dies_with_the_process_that_started_it(tmp_path):
 def test_the_dbt_resource_runs_warehouse_dbt():
     import tomllib
 
-    from orchestration import dbt_child
+    from commands import dbt_child
 
     scripts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts[dbt_child.SCRIPT] == "orchestration.dbt_child:main"
+    assert scripts[dbt_child.SCRIPT] == "commands.dbt_child:main"
     assert dbt_resource().dbt_executable == str(dbt_child.executable())
     assert dbt_child.executable().is_file()
 
@@ -121,7 +121,7 @@ def test_warehouse_dbt_skips_the_iri_grammar_and_dbt_still_validates():
     """In dbt's process, jsonschema loads without its IRI check (about 1 s of grammar compiling), and
     dbt's own schema validation still rejects a malformed project file."""
     code = (
-        "import sys\nfrom orchestration.dbt_child import _skip_unused_iri_grammar\n_skip_unused_iri_grammar()\n"
+        "import sys\nfrom commands.dbt_child import _skip_unused_iri_grammar\n_skip_unused_iri_grammar()\n"
         "import jsonschema\nfrom dbt.cli.main import cli\n"
         "assert sys.modules['rfc3987_syntax'] is None\n"
         "assert 'iri' not in jsonschema.FormatChecker.checkers\n"

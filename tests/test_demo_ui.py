@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from config.layout import REPO_ROOT
-from orchestration.kpis import KPIS
+from orchestration.lib.kpis import KPIS
 from tests.browser import SHOTS, chromium_context, screenshot_page, wait_for_http
 from tests.conftest import SCALE
 from tests.smtp import free_port
@@ -29,7 +29,7 @@ SCREEN_LINES = 50  # what fits on one screen, besides the reconciliation summary
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """`python -m orchestration.demo` in a fresh data directory and instance, as `make demo` runs it."""
+    """`python -m commands.demo_night` in a fresh data directory and instance, as `make demo` runs it."""
     data = tmp_path_factory.mktemp("demo") / "data"
     home = data / "dagster_home"
     home.mkdir(parents=True)
@@ -37,7 +37,7 @@ def demo(tmp_path_factory):
     env = {**os.environ, "WAREHOUSE_DATA_DIR": str(data), "DAGSTER_HOME": str(home), "WAREHOUSE_SCALE": str(SCALE)}
     env.pop("WAREHOUSE_BUSINESS_DATE", None)
     done = subprocess.run(
-        [sys.executable, "-m", "orchestration.demo"],
+        [sys.executable, "-m", "commands.demo_night"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

@@ -4,7 +4,7 @@ import duckdb
 import pytest
 
 from demo.employer import flows, records
-from ingest.load import load_source
+from ingest.loading.source import load_source
 from ingest.specs import EMPLOYER_CONTRIBUTIONS, EMPLOYER_ESTABLISHMENTS
 from tests.conftest import query
 

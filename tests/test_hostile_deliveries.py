@@ -14,9 +14,11 @@ import time
 import duckdb
 import pytest
 
-from ingest import landing, pseudonym, volume
-from ingest.load import load_source
-from ingest.reload import request
+from ingest.judging import volume
+from ingest.landing.reload import request
+from ingest.landing.scan import scan
+from ingest.loading import pseudonyms
+from ingest.loading.source import load_source
 from ingest.specs import CALL_CENTER, EMPLOYER_ESTABLISHMENTS, NATIONAL_PENSION_LEDGER, ExtractSpec
 from tests.conftest import query
 
@@ -37,7 +39,7 @@ def _deliver(paths, spec: ExtractSpec, name: str, lines: list[str], newline: str
 
 def _load(paths, spec: ExtractSpec, **kwargs):
     paths.working_db.parent.mkdir(parents=True, exist_ok=True)
-    key = (lambda create: pseudonym.load_key(paths.data_dir, {}, create=create)) if spec.needs_pseudonym_key else None
+    key = (lambda create: pseudonyms.load_key(paths.data_dir, {}, create=create)) if spec.needs_pseudonym_key else None
     with duckdb.connect(str(paths.working_db)) as con:
         return load_source(
             con, spec, paths.landing_dir(spec.source), paths.scratch, "test", pseudonym_key=key, **kwargs
@@ -75,7 +77,7 @@ def test_a_bad_byte_at_a_lines_start_after_a_byte_order_mark_rejects_that_line_o
 
 
 def test_a_bad_byte_on_line_one_counts_the_mark_as_part_of_the_line(paths):
-    from ingest.readers import decode_lines
+    from ingest.decoding.strict import decode_lines
 
     _, rejects = decode_lines(codecs.BOM_UTF8 + b"ab\x93,cd\nx,y\n", "utf-8-sig")
     assert [(r.line_number, r.reason) for r in rejects] == [
@@ -153,7 +155,7 @@ def test_a_modification_time_in_the_future_is_not_settled(paths):
     _deliver(paths, CALL_CENTER, path.name, [_call(n, "2019-04-02") for n in range(5)])
     future = time.time() + 3600
     os.utime(path, (future, future))
-    found = landing.scan(CALL_CENTER, path.parent, paths.landing, settle_seconds=60)
+    found = scan(CALL_CENTER, path.parent, paths.landing, settle_seconds=60)
     assert found.deliveries == [] and found.settling == []  # waiting, without holding the batch back
     assert re.match(r"cdr_20190402\.csv: modified 3[56]\d\ds in the future", found.waiting[0]), found.waiting
     assert _load(paths, CALL_CENTER, settle_seconds=60).loaded == []

@@ -10,8 +10,8 @@ import sys
 import duckdb
 import pytest
 
-from orchestration import versions
-from orchestration.publication import publish
+from publication import version_files
+from publication.publish import publish
 from tests.conftest import query
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="root ignores the file mode: only root needs the attribute")
@@ -28,8 +28,8 @@ def published(paths):
 
 @root_only
 def test_root_cannot_open_a_published_version_for_writing(paths, published):
-    assert versions.is_immutable(published)
-    assert versions.protection_problem(paths) is None  # nothing to warn about
+    assert version_files.is_immutable(published)
+    assert version_files.protection_problem(paths) is None  # nothing to warn about
     with pytest.raises(duckdb.IOException, match="Operation not permitted"):
         duckdb.connect(str(paths.published_db))  # root's default read-write connection fails at once
     with pytest.raises(PermissionError):
@@ -46,9 +46,9 @@ def test_pruning_and_clean_up_release_what_they_remove(paths, published):
             publish(con, paths, "a", ["alpha"], {}, f"run{run}", keep=2)
     kept = sorted(published.parent.glob("warehouse_*.duckdb"))
     assert len(kept) == 2 and not published.exists()  # the first was released, then removed
-    assert all(versions.is_immutable(path) for path in kept)
-    versions.release_tree(paths.published_dir)
-    assert not any(versions.is_immutable(path) for path in kept)
+    assert all(version_files.is_immutable(path) for path in kept)
+    version_files.release_tree(paths.published_dir)
+    assert not any(version_files.is_immutable(path) for path in kept)
 
 
 @root_only
@@ -57,7 +57,7 @@ def test_a_root_pipeline_that_cannot_set_the_attribute_warns(paths, published):
     into a version: the probe says so, and the demo, make serve and each publication print it."""
     probe = (
         "import sys; from pathlib import Path; from config.layout import WarehousePaths; "
-        "from orchestration.versions import protection_problem; "
+        "from publication.version_files import protection_problem; "
         "print(protection_problem(WarehousePaths(Path(sys.argv[1]))))"
     )
     done = subprocess.run(

@@ -12,10 +12,11 @@ import time
 import duckdb
 import pytest
 
-from ingest import pseudonym, volume
-from ingest.load import load_source
-from ingest.pseudonym_keys import PseudonymKeyError
-from ingest.readers import decode_file
+from ingest.decoding.strict import decode_file
+from ingest.judging import volume
+from ingest.loading import pseudonyms
+from ingest.loading.pseudonym_keys import PseudonymKeyError
+from ingest.loading.source import load_source
 from ingest.specs import CALL_CENTER, NATIONAL_PENSION_LEDGER
 from tests.conftest import query
 
@@ -63,16 +64,16 @@ def _load_ledger(paths, numbers: list[str], name: str = "premium_ledger_202009.c
             landing,
             paths.scratch,
             "test",
-            pseudonym_key=lambda create: pseudonym.load_key(paths.data_dir, {}, create=create),
+            pseudonym_key=lambda create: pseudonyms.load_key(paths.data_dir, {}, create=create),
         )
 
 
 def test_a_lost_key_is_never_replaced_and_a_restored_key_loads_on(paths):
     _load_ledger(paths, ["1234-567890", "1234-567891"])
-    key_file = pseudonym.key_file(paths.data_dir)
+    key_file = pseudonyms.key_file(paths.data_dir)
     backup = key_file.read_bytes()
     [(key_id,)] = query(paths.working_db, "select distinct pseudonym_key_id from raw.load_manifest")
-    assert key_id == pseudonym.key_id(backup.strip())
+    assert key_id == pseudonyms.key_id(backup.strip())
 
     key_file.unlink()  # lost
     with pytest.raises(FileNotFoundError, match="key file is missing"):
@@ -150,7 +151,7 @@ def test_decoded_copies_vanish_with_a_killed_process(tmp_path):
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from ingest.readers import decode_file
+        from ingest.decoding.strict import decode_file
         decoded = decode_file(Path({str(ledger)!r}), "cp932", Path({str(scratch)!r}))
         print(decoded.utf8_path, flush=True)
         time.sleep(60)

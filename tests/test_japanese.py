@@ -5,7 +5,7 @@ import datetime as dt
 import duckdb
 import pytest
 
-from ingest import japanese
+from ingest.loading import japanese
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Each KPI is declared once (``orchestration.kpis``); every other place that names it must agree.
+"""Each KPI is declared once (``orchestration.lib.kpis``); every other place that names it must agree.
 
 Read from the dbt manifest that ``make setup`` parses: a mart tagged for one KPI but listed in
 another, a suite or a reconciliation mart that does not exist, a code list that drifted from
@@ -14,8 +14,8 @@ import pytest
 
 from config.layout import DBT_PROJECT_DIR, EXPECTATIONS_DIR, REPO_ROOT
 from ingest import specs
-from orchestration.assets.dbt import kpi_of
-from orchestration.kpis import KPIS
+from orchestration.lib.dbt_project import kpi_of
+from orchestration.lib.kpis import KPIS
 
 MANIFEST = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
 NODES = [n for n in MANIFEST["nodes"].values() if n["resource_type"] in ("model", "seed")]

@@ -9,8 +9,8 @@ import sys
 import dagster as dg
 
 from config.layout import REPO_ROOT
-from orchestration.jobs import kpi_job_name
-from orchestration.kpis import KPIS
+from orchestration.defs.jobs import kpi_job_name
+from orchestration.lib.kpis import KPIS
 from tests.conftest import query
 
 
@@ -48,7 +48,7 @@ def test_each_kpi_job_refreshes_and_publishes_only_its_kpi_and_a_rollback_goes_b
     # The documented command: list the versions, then show the second one again, with a reason.
     env = dict(os.environ)
     listing = subprocess.run(
-        [sys.executable, "-m", "orchestration.rollback"],
+        [sys.executable, "-m", "commands.versions"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -60,7 +60,7 @@ def test_each_kpi_job_refreshes_and_publishes_only_its_kpi_and_a_rollback_goes_b
         [
             sys.executable,
             "-m",
-            "orchestration.rollback",
+            "commands.versions",
             "--to",
             versions[1].name,
             "--reason",
@@ -85,7 +85,7 @@ def test_each_kpi_job_refreshes_and_publishes_only_its_kpi_and_a_rollback_goes_b
     assert query(landed.published_db, sql) == query(versions[1], sql)
 
     refused = subprocess.run(
-        [sys.executable, "-m", "orchestration.rollback", "--to", "warehouse_nonsense.duckdb", "--reason", "x"],
+        [sys.executable, "-m", "commands.versions", "--to", "warehouse_nonsense.duckdb", "--reason", "x"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

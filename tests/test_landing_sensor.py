@@ -10,8 +10,8 @@ import dagster as dg
 import duckdb
 
 from ingest import raw_schema
-from orchestration.landing_sensor import evaluate
-from orchestration.resources import WarehouseResource
+from orchestration.defs.landing_sensor import evaluate
+from orchestration.defs.resources import WarehouseResource
 
 
 def _deliver(folder, name: str, age_seconds: float = 600) -> None:

@@ -5,7 +5,7 @@ import shutil
 import duckdb
 import pytest
 
-from ingest.load import load_source
+from ingest.loading.source import load_source
 from ingest.specs import CALL_CENTER
 from tests.conftest import query
 

@@ -8,7 +8,7 @@ import pytest
 from demo import national_pension as npg
 from demo.national_pension.calibration import calibrate
 from demo.national_pension.targets import Figures, as_of_index
-from ingest.readers import decode_lines
+from ingest.decoding.strict import decode_lines
 from tests.conftest import SEED
 
 

@@ -6,7 +6,7 @@ import hmac
 import duckdb
 import pytest
 
-from ingest.load import REDACTED, load_source
+from ingest.loading.source import REDACTED, load_source
 from ingest.specs import NATIONAL_PENSION_LEDGER as LEDGER
 from tests.conftest import query
 

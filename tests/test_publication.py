@@ -7,8 +7,8 @@ import duckdb
 import pytest
 
 from config.layout import DBT_PROJECT_DIR
-from orchestration.publication import publish
-from orchestration.publication_log import Attempt
+from publication.log import Attempt
+from publication.publish import publish
 from tests.conftest import query
 
 
@@ -89,7 +89,7 @@ def test_a_held_back_kpi_is_news_even_when_no_figure_changed(paths, working):
 def test_a_stale_kpi_publishes_marked_stale_or_is_held_back(paths, working):
     import datetime as dt
 
-    from orchestration.publication_log import KpiState
+    from publication.log import KpiState
 
     stale = KpiState(
         loaded_as_of=dt.date(2020, 9, 30), stale_reason="x_202010.csv expected by 2020-11-10; latest delivered: 202009"
@@ -156,9 +156,9 @@ def test_published_versions_are_read_only_files(paths, working):
     version = paths.published_db.resolve()
     assert version.stat().st_mode & 0o777 == 0o444
     if os.getuid() == 0:  # the analyst below runs as nobody: let nobody own the version, as its pipeline would
-        from orchestration import versions
+        from publication import version_files
 
-        versions.release(version)  # (an immutable file cannot change owner)
+        version_files.release(version)  # (an immutable file cannot change owner)
         os.chown(version, 65534, 65534)
     for parent in version.parents:  # the analyst must be able to reach the file
         if parent == parent.parent:
@@ -185,7 +185,7 @@ def test_an_interrupted_publication_leaves_nothing_the_next_one_keeps(paths, wor
 
 
 def test_a_rollback_repoints_the_published_database_logs_it_and_holds_until_the_figures_change(paths, working):
-    from orchestration.rollback import RollbackError, rollback
+    from publication.rollback import RollbackError, rollback
 
     publish(working, paths, "a", ["alpha"], {"alpha": ("a", Attempt(3))}, "run1")
     publish(working, paths, "b", ["beta"], {"beta": ("b", Attempt(2))}, "run1")
@@ -233,31 +233,31 @@ def test_each_version_shows_the_docs_site_of_what_it_holds(paths, working, tmp_p
     import shutil
 
     from config.settings import Settings
-    from orchestration import published_docs, versions
-    from orchestration.rollback import rollback
+    from publication import docs_site, version_files
+    from publication.rollback import rollback
 
     warnings = []
-    site = functools.partial(published_docs.build, settings=Settings.from_env(), log=warnings.append)
+    site = functools.partial(docs_site.build, settings=Settings.from_env(), log=warnings.append)
     first = publish(working, paths, "a", ["alpha"], {}, "run1", keep=2, site=site).path
-    link = versions.docs_link(paths)
-    assert link.resolve() == versions.site_of(first) and not link.readlink().is_absolute()
+    link = version_files.docs_link(paths)
+    assert link.resolve() == version_files.site_of(first) and not link.readlink().is_absolute()
     html = link.read_text(encoding="utf-8")
-    assert html.startswith(published_docs.DOCS_KEY_PREFIX) and "Pension operations warehouse" in html
+    assert html.startswith(docs_site.DOCS_KEY_PREFIX) and "Pension operations warehouse" in html
     assert "employer_reconciliation" in html  # the project's marts, documented
-    assert versions.site_of(first).stat().st_mode & 0o777 == 0o444
+    assert version_files.site_of(first).stat().st_mode & 0o777 == 0o444
 
     working.execute("create or replace table marts.alpha as select 2 as v")  # new rows, same schema: same site
     second = publish(working, paths, "a", ["alpha"], {}, "run2", keep=2, site=site).path
-    assert versions.site_of(second).stat().st_ino == versions.site_of(first).stat().st_ino
+    assert version_files.site_of(second).stat().st_ino == version_files.site_of(first).stat().st_ino
     working.execute("create or replace table marts.alpha as select 3 as v, 'x' as w")  # a new column: a new site
     third = publish(working, paths, "a", ["alpha"], {}, "run3", keep=2, site=site).path
-    assert versions.site_of(third).stat().st_ino != versions.site_of(second).stat().st_ino
-    assert link.resolve() == versions.site_of(third)
-    assert not versions.site_of(first).exists() and not first.exists()  # pruned with its version
+    assert version_files.site_of(third).stat().st_ino != version_files.site_of(second).stat().st_ino
+    assert link.resolve() == version_files.site_of(third)
+    assert not version_files.site_of(first).exists() and not first.exists()  # pruned with its version
 
     made = rollback(working, paths, second.name, "w is wrong")  # a rollback shows its target's site
-    assert link.resolve() == versions.site_of(made)
-    assert versions.site_of(made).stat().st_ino == versions.site_of(second).stat().st_ino
+    assert link.resolve() == version_files.site_of(made)
+    assert version_files.site_of(made).stat().st_ino == version_files.site_of(second).stat().st_ino
 
     # dbt cannot make a site: the figures publish all the same, and the link keeps the last site
     broken = tmp_path / "broken_project"
@@ -268,6 +268,6 @@ def test_each_version_shows_the_docs_site_of_what_it_holds(paths, working, tmp_p
         working, paths, "a", ["alpha"], {}, "run4", keep=2, site=functools.partial(site, project_dir=broken)
     ).path
     assert paths.published_db.resolve() == fourth and _read(paths, "select z from marts.alpha") == [(1,)]
-    assert not versions.site_of(fourth).exists() and link.resolve() == versions.site_of(made)
+    assert not version_files.site_of(fourth).exists() and link.resolve() == version_files.site_of(made)
     [warning] = warnings
     assert warning.startswith(f"no docs site for {fourth.name}: dbt docs generate failed")

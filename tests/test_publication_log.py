@@ -10,10 +10,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration import definitions, verdicts
-from orchestration.kpis import CALL_CENTER_KPI, EMPLOYER_KPI
-from orchestration.publication import publish
-from orchestration.publication_log import Attempt, KpiState, close_attempts, open_attempt, open_attempts
+from orchestration.lib import verdicts
+from orchestration.lib.kpi_assets import kpi_keys
+from orchestration.lib.kpis import CALL_CENTER_KPI, EMPLOYER_KPI
+from publication.log import Attempt, KpiState, close_attempts, open_attempt, open_attempts
+from publication.publish import publish
 from tests.conftest import query
 
 SEPTEMBER, OCTOBER = dt.date(2020, 9, 30), dt.date(2020, 10, 31)
@@ -76,7 +77,7 @@ def test_a_killed_run_is_recorded_as_failed_by_the_next_publication(paths, worki
     open_attempt(working, "employer", "run3")
 
     with dg.DagsterInstance.ephemeral() as instance:  # the killed run left no check evaluation
-        earlier = verdicts.unrecorded(instance, open_attempts(working), "run3", definitions.kpi_keys)
+        earlier = verdicts.unrecorded(instance, open_attempts(working), "run3", kpi_keys())
     assert set(earlier) == set(CALL_CENTER_KPI.marts)
     [(kpi, attempt)] = set(earlier.values())
     assert (kpi, attempt.run_id, attempt.failures) == ("call_center", "killed-run", (verdicts.UNRECORDED,))
@@ -106,6 +107,6 @@ def test_a_run_that_held_every_kpi_back_is_recorded_with_its_failures(paths, wor
         )
         instance.report_runless_asset_event(failed)  # recorded under the run id "" in the event log
         open_attempt(working, "call_center", "")  # ... so the run that held it back is ""
-        earlier = verdicts.unrecorded(instance, open_attempts(working), "run3", definitions.kpi_keys)
+        earlier = verdicts.unrecorded(instance, open_attempts(working), "run3", kpi_keys())
     [(kpi, attempt)] = set(earlier.values())
     assert attempt.failures == ("raw/call_center__calls: volume",) and attempt.checks_evaluated == 1

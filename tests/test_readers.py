@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from ingest.readers import (
+from ingest.decoding.strict import (
     ICONV_NAMES,
     decode_file,
     decode_lines,

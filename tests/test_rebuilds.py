@@ -4,8 +4,8 @@ import duckdb
 import pytest
 
 from ingest.raw_schema import MANIFEST_DDL
-from orchestration.kpis import CALL_CENTER_KPI, EMPLOYER_KPI
-from orchestration.rebuilds import inputs_sha256, last_good_build, record_good_build
+from orchestration.lib.kpis import CALL_CENTER_KPI, EMPLOYER_KPI
+from orchestration.lib.rebuilds import inputs_sha256, last_good_build, record_good_build
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ loaded and rebuilt, and a new monthly ledger supersedes the earlier prints of it
 
 import pytest
 
-from orchestration.rebuilds import REBUILD_TAG
+from orchestration.lib.rebuilds import REBUILD_TAG
 from tests.conftest import next_night, query
 
 pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out

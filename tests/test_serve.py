@@ -93,7 +93,7 @@ def test_serve_runs_the_webserver_and_daemon_on_postgres_and_a_landing_batch_is_
     }
     log = (tmp_path / "serve.log").open("wb")
     serve = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.serve"],
+        [sys.executable, "-m", "commands.serve"],
         cwd=REPO_ROOT,
         env=env,
         stdout=log,

@@ -9,7 +9,7 @@ import pytest
 
 from config.layout import REPO_ROOT
 from config.settings import DEFAULTS_FILE, SettingError, Settings, defaults, variable
-from orchestration.resources import WarehouseResource
+from orchestration.defs.resources import WarehouseResource
 
 
 def test_every_setting_has_one_default_and_every_default_is_a_setting():

@@ -2,11 +2,12 @@
 
 import dagster as dg
 
-from orchestration import definitions, verdicts
-from orchestration.kpis import CALL_CENTER_KPI, EMPLOYER_KPI, NATIONAL_PENSION_KPI
-from orchestration.publication_log import Attempt
+from orchestration.lib import verdicts
+from orchestration.lib.kpi_assets import kpi_keys
+from orchestration.lib.kpis import CALL_CENTER_KPI, EMPLOYER_KPI, NATIONAL_PENSION_KPI
+from publication.log import Attempt
 
-KPI_KEYS = definitions.kpi_keys  # the code location's own: every asset of each KPI, sources to marts
+KPI_KEYS = kpi_keys()  # the code location's own: every asset of each KPI, sources to marts
 CALLS = dg.AssetKey(["raw", "call_center__calls"])
 MONTHLY = CALL_CENTER_KPI.mart_key("call_center_monthly")
 COLLECTION = EMPLOYER_KPI.mart_key("employer_collection")

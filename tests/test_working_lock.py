@@ -11,13 +11,13 @@ import dagster as dg
 import duckdb
 import pytest
 
+from commands import working_lock
 from demo import deliver_next_day, deliver_next_night
-from orchestration import working_lock
 
 pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
 
-WAITING = "working database locked by"  # how a step says it waits (orchestration.working_lock)
+WAITING = "working database locked by"  # how a step says it waits (commands.working_lock)
 
 
 def _hold(path, seconds: float | None) -> subprocess.Popen:
@@ -121,7 +121,7 @@ def test_the_nightly_run_waits_for_a_foreign_lock_and_fails_clearly_when_it_outl
 
 
 def test_hand_run_tools_work_on_a_copy_taken_through_the_wait(paths):
-    from orchestration.working_copy import copy_working
+    from commands.working_copy import copy_working
 
     paths.working_db.parent.mkdir(parents=True)
     with duckdb.connect(str(paths.working_db)) as con:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest import fields as f
+from ingest.loading import grammars as f
 from ingest.specs.model import Cadence, Column, ExtractSpec, RowRule, Volume
 
 CALL_CENTER = ExtractSpec(

@@ -1,7 +1,7 @@
 """What an extract spec is made of: columns and their grammars, row rules, volume and cadence.
 
 A spec is data, not code: the loader turns it into SQL. Each column names its raw DuckDB
-type and its grammar (a template of ``ingest.fields`` over ``{v}``, the trimmed field text,
+type and its grammar (a template of ``ingest.loading.grammars`` over ``{v}``, the trimmed field text,
 which yields NULL when the text is not exactly a valid value). Row rules are SQL conditions
 over the parsed columns; a row that fails one goes to ``raw.rejects`` with the rule's reason.
 """
@@ -20,7 +20,7 @@ _NAME_FIELDS = {"YYYY": r"(?P<year>[0-9]{4})", "MM": r"(?P<month>[0-9]{2})", "DD
 class Column:
     name: str
     type: str
-    parse: str  # a grammar of ingest.fields: the typed value, or NULL when the text does not follow it
+    parse: str  # a grammar of ingest.loading.grammars: the typed value, or NULL when the text does not follow it
     required: bool = True
     description: str = ""
     sensitive: bool = False  # personal data: masked in raw.rejects.raw_line whatever its grammar

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest import fields as f
+from ingest.loading import grammars as f
 from ingest.specs.model import Cadence, Column, ExtractSpec, RowRule, Volume
 
 # The premium ledger's repeating group, in fiscal order; column suffixes name the calendar month.

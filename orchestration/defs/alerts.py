@@ -1,0 +1,240 @@
+"""Alerts: one notification per failed run, per held-back KPI and per stale source, sent through apprise.
+
+Two run-status sensors (evaluated by ``dagster-daemon``) read a finished run's event log and
+send what it calls for:
+
+* **run failed**: the job, the steps that failed and why;
+* **KPI held back**: each blocking check that failed on any of the KPI's assets, with its
+  description and figures (a reconciliation's mismatched figures, a file's rejected lines),
+  or the publication it refused (a stale source when ``WAREHOUSE_STALE_BLOCKS=true``);
+* **source stale**: each source whose delivery is overdue, and what its KPI published.
+
+Every alert carries the run id and the address of the run's page in the UI. ``WAREHOUSE_ALERT_URLS``
+holds apprise URLs (``mailto://``, ``slack://``, ``msteams://``, ``json://`` ..., separated by
+blanks or commas); blank, alerts are only logged (the daemon's log, the sensor's ticks). An alert
+that cannot be delivered is logged in full as an error, so it is never silently lost; the
+sensor moves on rather than retrying one run's alerts for ever.
+
+No alert quotes a line of data: checks' metadata names files, counts and figures, never a
+person (see ``tests/test_personal_data.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import apprise
+import dagster as dg
+
+from config.settings import Settings
+from ingest.specs import SPECS, ExtractSpec
+from orchestration.defs.ingest import ingest_asset_key
+from orchestration.lib import verdicts
+from orchestration.lib.kpi_assets import kpi_keys
+from orchestration.lib.kpis import KPIS, Kpi
+
+SUBJECT_PREFIX = "[pension warehouse]"
+FRESHNESS_CHECK = "freshness"
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # run_failed | kpi_held_back | source_stale
+    subject: str
+    body: str
+
+
+class AlertsResource(dg.ConfigurableResource):
+    """Where alerts go (``WAREHOUSE_ALERT_URLS``) and where their links point (the UI's address)."""
+
+    urls: str = ""
+    ui_url: str = ""  # blank: http://<ui_host>:<ui_port>
+    ui_host: str = "127.0.0.1"
+    ui_port: str = "3000"
+
+    @property
+    def ui_base(self) -> str:
+        return (self.ui_url.strip() or f"http://{self.ui_host}:{self.ui_port}").rstrip("/")
+
+    def deliver(self, alerts: list[Alert], log: Callable[[str], None], error: Callable[[str], None]) -> int:
+        """Send every alert to every URL; the number sent. Blank URLs: each alert is logged instead."""
+        if not alerts:
+            return 0
+        if not self.urls.strip():
+            for alert in alerts:
+                log(f"alert (WAREHOUSE_ALERT_URLS is blank: logged only): {alert.subject}\n{alert.body}")
+            return 0
+        notifier = apprise.Apprise()
+        if not notifier.add(self.urls):  # never quote the URLs: they may hold a password
+            error(
+                "WAREHOUSE_ALERT_URLS holds a URL apprise does not recognise (https://appriseit.com/); "
+                f"{len(alerts)} alert(s) logged instead"
+            )
+        sent = 0
+        for alert in alerts:
+            if len(notifier) and notifier.notify(
+                title=alert.subject, body=alert.body, body_format=apprise.NotifyFormat.TEXT
+            ):
+                sent += 1
+            else:
+                error(f"alert not delivered to every target of WAREHOUSE_ALERT_URLS: {alert.subject}\n{alert.body}")
+        return sent
+
+
+def alerts_from_env() -> AlertsResource:
+    return AlertsResource(
+        urls=dg.EnvVar("WAREHOUSE_ALERT_URLS"),
+        ui_url=dg.EnvVar("WAREHOUSE_UI_URL"),
+        ui_host=dg.EnvVar("WAREHOUSE_UI_HOST"),
+        ui_port=dg.EnvVar("WAREHOUSE_UI_PORT"),
+    )
+
+
+def _metadata_lines(metadata: Mapping[str, dg.MetadataValue]) -> list[str]:
+    lines = []
+    for key, value in metadata.items():
+        text = str(value.value if isinstance(value, dg.MetadataValue) else value)
+        if "\n" in text:
+            lines += [f"    {key}:", *(f"      {line}" for line in text.splitlines())]
+        else:
+            lines.append(f"    {key}: {text}")
+    return lines
+
+
+def _step_failures(instance: dg.DagsterInstance, run_id: str) -> dict[str, str]:
+    """Each failed step's key and why, in a line: a dg.Failure's description, else the error's first line."""
+    failures = {}
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        data = record.dagster_event.event_specific_data
+        described = data.user_failure_data.description if data.user_failure_data else None
+        error = (
+            data.error.message.strip().splitlines()[0] if data.error and data.error.message.strip() else "unknown error"
+        )
+        failures[record.step_key] = (described or error)[:500]
+    return failures
+
+
+def _run_failure_message(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    records = instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+    return records[-1].dagster_event.message if records and records[-1].dagster_event else None
+
+
+def _publish_step(kpi: Kpi) -> str:
+    return f"published__{kpi.name}"
+
+
+def _spec_of(key: dg.AssetKey) -> ExtractSpec | None:
+    return next((spec for spec in SPECS.values() if ingest_asset_key(spec) == key), None)
+
+
+def _kpi_of(spec: ExtractSpec) -> Kpi:
+    return next(kpi for kpi in KPIS if spec in kpi.sources)
+
+
+def run_alerts(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, kpi_keys: Mapping[str, set[dg.AssetKey]], ui_base: str
+) -> list[Alert]:
+    """What a finished run calls for: a run-failed alert, one per KPI held back, one per stale source."""
+    link = f"{ui_base}/runs/{run.run_id}"
+    footer = f"\nRun: {run.run_id} (job {run.job_name})\nOpen it: {link}\n"
+    evaluations = verdicts.check_evaluations(instance, run.run_id)
+    steps = _step_failures(instance, run.run_id)
+    alerts = []
+
+    if run.status == dg.DagsterRunStatus.FAILURE:
+        lines = [f"The run of {run.job_name} failed."]
+        if steps:
+            lines += ["Failed steps:", *(f"  - {step}: {why}" for step, why in sorted(steps.items()))]
+        elif message := _run_failure_message(instance, run.run_id):
+            lines.append(message)
+        lines.append("A KPI that did not pass keeps its last good version in the published database.")
+        alerts.append(
+            Alert(
+                "run_failed",
+                f"{SUBJECT_PREFIX} run failed: {run.job_name} ({run.run_id[:8]})",
+                "\n".join(lines) + footer,
+            )
+        )
+
+    grouped = verdicts.by_kpi(evaluations, kpi_keys)
+    for kpi in KPIS:
+        failed = verdicts.blocking_failures(grouped.get(kpi.name, []))
+        refused = steps.get(_publish_step(kpi))
+        if not failed and not refused:
+            continue
+        lines = [f"{kpi.title} was not published by this run; the published database keeps its last good version."]
+        for evaluation in failed:
+            lines.append(
+                f"  - failed check {verdicts.failure_name(evaluation)}"
+                + (f": {evaluation.description}" if evaluation.description else "")
+            )
+            lines += _metadata_lines(evaluation.metadata)
+        if refused:
+            lines.append(f"  - publication refused: {refused}")
+        lines.append(f"Owner: {kpi.owner}")
+        alerts.append(Alert("kpi_held_back", f"{SUBJECT_PREFIX} KPI held back: {kpi.name}", "\n".join(lines) + footer))
+
+    for evaluation in evaluations:
+        spec = _spec_of(evaluation.asset_key)
+        if evaluation.check_name != FRESHNESS_CHECK or evaluation.passed or spec is None:
+            continue
+        kpi = _kpi_of(spec)
+        overdue = evaluation.metadata.get("overdue")
+        lines = [
+            f"The {spec.source} extract {spec.file_name} is overdue: {overdue.value if overdue else evaluation.description}.",
+            f"{kpi.name} is stale: it "
+            + (
+                "is held back while WAREHOUSE_STALE_BLOCKS=true."
+                if steps.get(_publish_step(kpi))
+                else "publishes its last figures marked is_stale in marts.publication_log."
+            ),
+            *_metadata_lines(evaluation.metadata),
+            f"Owner: {kpi.owner}",
+        ]
+        alerts.append(
+            Alert(
+                "source_stale", f"{SUBJECT_PREFIX} source stale: {spec.source}/{spec.entity}", "\n".join(lines) + footer
+            )
+        )
+    return alerts
+
+
+def _alert(context: dg.RunStatusSensorContext, alerts: AlertsResource, kpi_keys) -> dg.SkipReason:
+    run = context.dagster_run
+    found = run_alerts(context.instance, run, kpi_keys, alerts.ui_base)
+    sent = alerts.deliver(found, log=context.log.warning, error=context.log.error)
+    return dg.SkipReason(f"run {run.run_id}: {len(found)} alert(s), {sent} sent")
+
+
+def build_alert_sensors(kpi_keys: Mapping[str, set[dg.AssetKey]], interval_seconds: int) -> list[dg.SensorDefinition]:
+    """``kpi_keys``: each KPI's asset keys, which say whose checks a failure holds back. The sensors
+    look for finished runs every ``interval_seconds`` (``WAREHOUSE_SENSOR_INTERVAL_SECONDS``)."""
+
+    @dg.run_failure_sensor(
+        name="alert_on_run_failure",
+        minimum_interval_seconds=interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Alerts (WAREHOUSE_ALERT_URLS) on a failed run, each KPI it held back and each stale source.",
+    )
+    def alert_on_run_failure(context: dg.RunFailureSensorContext, alerts: AlertsResource):
+        return _alert(context, alerts, kpi_keys)
+
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        name="alert_on_run_success",
+        minimum_interval_seconds=interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Alerts (WAREHOUSE_ALERT_URLS) on each stale source of a run that succeeded.",
+    )
+    def alert_on_run_success(context: dg.RunStatusSensorContext, alerts: AlertsResource):
+        return _alert(context, alerts, kpi_keys)
+
+    return [alert_on_run_failure, alert_on_run_success]
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The alert sensors, and where alerts go (the ``alerts`` resource, from WAREHOUSE_ALERT_URLS)."""
+    interval = Settings.from_env().sensor_interval_seconds  # read when the code location loads
+    return dg.Definitions(sensors=build_alert_sensors(kpi_keys(), interval), resources={"alerts": alerts_from_env()})

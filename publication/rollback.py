@@ -1,0 +1,114 @@
+"""Point the published database back to an earlier version, and say so in ``marts.publication_log``.
+
+(``python -m commands.versions`` is the command: `make versions`, `make rollback`.)
+
+Published versions are immutable, so a rollback publishes a *new* version,
+``warehouse_<time>_rollback.duckdb``: the marts of ``VERSION`` exactly, with a publication log
+whose every row says when, from which version, to which and why (``rolled_back_at``,
+``rolled_back_from``, ``rolled_back_to``, ``rollback_reason``). Analysts' open connections keep
+the version they opened; the next connection sees the rollback.
+
+The working database's record of what is published (schema ``publication``) follows, so later
+publications carry the rolled-back marts, not the withdrawn ones. The withdrawn rows are
+remembered (``withheld_fingerprint``): a later run publishes a KPI's marts again only once
+they change (new deliveries, a fix), never the same withdrawn figures on the next quiet night.
+The rollback holds the working database's lock while it works, so it never interleaves with
+a run's publication.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from config.layout import WarehousePaths
+from publication import docs_site, version_files
+from publication.log import normalized_log, stored_log, stored_marts
+from publication.publish import fingerprint
+
+_SOURCE = "rollback_source"
+_SPECIAL = ("publication_log", "load_quality")
+
+
+class RollbackError(ValueError):
+    """A rollback that cannot be made, with why."""
+
+
+def _marts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "select table_name from duckdb_tables() where database_name = ? and schema_name = 'marts' order by 1", [_SOURCE]
+    ).fetchall()
+    return [name for (name,) in rows if name not in _SPECIAL]
+
+
+def rollback(working: duckdb.DuckDBPyConnection, paths: WarehousePaths, to: str, reason: str) -> Path:
+    """Publish version ``to`` (a file name in published/versions) again as a new version; the new file's path."""
+    folder = version_files.folder(paths)
+    target = folder / to
+    if Path(to).name != to or not target.is_file():
+        known = ", ".join(v.name for v in version_files.listing(paths)) or "none"
+        raise RollbackError(f"no published version {to!r} in {folder}; the versions kept: {known}")
+    current = paths.published_db.resolve() if paths.published_db.exists() else None
+    if target == current:
+        raise RollbackError(f"{to} is the published version already")
+    if not reason.strip():
+        raise RollbackError("say why (--reason): the publication log records it for analysts")
+    version_files.sweep(paths)
+    now = dt.datetime.now(dt.UTC)
+    final = folder / version_files.version_name("rollback", now)
+    building = final.with_name(final.name + ".building")
+    shown = dict(stored_log(working, "published_log").select("mart", "content_fingerprint").iter_rows())
+
+    working.execute(f"attach '{target}' as {_SOURCE} (read_only)")
+    try:
+        marts = _marts(working)
+        rows = {mart: fingerprint(working, f"{_SOURCE}.marts.{mart}") for mart in marts}
+        log = normalized_log(
+            pl.from_arrow(working.sql(f"select * from {_SOURCE}.marts.publication_log").to_arrow_table())
+        )
+        log = log.with_columns(
+            content_fingerprint=pl.col("mart").replace_strict(rows, default=pl.col("content_fingerprint")),
+            rolled_back_at=pl.lit(now, pl.Datetime("us", "UTC")),
+            rolled_back_from=pl.lit(current.name if current else None, pl.Utf8),
+            rolled_back_to=pl.lit(to),
+            rollback_reason=pl.lit(reason.strip()),
+            # the rows withdrawn: those the current version shows, where they differ from the target's
+            withheld_fingerprint=pl.col("mart").replace_strict(
+                {m: fp for m, fp in shown.items() if fp is not None and fp != rows.get(m)},
+                default=None,
+                return_dtype=pl.Utf8,
+            ),
+        )
+        working.register("rollback_log", log.to_arrow())
+        try:
+            version_files.attach_building(working, building)
+            try:
+                working.execute("create schema building.marts")
+                for mart in [*marts, "load_quality"]:
+                    working.execute(f"create table building.marts.{mart} as select * from {_SOURCE}.marts.{mart}")
+                working.execute("create table building.marts.publication_log as select * from rollback_log")
+                working.execute("checkpoint building")
+            finally:
+                working.execute("detach building")
+            working.execute("begin transaction")
+            for table in stored_marts(working):
+                if table not in marts:
+                    working.execute(f"drop table publication.{table}")
+            for mart in marts:
+                working.execute(f"create or replace table publication.{mart} as select * from {_SOURCE}.marts.{mart}")
+            working.execute("create or replace table publication.log as select * from rollback_log")
+            working.execute("create or replace table publication.published_log as select * from rollback_log")
+            working.execute("commit")
+        except BaseException:
+            building.unlink(missing_ok=True)
+            raise
+        finally:
+            working.unregister("rollback_log")
+    finally:
+        working.execute(f"detach {_SOURCE}")
+    docs_site.copy_for(target, final)
+    version_files.promote(building, final, paths)
+    return final
