@@ -17,9 +17,9 @@ import dagster as dg
 import duckdb
 
 from commands import launch
+from config.kpis import KPIS
 from config.settings import Settings, environment
 from demo import generate_all, night_after_last_extract
-from orchestration.lib.kpis import KPIS
 from publication import version_files
 
 JOB = "nightly_refresh"

@@ -37,7 +37,7 @@ def settings(use_postgres: bool) -> str:
 
 def configure(home: Path, environ: dict[str, str] | None = None) -> bool:
     """Write ``home``/dagster.yaml for the environment; whether it is on PostgreSQL."""
-    use_postgres = bool(Settings.from_env(environ).dagster_pg_url)
+    use_postgres = bool(Settings.from_env(environ).dagster_pg_url.get_secret_value())
     home.mkdir(parents=True, exist_ok=True)
     target, text = home / "dagster.yaml", settings(use_postgres)
     if not target.exists() or target.read_text(encoding="utf-8") != text:

@@ -14,7 +14,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,10 +21,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from config.layout import REPO_ROOT
+from config.layout import BIN, REPO_ROOT, WORKSPACE
 
-WORKSPACE = REPO_ROOT / "workspace.yaml"
-BIN = Path(sys.executable).parent  # the venv's own dagster commands (an unactivated venv still works)
 _STEP_EVENTS = {
     dg.DagsterEventType.STEP_SUCCESS,
     dg.DagsterEventType.STEP_FAILURE,

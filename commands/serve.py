@@ -19,8 +19,7 @@ import time
 from pathlib import Path
 
 from commands import instance
-from commands.launch import BIN, WORKSPACE
-from config.layout import REPO_ROOT
+from config.layout import BIN, REPO_ROOT, WORKSPACE
 from config.settings import Settings, environment
 from publication import version_files
 

@@ -12,6 +12,7 @@ Everything a run writes lives under ``data_dir`` (git-ignored):
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,8 @@ def seed_csv(name: str, seeds_dir: Path = SEEDS_DIR) -> Path:
 
 
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+WORKSPACE = REPO_ROOT / "workspace.yaml"  # the code location, as the webserver, the daemon and the CLI load it
+BIN = Path(sys.executable).parent  # this environment's own commands (dagster, dbt): an unactivated venv still works
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,17 @@
-"""Every setting, read once: ``Settings.from_env()``.
+"""Every setting, declared once: the ``Settings`` model (pydantic-settings).
 
 ``defaults.env`` at the repository root holds the one default of each setting; a variable set
-in the environment wins (the same rule ``make`` follows). Each value is parsed to its type here,
-and a bad one fails with its variable's name and what it expects, before anything runs.
+in the environment wins (the same rule ``make`` follows, exporting ``defaults.env`` under what
+the environment sets). Each field is ``WAREHOUSE_<FIELD>``; each value is parsed to its field's
+type, and a bad one fails with its variable's name and what it expects, before anything runs.
+URLs that may carry a password are ``SecretStr``: never printed, never in a repr.
 
-The Dagster resource (``orchestration.defs.resources``) takes the same variables through ``EnvVar``
-and parses them with ``Settings.from_values``; the demo, the generator command, bench, the
-hand-run dbt and rollback commands and the analysts' notebooks use ``Settings.from_env()``.
-dbt gets what its profile and models need from ``dbt_vars``.
+Everything reads its settings here: the Dagster resources (``orchestration.defs.resources``),
+dbt's vars (``dbt_vars``), the operator commands, the demo generator, the bench, the dashboard
+and the notebooks (``analytics.published``). The Dagster CLI in a fresh shell (`dagster dev`,
+`dagster job launch`) needs nothing exported: the defaults come from the file, as for `make`.
 
-    python -m config.settings             # every setting as it resolves here
+    python -m config.settings             # every setting as it resolves here, secrets masked
     python -m config.settings --dbt-vars  # the --vars JSON for dbt on the working database
 """
 
@@ -20,109 +22,112 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
+from pydantic import AliasGenerator, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.layout import REPO_ROOT, WarehousePaths
 
 DEFAULTS_FILE = REPO_ROOT / "defaults.env"
 PREFIX = "WAREHOUSE_"
+JAPAN = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 class SettingError(ValueError):
     """A setting whose value cannot be read: names the variable and what it expects."""
 
 
-def _number(kind: type) -> Callable[[str, str], float | int]:
-    def parse(name: str, value: str):
-        try:
-            return kind(value)
-        except ValueError:
-            raise SettingError(f"{name}={value!r}: expected {'an integer' if kind is int else 'a number'}") from None
-
-    return parse
+def variable(field: str) -> str:
+    """The variable of a field: ``WAREHOUSE_<FIELD>``, or the alias a field declares."""
+    alias = Settings.model_fields[field].validation_alias if field in Settings.model_fields else None
+    return alias if isinstance(alias, str) else PREFIX + field.upper()
 
 
-def _positive_int(name: str, value: str) -> int:
-    number = _number(int)(name, value)
-    if number < 1:
-        raise SettingError(f"{name}={value!r}: expected a whole number of at least 1")
-    return number
+def _expected(what: str) -> PydanticCustomError:
+    return PydanticCustomError("setting", what)
 
 
-def _boolean(name: str, value: str) -> bool:
-    if value.strip().lower() not in ("true", "false"):
-        raise SettingError(f"{name}={value!r}: expected true or false")
-    return value.strip().lower() == "true"
+class Settings(BaseSettings):
+    """The settings of ``defaults.env``, typed. No field has a default here: ``defaults.env`` gives it."""
 
-
-def _date(name: str, value: str) -> dt.date | None:
-    if not value.strip():
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise SettingError(f"{name}={value!r}: expected YYYY-MM-DD, or blank for today") from None
-
-
-def _path(name: str, value: str) -> Path:
-    if not value.strip():
-        raise SettingError(f"{name} is blank: expected a path (relative ones are relative to {REPO_ROOT})")
-    return (REPO_ROOT / value.strip()).resolve()
-
-
-def _optional_path(name: str, value: str) -> Path | None:
-    return _path(name, value) if value.strip() else None
-
-
-def _text(name: str, value: str) -> str:
-    return value.strip()
-
-
-def _words(name: str, value: str) -> tuple[str, ...]:
-    return tuple(value.split())
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The settings of ``defaults.env``, typed; each field is ``WAREHOUSE_<FIELD>``."""
+    model_config = SettingsConfigDict(
+        env_file=DEFAULTS_FILE,
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        alias_generator=AliasGenerator(validation_alias=lambda field: PREFIX + field.upper()),
+        populate_by_name=True,
+    )
 
     data_dir: Path
     scale: float  # of the demo extracts; 1.0 is national scale, and always 1.0 for real extracts
     seed: int
     duckdb_memory_limit: str
     settle_seconds: float
-    sensor_interval_seconds: int
+    sensor_interval_seconds: int = Field(ge=1)
     business_date: dt.date | None  # None: today in Japan
     stale_blocks: bool
     max_reject_rate: float
     lock_wait_seconds: float
-    alert_urls: tuple[str, ...]
+    alert_urls: SecretStr  # apprise URLs separated by blanks: they may carry a password
     ui_host: str
     ui_port: int
     ui_url: str
-    dagster_pg_url: str
+    dagster_pg_url: SecretStr  # postgresql://user:password@host/db
     dashboard_port: int
-    published_db_override: Path | None  # WAREHOUSE_PUBLISHED_DB: another published database to read
+    published_db_override: Path | None = Field(validation_alias="WAREHOUSE_PUBLISHED_DB")  # another database to read
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _a_path(cls, value: Any) -> Path:
+        if not str(value).strip():
+            raise _expected("is blank: expected a path (relative ones are relative to the repository)")
+        return (REPO_ROOT / str(value).strip()).resolve()
+
+    @field_validator("published_db_override", mode="before")
+    @classmethod
+    def _a_path_or_blank(cls, value: Any) -> Path | None:
+        return (REPO_ROOT / str(value).strip()).resolve() if value and str(value).strip() else None
+
+    @field_validator("business_date", mode="before")
+    @classmethod
+    def _a_date_or_blank(cls, value: Any) -> dt.date | None:
+        if isinstance(value, dt.date) or value is None or not str(value).strip():
+            return value or None
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise _expected("expected YYYY-MM-DD, or blank for today") from None
+
+    @field_validator("stale_blocks", mode="before")
+    @classmethod
+    def _true_or_false(cls, value: Any) -> bool:
+        # strictly the two words: pydantic alone would also read yes, on and 1
+        if isinstance(value, bool) or str(value).strip().lower() in ("true", "false"):
+            return value if isinstance(value, bool) else str(value).strip().lower() == "true"
+        raise _expected("expected true or false")
+
+    @field_validator("duckdb_memory_limit", "ui_host", "ui_url", mode="before")
+    @classmethod
+    def _trimmed(cls, value: Any) -> str:
+        return str(value).strip()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        return cls.from_values(os.environ if environ is None else environ)
-
-    @classmethod
-    def from_values(cls, values: Mapping[str, str]) -> Settings:
-        """``values`` by variable name over ``defaults.env``; a variable in neither is an error."""
-        merged = {**defaults(), **{k: v for k, v in values.items() if k.startswith(PREFIX) and v is not None}}
-        parsed = {}
-        for field in fields(cls):
-            name = variable(field.name)
-            if name not in merged:
-                raise SettingError(f"{name} is not set, and {DEFAULTS_FILE} gives it no default")
-            parsed[field.name] = _PARSERS[field.name](name, merged[name])
-        return cls(**parsed)
+        """The settings of the environment (or of ``environ``, and nothing else) over ``defaults.env``;
+        :class:`SettingError` naming the variable when one cannot be read."""
+        try:
+            if environ is None:
+                return cls()
+            given = {k: v for k, v in environ.items() if k.startswith(PREFIX) and v is not None}
+            return cls.model_validate({**defaults(), **given})
+        except ValidationError as err:
+            raise SettingError(_said(err)) from None
 
     @property
     def paths(self) -> WarehousePaths:
@@ -133,36 +138,39 @@ class Settings:
         """What analysts' tools open: ``WAREHOUSE_PUBLISHED_DB``, else the data directory's link."""
         return self.published_db_override or self.paths.published_db
 
+    @property
+    def night(self) -> dt.date:
+        """The night being processed: ``WAREHOUSE_BUSINESS_DATE``, else today in Japan."""
+        return self.business_date or dt.datetime.now(JAPAN).date()
+
+    @property
+    def alert_url_list(self) -> tuple[str, ...]:
+        return tuple(self.alert_urls.get_secret_value().split())
+
     def dbt_vars(self, working_db: Path | None = None) -> str:
         """dbt's ``--vars``: the database its profile opens (the working one unless said) and the scale."""
         return json.dumps({"working_db": str(working_db or self.paths.working_db), "scale": self.scale})
 
 
-_PARSERS: dict[str, Callable[[str, str], object]] = {
-    "data_dir": _path,
-    "scale": _number(float),
-    "seed": _number(int),
-    "duckdb_memory_limit": _text,
-    "settle_seconds": _number(float),
-    "sensor_interval_seconds": _positive_int,
-    "business_date": _date,
-    "stale_blocks": _boolean,
-    "max_reject_rate": _number(float),
-    "lock_wait_seconds": _number(float),
-    "alert_urls": _words,
-    "ui_host": _text,
-    "ui_port": _number(int),
-    "ui_url": _text,
-    "dagster_pg_url": _text,
-    "dashboard_port": _number(int),
-    "published_db_override": _optional_path,
+_MESSAGES = {
+    "float_parsing": "expected a number",
+    "int_parsing": "expected an integer",
+    "int_from_float": "expected an integer",
+    "greater_than_equal": "expected a whole number of at least 1",
 }
-_VARIABLES = {"published_db_override": "WAREHOUSE_PUBLISHED_DB"}
-SECRET = {"alert_urls", "dagster_pg_url"}  # URLs that may carry a password: never printed
 
 
-def variable(field: str) -> str:
-    return _VARIABLES.get(field, PREFIX + field.upper())
+def _said(err: ValidationError) -> str:
+    """The first problem, as the variable, its value and what it expects."""
+    problem = err.errors()[0]
+    field = str(problem["loc"][0])
+    name = variable(field) if field in Settings.model_fields else field
+    if problem["type"] == "missing":
+        return f"{name} is not set, and {DEFAULTS_FILE} gives it no default"
+    message = _MESSAGES.get(problem["type"], problem["msg"])
+    if message.startswith("is blank"):
+        return f"{name} {message}"
+    return f"{name}={problem['input']!r}: {message}"
 
 
 @functools.cache
@@ -172,8 +180,8 @@ def defaults() -> dict[str, str]:
 
 
 def environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment with every setting present, defaults filled in: for the processes started
-    from here (Dagster's daemon and runs bind the settings through ``EnvVar``)."""
+    """The environment with every setting present, defaults filled in: for the processes started from
+    here that read variables themselves (dbt's profile reads them through ``env_var``)."""
     return {**defaults(), **(os.environ if environ is None else environ)}
 
 
@@ -182,11 +190,11 @@ def main(argv: list[str]) -> int:
     if argv == ["--dbt-vars"]:
         print(settings.dbt_vars())
         return 0
-    for field in fields(Settings):
-        value = getattr(settings, field.name)
-        if field.name in SECRET and value:
-            value = "(set; not shown: it may hold a password)"
-        print(f"{variable(field.name)}={value}")
+    for field in Settings.model_fields:
+        value = getattr(settings, field)
+        if isinstance(value, SecretStr):
+            value = "(set; not shown: it may hold a password)" if value.get_secret_value() else ""
+        print(f"{variable(field)}={'' if value is None else value}")
     return 0
 
 

@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import published
-from orchestration.lib.kpis import KPIS, Kpi
+from config.kpis import KPIS, Kpi
 
 KPI_BY_NAME = {kpi.name: kpi for kpi in KPIS}
 

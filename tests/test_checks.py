@@ -25,7 +25,13 @@ def built(after_first_night, first_night):
 
 
 def _warehouse(paths) -> WarehouseResource:
-    return WarehouseResource(data_dir=str(paths.data_dir), scale="0.01", duckdb_memory_limit="2GB")
+    return WarehouseResource(
+        overrides={
+            "WAREHOUSE_DATA_DIR": str(paths.data_dir),
+            "WAREHOUSE_SCALE": "0.01",
+            "WAREHOUSE_DUCKDB_MEMORY_LIMIT": "2GB",
+        }
+    )
 
 
 def _tamper(paths, *statements):

@@ -15,8 +15,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from config.kpis import KPIS
 from config.layout import REPO_ROOT
-from orchestration.lib.kpis import KPIS
 from tests.browser import SHOTS, chromium_context, screenshot_page, wait_for_http
 from tests.conftest import SCALE
 from tests.smtp import free_port

@@ -12,10 +12,10 @@ import json
 import jinja2
 import pytest
 
+from config.kpis import KPIS
 from config.layout import DBT_PROJECT_DIR, EXPECTATIONS_DIR, REPO_ROOT
 from ingest import specs
 from orchestration.lib.dbt_project import kpi_of
-from orchestration.lib.kpis import KPIS
 
 MANIFEST = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
 NODES = [n for n in MANIFEST["nodes"].values() if n["resource_type"] in ("model", "seed")]

@@ -8,9 +8,9 @@ import sys
 
 import dagster as dg
 
+from config.kpis import KPIS
 from config.layout import REPO_ROOT
 from orchestration.defs.jobs import kpi_job_name
-from orchestration.lib.kpis import KPIS
 from tests.conftest import query
 
 

@@ -23,7 +23,7 @@ def _deliver(folder, name: str, age_seconds: float = 600) -> None:
 
 
 def test_the_landing_sensor_requests_one_run_per_settled_batch_of_files_not_loaded(tmp_path):
-    warehouse = WarehouseResource(data_dir=str(tmp_path), settle_seconds="60")
+    warehouse = WarehouseResource(overrides={"WAREHOUSE_DATA_DIR": str(tmp_path), "WAREHOUSE_SETTLE_SECONDS": "60"})
     calls, ledger = tmp_path / "landing" / "call_center", tmp_path / "landing" / "national_pension"
     _deliver(calls, "cdr_20201101.csv")
 

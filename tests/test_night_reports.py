@@ -7,7 +7,7 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from orchestration.lib.kpis import KPIS
+from config.kpis import KPIS
 from tests.conftest import next_night, query
 from tests.smtp import EVERY_SOURCE_STALE, RECIPIENT, text
 

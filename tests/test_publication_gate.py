@@ -6,7 +6,7 @@ import hashlib
 import duckdb
 import pytest
 
-from orchestration.lib.kpis import KPIS
+from config.kpis import KPIS
 from tests.conftest import next_night, query
 
 pytestmark = pytest.mark.pipeline  # real nightly runs: make test-fast leaves this file out

@@ -10,9 +10,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from config.kpis import CALL_CENTER_KPI, EMPLOYER_KPI
 from orchestration.lib import verdicts
 from orchestration.lib.kpi_assets import kpi_keys
-from orchestration.lib.kpis import CALL_CENTER_KPI, EMPLOYER_KPI
 from publication.log import Attempt, KpiState, close_attempts, open_attempt, open_attempts
 from publication.publish import publish
 from tests.conftest import query

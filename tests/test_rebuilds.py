@@ -3,8 +3,8 @@
 import duckdb
 import pytest
 
+from config.kpis import CALL_CENTER_KPI, EMPLOYER_KPI
 from ingest.raw_schema import MANIFEST_DDL
-from orchestration.lib.kpis import CALL_CENTER_KPI, EMPLOYER_KPI
 from orchestration.lib.rebuilds import inputs_sha256, last_good_build, record_good_build
 
 

@@ -1,19 +1,19 @@
 """Every setting is read in one place (config.settings), with one default (defaults.env)."""
 
-import dataclasses
+import os
 import re
 import subprocess
 import sys
 
 import pytest
 
-from config.layout import REPO_ROOT
+from config.layout import BIN, REPO_ROOT
 from config.settings import DEFAULTS_FILE, SettingError, Settings, defaults, variable
 from orchestration.defs.resources import WarehouseResource
 
 
 def test_every_setting_has_one_default_and_every_default_is_a_setting():
-    declared = {variable(f.name) for f in dataclasses.fields(Settings)}
+    declared = {variable(name) for name in Settings.model_fields}
     assert declared == set(defaults())
     # and nothing else in the code reads a WAREHOUSE_ variable from the environment by hand
     readers = []
@@ -34,7 +34,7 @@ def test_the_environment_wins_over_the_defaults_and_relative_paths_are_the_repos
     assert settings.data_dir == REPO_ROOT / "elsewhere"
     assert settings.published_db == REPO_ROOT / "elsewhere" / "published" / "warehouse.duckdb"
     assert Settings.from_env({"WAREHOUSE_PUBLISHED_DB": "/tmp/x.duckdb"}).published_db.as_posix() == "/tmp/x.duckdb"
-    assert Settings.from_env({}).business_date is None and Settings.from_env({}).alert_urls == ()
+    assert Settings.from_env({}).business_date is None and Settings.from_env({}).alert_url_list == ()
 
 
 @pytest.mark.parametrize(
@@ -64,18 +64,17 @@ def test_a_bad_value_names_its_variable_and_what_it_expects(name, value, message
 
 
 def test_the_resource_parses_its_fields_as_the_settings_do(tmp_path):
-    resource = WarehouseResource(data_dir=str(tmp_path), scale="0.25", stale_blocks="true")
-    assert resource.settings == Settings.from_env(
-        {"WAREHOUSE_DATA_DIR": str(tmp_path), "WAREHOUSE_SCALE": "0.25", "WAREHOUSE_STALE_BLOCKS": "true"}
-    )
-    assert (resource.scale_value, resource.stale_blocks_value, resource.settle_seconds_value) == (
+    given = {"WAREHOUSE_DATA_DIR": str(tmp_path), "WAREHOUSE_SCALE": "0.25", "WAREHOUSE_STALE_BLOCKS": "true"}
+    resource = WarehouseResource(overrides=given)
+    assert resource.settings == Settings.from_env({**os.environ, **given})
+    assert (resource.settings.scale, resource.settings.stale_blocks, resource.settings.settle_seconds) == (
         0.25,
         True,
-        float(defaults()["WAREHOUSE_SETTLE_SECONDS"]),
+        float(os.environ.get("WAREHOUSE_SETTLE_SECONDS") or defaults()["WAREHOUSE_SETTLE_SECONDS"]),
     )
     assert resource.dbt_vars() == resource.settings.dbt_vars()
     with pytest.raises(SettingError, match="WAREHOUSE_MAX_REJECT_RATE='lots'"):
-        _ = WarehouseResource(data_dir=str(tmp_path), max_reject_rate="lots").max_reject_rate_value
+        _ = WarehouseResource(overrides={"WAREHOUSE_MAX_REJECT_RATE": "lots"}).settings
 
 
 def test_the_command_prints_the_settings_but_never_a_secret_url():
@@ -86,3 +85,29 @@ def test_the_command_prints_the_settings_but_never_a_secret_url():
     assert "WAREHOUSE_SCALE=0.02" in shown and "hunter2" not in shown
     assert "WAREHOUSE_DAGSTER_PG_URL=(set; not shown" in shown
     assert DEFAULTS_FILE.name == "defaults.env"
+
+
+def test_the_dagster_cli_runs_in_a_fresh_shell_with_the_defaults(landed, tmp_path):
+    """As a user types it, with only the data directory set: every other setting from defaults.env,
+    none 'not set' (the resources read the settings themselves; no EnvVar is bound to a setting)."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WAREHOUSE_DATA_DIR": str(landed.data_dir)}
+    done = subprocess.run(
+        [
+            str(BIN / "dagster"),
+            "job",
+            "execute",
+            "-m",
+            "orchestration.definitions",
+            "-j",
+            "call_center_refresh",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    output = done.stdout + done.stderr
+    assert "which is not set" not in output
+    assert done.returncode == 0, output[-3000:]
+    assert "RUN_SUCCESS" in output
+    assert landed.published_db.exists()  # the call center published, today's night marking it stale

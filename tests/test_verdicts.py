@@ -2,15 +2,16 @@
 
 import dagster as dg
 
+from config.kpis import CALL_CENTER_KPI, EMPLOYER_KPI, NATIONAL_PENSION_KPI
 from orchestration.lib import verdicts
 from orchestration.lib.kpi_assets import kpi_keys
-from orchestration.lib.kpis import CALL_CENTER_KPI, EMPLOYER_KPI, NATIONAL_PENSION_KPI
+from orchestration.lib.kpis import mart_key
 from publication.log import Attempt
 
 KPI_KEYS = kpi_keys()  # the code location's own: every asset of each KPI, sources to marts
 CALLS = dg.AssetKey(["raw", "call_center__calls"])
-MONTHLY = CALL_CENTER_KPI.mart_key("call_center_monthly")
-COLLECTION = EMPLOYER_KPI.mart_key("employer_collection")
+MONTHLY = mart_key("call_center_monthly")
+COLLECTION = mart_key("employer_collection")
 
 
 def _evaluation(key: dg.AssetKey, check: str, passed: bool, severity=dg.AssetCheckSeverity.ERROR):

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 import apprise
 import dagster as dg
 
+from config.kpis import KPIS, Kpi
 from config.settings import Settings
 from ingest.specs import SPECS, ExtractSpec
 from orchestration.defs.ingest import ingest_asset_key
 from orchestration.lib import verdicts
 from orchestration.lib.kpi_assets import kpi_keys
-from orchestration.lib.kpis import KPIS, Kpi
 
 SUBJECT_PREFIX = "[pension warehouse]"
 FRESHNESS_CHECK = "freshness"
@@ -46,27 +46,36 @@ class Alert:
 
 
 class AlertsResource(dg.ConfigurableResource):
-    """Where alerts go (``WAREHOUSE_ALERT_URLS``) and where their links point (the UI's address)."""
+    """Where alerts go (``WAREHOUSE_ALERT_URLS``) and where their links point (the UI's address).
 
-    urls: str = ""
-    ui_url: str = ""  # blank: http://<ui_host>:<ui_port>
-    ui_host: str = "127.0.0.1"
-    ui_port: str = "3000"
+    Both come from the settings when the alerts are sent, so the URLs, which may hold a password,
+    are never part of the resource's configuration the UI shows; a test or a hand-built sensor
+    context may give either here instead.
+    """
+
+    urls: str | None = None  # None: WAREHOUSE_ALERT_URLS
+    ui_url: str | None = None  # None: WAREHOUSE_UI_URL, blank: http://<ui_host>:<ui_port>
+
+    @property
+    def targets(self) -> str:
+        return self.urls if self.urls is not None else Settings.from_env().alert_urls.get_secret_value()
 
     @property
     def ui_base(self) -> str:
-        return (self.ui_url.strip() or f"http://{self.ui_host}:{self.ui_port}").rstrip("/")
+        settings = Settings.from_env()
+        url = self.ui_url if self.ui_url is not None else settings.ui_url
+        return (url.strip() or f"http://{settings.ui_host}:{settings.ui_port}").rstrip("/")
 
     def deliver(self, alerts: list[Alert], log: Callable[[str], None], error: Callable[[str], None]) -> int:
         """Send every alert to every URL; the number sent. Blank URLs: each alert is logged instead."""
         if not alerts:
             return 0
-        if not self.urls.strip():
+        if not self.targets.strip():
             for alert in alerts:
                 log(f"alert (WAREHOUSE_ALERT_URLS is blank: logged only): {alert.subject}\n{alert.body}")
             return 0
         notifier = apprise.Apprise()
-        if not notifier.add(self.urls):  # never quote the URLs: they may hold a password
+        if not notifier.add(self.targets):  # never quote the URLs: they may hold a password
             error(
                 "WAREHOUSE_ALERT_URLS holds a URL apprise does not recognise (https://appriseit.com/); "
                 f"{len(alerts)} alert(s) logged instead"
@@ -80,15 +89,6 @@ class AlertsResource(dg.ConfigurableResource):
             else:
                 error(f"alert not delivered to every target of WAREHOUSE_ALERT_URLS: {alert.subject}\n{alert.body}")
         return sent
-
-
-def alerts_from_env() -> AlertsResource:
-    return AlertsResource(
-        urls=dg.EnvVar("WAREHOUSE_ALERT_URLS"),
-        ui_url=dg.EnvVar("WAREHOUSE_UI_URL"),
-        ui_host=dg.EnvVar("WAREHOUSE_UI_HOST"),
-        ui_port=dg.EnvVar("WAREHOUSE_UI_PORT"),
-    )
 
 
 def _metadata_lines(metadata: Mapping[str, dg.MetadataValue]) -> list[str]:
@@ -237,4 +237,4 @@ def build_alert_sensors(kpi_keys: Mapping[str, set[dg.AssetKey]], interval_secon
 def defs() -> dg.Definitions:
     """The alert sensors, and where alerts go (the ``alerts`` resource, from WAREHOUSE_ALERT_URLS)."""
     interval = Settings.from_env().sensor_interval_seconds  # read when the code location loads
-    return dg.Definitions(sensors=build_alert_sensors(kpi_keys(), interval), resources={"alerts": alerts_from_env()})
+    return dg.Definitions(sensors=build_alert_sensors(kpi_keys(), interval), resources={"alerts": AlertsResource()})

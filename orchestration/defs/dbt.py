@@ -16,10 +16,10 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from config.kpis import KPIS, Kpi
 from config.layout import DBT_PROJECT_DIR
 from orchestration.defs.resources import STEP_RETRY, WarehouseResource
 from orchestration.lib.dbt_project import WarehouseTranslator, dbt_project, prepared_manifest
-from orchestration.lib.kpis import KPIS, Kpi
 from orchestration.lib.rebuilds import (
     REBUILD_TAG,
     GoodBuild,

@@ -18,13 +18,14 @@ import functools
 
 import dagster as dg
 
+from config.kpis import KPIS, Kpi
 from ingest import raw_schema
 from ingest.judging import freshness, volume
 from ingest.loading.pseudonym_keys import PseudonymKeyError
 from ingest.loading.source import LoadSummary, load_source, safe_message, unchanged_note
 from ingest.specs import ExtractSpec
 from orchestration.defs.resources import STEP_RETRY, WarehouseResource
-from orchestration.lib.kpis import KPIS, Kpi, asset_tags
+from orchestration.lib.kpis import asset_tags
 from orchestration.lib.tags import ACCEPT_REJECTS_TAG, ACCEPT_VOLUME_TAG
 from publication.log import last_passed_at, open_attempt
 
@@ -206,9 +207,9 @@ def build_ingest_asset(spec: ExtractSpec, kpi: Kpi) -> dg.AssetsDefinition:
                     pseudonym_key=(lambda create: warehouse.pseudonym_key(create=create))
                     if spec.needs_pseudonym_key
                     else None,
-                    settle_seconds=warehouse.settle_seconds_value,
+                    settle_seconds=warehouse.settings.settle_seconds,
                     landing_root=paths.landing,
-                    business_date=warehouse.business_date_value,
+                    business_date=warehouse.settings.night,
                     reload_root=paths.reload_requests,
                 )
             except (PseudonymKeyError, FileNotFoundError) as err:
@@ -222,8 +223,8 @@ def build_ingest_asset(spec: ExtractSpec, kpi: Kpi) -> dg.AssetsDefinition:
                 context.log.info(unchanged_note(summary))
             checks = [
                 _volume_check(context, spec, con, kpi.name),
-                _reject_rate_check(context, spec, con, kpi.name, warehouse.max_reject_rate_value),
-                _freshness_check(context, spec, con, warehouse.business_date_value),
+                _reject_rate_check(context, spec, con, kpi.name, warehouse.settings.max_reject_rate),
+                _freshness_check(context, spec, con, warehouse.settings.night),
                 _quarantine_check(context, spec, con),
             ]
             metadata = _summary_metadata(

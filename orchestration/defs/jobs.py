@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.lib.kpis import KPIS, Kpi
+from config.kpis import KPIS, Kpi
 
 # Everything: ingest whatever landing files are new, rebuild and test the models, run the
 # checks, publish each KPI whose checks passed.

@@ -24,13 +24,13 @@ import dagster as dg
 import duckdb
 
 from commands import working_lock
+from config.kpis import KPIS
 from config.settings import Settings
 from ingest import raw_schema
 from ingest.landing.scan import scan
 from ingest.specs import SPECS
 from orchestration.defs.jobs import JOBS, kpi_job_name, nightly_refresh
 from orchestration.defs.resources import WarehouseResource
-from orchestration.lib.kpis import KPIS
 
 LANDED_TAG = "warehouse/landed-files"
 # Every status of a run that has not finished (a queued run will read the landing folder too).
@@ -53,8 +53,8 @@ def landed_files(warehouse: WarehouseResource) -> tuple[Files, list[str]]:
             spec,
             paths.landing_dir(spec.source),
             paths.landing,
-            warehouse.settle_seconds_value,
-            business_date=warehouse.business_date_value,
+            warehouse.settings.settle_seconds,
+            business_date=warehouse.settings.night,
         )
         files.update({f"{spec.source}/{d.path.name}": (d.size, d.mtime_ns) for d in found.deliveries})
         settling += [f"{spec.source}/{name}" for name in found.settling]

@@ -12,12 +12,13 @@ from functools import partial
 import dagster as dg
 import polars as pl
 
+from config.kpis import KPIS, Kpi
 from ingest import raw_schema
 from ingest.judging import freshness
 from orchestration.defs.resources import STEP_RETRY, WarehouseResource
 from orchestration.lib import verdicts
 from orchestration.lib.kpi_assets import kpi_keys
-from orchestration.lib.kpis import KPIS, Kpi, asset_tags
+from orchestration.lib.kpis import asset_tags, mart_key
 from orchestration.lib.rebuilds import last_good_build
 from publication import docs_site, version_files
 from publication.log import Attempt, KpiState, close_attempts, last_passed_at, open_attempts
@@ -64,7 +65,7 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
 
     @dg.asset(
         key=["published", kpi.name],
-        deps=[kpi.mart_key(m) for m in kpi.marts],
+        deps=[mart_key(m) for m in kpi.marts],
         group_name="published",
         kinds={"duckdb"},
         op_tags={"dagster/priority": -100},
@@ -79,7 +80,7 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
             context.log.warning(problem)
         with warehouse.working() as con:
             preview = _markdown_preview(con, f"marts.{kpi.marts[0]}")
-            states = {k.name: kpi_state(con, k, warehouse.business_date_value) for k in KPIS}
+            states = {k.name: kpi_state(con, k, warehouse.settings.night) for k in KPIS}
             # Verdicts earlier runs never recorded (killed), then this run's: one log tells both.
             this_run = run_attempts(context, kpi_keys)
             earlier = {
@@ -99,7 +100,7 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
                 context.run_id,
                 keep=warehouse.published_versions_kept,
                 states=states,
-                stale_blocks=warehouse.stale_blocks_value,
+                stale_blocks=warehouse.settings.stale_blocks,
                 site=partial(docs_site.build, settings=warehouse.settings, log=context.log.warning),
             )
             close_attempts(con, {mart_kpi for mart_kpi, _ in attempts.values()})
@@ -109,7 +110,7 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
             )
         state = states[kpi.name]
         held_back = result.log.filter(pl.col("latest_attempt_passed").eq(False))
-        if state.is_stale and warehouse.stale_blocks_value:
+        if state.is_stale and warehouse.settings.stale_blocks:
             raise dg.Failure(
                 description=f"{kpi.name} held back, stale (WAREHOUSE_STALE_BLOCKS=true): {state.stale_reason}; "
                 "its last good version stays published",

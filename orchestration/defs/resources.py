@@ -1,8 +1,8 @@
-"""Resources: where the warehouse lives (configured through environment variables) and dbt."""
+"""Resources: the warehouse (its settings and the working database) and dbt."""
 
 from __future__ import annotations
 
-import datetime as dt
+import os
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,13 +14,12 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 from packaging.version import Version
+from pydantic import ConfigDict
 
 from commands import dbt_child, working_lock
 from config.layout import DBT_PROJECT_DIR, WarehousePaths
-from config.settings import Settings, variable
+from config.settings import Settings
 from ingest.loading import pseudonyms
-
-JAPAN = dt.timezone(dt.timedelta(hours=9), "JST")
 
 # Every step retries a transient error (a disk hiccup, a lock taken between the wait and dbt's
 # own connect) twice, after 30 s then 60 s. What fails the same way again (bad data, a failing
@@ -29,55 +28,27 @@ STEP_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENT
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The data directory, the demo scale and DuckDB settings shared by every asset.
+    """The warehouse's settings (``config.settings.Settings``: the environment over ``defaults.env``),
+    read when a step or sensor uses them, and what every asset does with the working database.
 
-    Each field is the text of a ``WAREHOUSE_*`` variable (``warehouse_from_env`` binds them with
-    ``EnvVar``); unset, it is ``defaults.env``'s. ``settings`` parses them as ``config.settings`` does.
+    ``overrides`` sets variables for this resource alone, by name (``{"WAREHOUSE_SCALE": "0.5"}``):
+    tests and hand-built runs use it; the code location leaves it empty, so the Dagster CLI in a
+    fresh shell needs nothing exported.
     """
 
-    data_dir: str
-    scale: str | None = None
-    duckdb_memory_limit: str | None = None
+    # A field this resource does not have is an error, not ignored: settings are not fields here.
+    model_config = ConfigDict(extra="forbid")
+
+    overrides: dict[str, str] = {}
     published_versions_kept: int = 5
-    # A landing file is taken once its size and modification time have not changed for this
-    # long (a file still being copied in is not loaded half-written).
-    settle_seconds: str | None = None
-    # The night being processed (YYYY-MM-DD): deliveries are judged against it. Blank: today in Japan.
-    business_date: str | None = None
-    # A stale KPI (a source overdue) publishes its last good figures marked stale; "true" holds it back.
-    stale_blocks: str | None = None
-    # Above this share of a file's lines rejected, the source's KPI is held back (any reject warns).
-    max_reject_rate: str | None = None
-    # How long to wait for another process to let go of the working database before failing.
-    lock_wait_seconds: str | None = None
 
     @property
     def settings(self) -> Settings:
-        return Settings.from_values({variable(name): getattr(self, name) for name in _SETTING_FIELDS})
+        return Settings.from_env({**os.environ, **self.overrides})
 
     @property
     def paths(self) -> WarehousePaths:
         return self.settings.paths
-
-    @property
-    def scale_value(self) -> float:
-        return self.settings.scale
-
-    @property
-    def business_date_value(self) -> dt.date:
-        return self.settings.business_date or dt.datetime.now(JAPAN).date()
-
-    @property
-    def stale_blocks_value(self) -> bool:
-        return self.settings.stale_blocks
-
-    @property
-    def max_reject_rate_value(self) -> float:
-        return self.settings.max_reject_rate
-
-    @property
-    def settle_seconds_value(self) -> float:
-        return self.settings.settle_seconds
 
     def connect_working(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """Open the working database, waiting (with backoff, up to ``lock_wait_seconds``) while another
@@ -122,23 +93,6 @@ class WarehouseResource(dg.ConfigurableResource):
         return self.settings.dbt_vars()
 
 
-# The resource's fields that are settings (WAREHOUSE_<FIELD>), as warehouse_from_env binds them.
-_SETTING_FIELDS = (
-    "data_dir",
-    "scale",
-    "duckdb_memory_limit",
-    "settle_seconds",
-    "business_date",
-    "stale_blocks",
-    "max_reject_rate",
-    "lock_wait_seconds",
-)
-
-
-def warehouse_from_env() -> WarehouseResource:
-    return WarehouseResource(**{name: dg.EnvVar(variable(name)) for name in _SETTING_FIELDS})
-
-
 class OwnDbtCliResource(DbtCliResource):
     """dbt of the environment running Dagster (so an unactivated venv still works).
 
@@ -175,4 +129,4 @@ def dbt_resource() -> DbtCliResource:
 @dg.definitions
 def defs() -> dg.Definitions:
     """Where the warehouse lives (every WAREHOUSE_ setting) and dbt, for every asset."""
-    return dg.Definitions(resources={"warehouse": warehouse_from_env(), "dbt": dbt_resource()})
+    return dg.Definitions(resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()})

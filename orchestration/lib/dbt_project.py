@@ -16,10 +16,11 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject
 
+from config.kpis import KPIS, Kpi
 from config.layout import DBT_PROJECT_DIR
 from config.settings import Settings
 from orchestration.defs.resources import dbt_resource
-from orchestration.lib.kpis import KPIS, Kpi, asset_tags
+from orchestration.lib.kpis import asset_tags
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 

@@ -6,9 +6,9 @@ import functools
 
 import dagster as dg
 
+from config.kpis import KPIS
 from orchestration.defs.dbt import kpi_dbt_assets
 from orchestration.defs.ingest import kpi_ingest_assets
-from orchestration.lib.kpis import KPIS
 
 
 @functools.cache

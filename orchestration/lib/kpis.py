@@ -1,65 +1,10 @@
-"""The KPIs the warehouse publishes, declared once; assets, checks and publication derive from this."""
+"""What a KPI is to Dagster: the asset key of its marts, the tags of every asset on its path."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import dagster as dg
 
-from ingest.specs import (
-    CALL_CENTER,
-    EMPLOYER_CONTRIBUTIONS,
-    EMPLOYER_ESTABLISHMENTS,
-    NATIONAL_PENSION_LEDGER,
-    ExtractSpec,
-)
-
-
-@dataclass(frozen=True)
-class Kpi:
-    name: str  # dbt tag, Dagster group prefix and publication unit
-    title: str
-    sources: tuple[ExtractSpec, ...]
-    marts: tuple[str, ...]  # tables of schema `marts` that analysts read
-    reconciliation: str  # the mart listing every published figure with its status
-    gx_suites: tuple[str, ...]  # marts validated by expectations/<mart>.json
-    owner: str  # who answers for the KPI's figures: the owner of every asset on its path, in the UI
-
-    def mart_key(self, mart: str) -> dg.AssetKey:
-        return dg.AssetKey(["marts", mart])
-
-
-CALL_CENTER_KPI = Kpi(
-    name="call_center",
-    title="Call-center answer rate (応答率)",
-    sources=(CALL_CENTER,),
-    marts=("call_center_monthly", "call_center_reconciliation"),
-    reconciliation="call_center_reconciliation",
-    gx_suites=("call_center_monthly",),
-    owner="team:call-center-analytics",
-)
-
-NATIONAL_PENSION_KPI = Kpi(
-    name="national_pension",
-    title="National Pension payment rate (国民年金保険料 納付率)",
-    sources=(NATIONAL_PENSION_LEDGER,),
-    marts=("np_payment_rate", "np_insured_persons", "np_payment_rate_reconciliation"),
-    reconciliation="np_payment_rate_reconciliation",
-    gx_suites=("np_payment_rate",),
-    owner="team:national-pension-analytics",
-)
-
-EMPLOYER_KPI = Kpi(
-    name="employer",
-    title="Employer contributions: collection rate and arrears (厚生年金保険等の徴収)",
-    sources=(EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS),
-    marts=("employer_collection", "delinquent_establishments", "employer_reconciliation"),
-    reconciliation="employer_reconciliation",
-    gx_suites=("employer_collection",),
-    owner="team:employer-analytics",
-)
-
-KPIS: tuple[Kpi, ...] = (CALL_CENTER_KPI, NATIONAL_PENSION_KPI, EMPLOYER_KPI)
+from config.kpis import Kpi
 
 # The layers of the flow, as every asset's ``layer`` tag names them (dbt nodes: their schema).
 LAYERS = ("raw", "reference", "staging", "intermediate", "marts", "published")
@@ -70,3 +15,8 @@ def asset_tags(kpi: Kpi, layer: str) -> dict[str, str]:
     if layer not in LAYERS:
         raise ValueError(f"layer {layer!r} is not one of {LAYERS}")
     return {"kpi": kpi.name, "layer": layer}
+
+
+def mart_key(mart: str) -> dg.AssetKey:
+    """The asset key of a mart (dbt's schema ``marts``): marts/call_center_monthly."""
+    return dg.AssetKey(["marts", mart])

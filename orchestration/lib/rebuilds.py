@@ -21,8 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from config.kpis import Kpi
 from ingest import raw_schema
-from orchestration.lib.kpis import Kpi
 from orchestration.lib.tags import REBUILD_TAG
 from publication.duckdb_files import table_exists
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 import dagster as dg
 
-from orchestration.lib.kpis import KPIS
+from config.kpis import KPIS
 from publication.log import Attempt
 
 

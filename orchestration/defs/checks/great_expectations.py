@@ -10,9 +10,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from config.kpis import KPIS
 from config.layout import EXPECTATIONS_DIR
 from orchestration.defs.resources import WarehouseResource
-from orchestration.lib.kpis import KPIS
+from orchestration.lib.kpis import mart_key
 
 
 def validate_suite(frame, suite_path: Path):
@@ -77,6 +78,4 @@ def build_gx_check(asset_key: dg.AssetKey, table: str) -> dg.AssetChecksDefiniti
 @dg.definitions
 def defs() -> dg.Definitions:
     """A suite on every mart that has one (``Kpi.gx_suites``)."""
-    return dg.Definitions(
-        asset_checks=[build_gx_check(kpi.mart_key(mart), mart) for kpi in KPIS for mart in kpi.gx_suites]
-    )
+    return dg.Definitions(asset_checks=[build_gx_check(mart_key(mart), mart) for kpi in KPIS for mart in kpi.gx_suites])

@@ -7,8 +7,9 @@ with published and recomputed values side by side.
 
 import dagster as dg
 
+from config.kpis import KPIS
 from orchestration.defs.resources import WarehouseResource
-from orchestration.lib.kpis import KPIS
+from orchestration.lib.kpis import mart_key
 
 _COLUMNS = [
     "figure_id",
@@ -57,5 +58,5 @@ def build_reconciliation_check(asset_key: dg.AssetKey, table: str) -> dg.AssetCh
 def defs() -> dg.Definitions:
     """Each KPI's reconciliation mart, against the report's figures."""
     return dg.Definitions(
-        asset_checks=[build_reconciliation_check(kpi.mart_key(kpi.reconciliation), kpi.reconciliation) for kpi in KPIS]
+        asset_checks=[build_reconciliation_check(mart_key(kpi.reconciliation), kpi.reconciliation) for kpi in KPIS]
     )
