@@ -44,7 +44,7 @@ NP_CURVE = """
 select premium_fiscal_year, as_of,
        datediff('month', make_date(premium_fiscal_year, 5, 31), as_of) as months_after_may,
        sum(months_paid)::double / sum(months_due) as payment_rate
-from marts.np_payment_rate
+from marts.national_pension_payment_rate
 where premium_fiscal_year in (2019, 2020) and as_of <= make_date(premium_fiscal_year + 1, 4, 30)
   and prefecture_code = coalesce(?, prefecture_code)
 group by all order by premium_fiscal_year, as_of
@@ -57,7 +57,7 @@ with kinds(kind, years_after, month, day) as (
     values ('現年度納付率', 1, 4, 30), ('過年度１年目納付率', 2, 3, 31), ('最終納付率', 3, 3, 31)
 )
 select premium_fiscal_year, kind, as_of, sum(months_paid)::double / sum(months_due) as payment_rate
-from marts.np_payment_rate
+from marts.national_pension_payment_rate
 join kinds on as_of = make_date(premium_fiscal_year + years_after, month, day)
 group by premium_fiscal_year, kind, years_after, as_of
 order by premium_fiscal_year, years_after
@@ -70,7 +70,7 @@ with rates as (
            max(payment_rate) filter (where premium_fiscal_year = 2019 and as_of = date '2020-04-30') as fy2019_current_year,
            max(payment_rate) filter (where premium_fiscal_year = 2020 and as_of = date '2020-09-30') as fy2020_at_september,
            max(payment_rate) filter (where premium_fiscal_year = 2019 and as_of = date '2019-09-30') as fy2019_at_september
-    from marts.np_payment_rate
+    from marts.national_pension_payment_rate
     group by all
 )
 select rank() over (order by fy2019_current_year desc) as rank, prefecture_code, prefecture_name_ja,
@@ -89,5 +89,5 @@ from marts.employer_collection order by insurance_name_ja, fiscal_year, as_of
 
 DELINQUENT_ESTABLISHMENTS = """
 select as_of, covered_establishments, delinquent_establishments, delinquent_share
-from marts.delinquent_establishments order by as_of
+from marts.employer_delinquent_establishments order by as_of
 """

@@ -40,9 +40,9 @@ NATIONAL_PENSION_KPI = Kpi(
     name="national_pension",
     title="National Pension payment rate (国民年金保険料 納付率)",
     sources=(NATIONAL_PENSION_LEDGER,),
-    marts=("np_payment_rate", "np_insured_persons", "np_payment_rate_reconciliation"),
-    reconciliation="np_payment_rate_reconciliation",
-    gx_suites=("np_payment_rate",),
+    marts=("national_pension_payment_rate", "national_pension_insured_persons", "national_pension_reconciliation"),
+    reconciliation="national_pension_reconciliation",
+    gx_suites=("national_pension_payment_rate",),
     owner="team:national-pension-analytics",
 )
 
@@ -50,10 +50,20 @@ EMPLOYER_KPI = Kpi(
     name="employer",
     title="Employer contributions: collection rate and arrears (厚生年金保険等の徴収)",
     sources=(EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS),
-    marts=("employer_collection", "delinquent_establishments", "employer_reconciliation"),
+    marts=("employer_collection", "employer_delinquent_establishments", "employer_reconciliation"),
     reconciliation="employer_reconciliation",
     gx_suites=("employer_collection",),
     owner="team:employer-analytics",
 )
 
 KPIS: tuple[Kpi, ...] = (CALL_CENTER_KPI, NATIONAL_PENSION_KPI, EMPLOYER_KPI)
+
+# Marts renamed in December 2026 to the one naming rule, ``<kpi>_<what it holds>``. Each former
+# name stays in every published version as a view of the new table for one release (until the
+# release of June 2027), so analysts' saved queries keep working while they move; then it goes.
+FORMER_MART_NAMES = {
+    "np_payment_rate": "national_pension_payment_rate",
+    "np_insured_persons": "national_pension_insured_persons",
+    "np_payment_rate_reconciliation": "national_pension_reconciliation",
+    "delinquent_establishments": "employer_delinquent_establishments",
+}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import duckdb
 import polars as pl
 
+from config.kpis import FORMER_MART_NAMES
 from publication.duckdb_files import table_exists
 
 LOG_SCHEMA = pl.Schema(
@@ -112,6 +113,21 @@ def stored_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
         [list(BOOKKEEPING_TABLES)],
     ).fetchall()
     return [name for (name,) in rows]
+
+
+def rename_former_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """A working database from before the marts were renamed (``config.kpis.FORMER_MART_NAMES``):
+    its last published rows and its log rows take the new names, once."""
+    con.execute("create schema if not exists publication")
+    for former, current in FORMER_MART_NAMES.items():
+        if table_exists(con, "publication", former):
+            if table_exists(con, "publication", current):
+                con.execute(f"drop table publication.{former}")
+            else:
+                con.execute(f"alter table publication.{former} rename to {current}")
+        for log in ("log", "published_log"):
+            if table_exists(con, "publication", log):
+                con.execute(f"update publication.{log} set mart = ? where mart = ?", [current, former])
 
 
 def stored_log(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:

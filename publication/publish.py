@@ -37,6 +37,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from config.kpis import FORMER_MART_NAMES
 from config.layout import WarehousePaths
 from ingest import raw_schema
 from publication import log as publication_log
@@ -87,6 +88,7 @@ def publish(
     versions = version_files.folder(paths)
     version_files.sweep(paths)
     working.execute(raw_schema.MANIFEST_DDL)  # marts.load_quality reads it, even before the first load
+    publication_log.rename_former_marts(working)
     previous = stored_log(working, "log")
     if stale_blocks:
         attempts = publication_log.held_back_as_stale(attempts, kpi, marts, states)
@@ -140,6 +142,7 @@ def publish(
             working.execute("checkpoint building")
         finally:
             working.execute("detach building")
+        version_files.add_former_names(building, FORMER_MART_NAMES)
 
         # The file is complete and closed: record it as the state to carry forward, then repoint.
         working.execute("begin transaction")

@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from config.kpis import FORMER_MART_NAMES
 from config.layout import WarehousePaths
 from publication import docs_site, version_files
 from publication.log import normalized_log, stored_log, stored_marts
@@ -31,6 +32,11 @@ from publication.publish import fingerprint
 
 _SOURCE = "rollback_source"
 _SPECIAL = ("publication_log", "load_quality")
+
+
+def _current(mart: str) -> str:
+    """A mart's name now: a version published before the marts were renamed holds their former names."""
+    return FORMER_MART_NAMES.get(mart, mart)
 
 
 class RollbackError(ValueError):
@@ -88,17 +94,22 @@ def rollback(working: duckdb.DuckDBPyConnection, paths: WarehousePaths, to: str,
             try:
                 working.execute("create schema building.marts")
                 for mart in [*marts, "load_quality"]:
-                    working.execute(f"create table building.marts.{mart} as select * from {_SOURCE}.marts.{mart}")
+                    working.execute(
+                        f"create table building.marts.{_current(mart)} as select * from {_SOURCE}.marts.{mart}"
+                    )
                 working.execute("create table building.marts.publication_log as select * from rollback_log")
                 working.execute("checkpoint building")
             finally:
                 working.execute("detach building")
+            version_files.add_former_names(building, FORMER_MART_NAMES)
             working.execute("begin transaction")
             for table in stored_marts(working):
-                if table not in marts:
+                if table not in {_current(m) for m in marts}:
                     working.execute(f"drop table publication.{table}")
             for mart in marts:
-                working.execute(f"create or replace table publication.{mart} as select * from {_SOURCE}.marts.{mart}")
+                working.execute(
+                    f"create or replace table publication.{_current(mart)} as select * from {_SOURCE}.marts.{mart}"
+                )
             working.execute("create or replace table publication.log as select * from rollback_log")
             working.execute("create or replace table publication.published_log as select * from rollback_log")
             working.execute("commit")

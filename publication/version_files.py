@@ -26,6 +26,7 @@ import datetime as dt
 import fcntl
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,24 @@ def is_immutable(path: Path) -> bool:
         return bool(flags[0] & _FS_IMMUTABLE_FL)
     finally:
         os.close(fd)
+
+
+def add_former_names(building: Path, former_names: Mapping[str, str]) -> list[str]:
+    """In a version still being built (closed, not yet read-only): each former name of a mart it
+    holds as a view of the mart (``config.kpis.FORMER_MART_NAMES``); the views made. The view's SQL
+    names the mart without a catalog, so it reads the file it lies in, wherever that file is."""
+    made = []
+    with duckdb.connect(str(building)) as con:
+        tables = {
+            name
+            for (name,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
+        }
+        for former, current in former_names.items():
+            if current in tables and former not in tables:
+                con.execute(f"create view marts.{former} as select * from marts.{current}")
+                made.append(former)
+        con.execute("checkpoint")
+    return made
 
 
 def protect(path: Path) -> bool:

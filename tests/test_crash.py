@@ -30,9 +30,9 @@ pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this 
 KPI_MARTS = (
     "call_center_monthly",
     "call_center_reconciliation",
-    "np_payment_rate",
-    "np_insured_persons",
-    "np_payment_rate_reconciliation",
+    "national_pension_payment_rate",
+    "national_pension_insured_persons",
+    "national_pension_reconciliation",
     "employer_collection",
     "delinquent_establishments",
     "employer_reconciliation",

@@ -37,3 +37,38 @@ def test_the_front_page_and_the_exposures_of_the_dashboard_and_each_notebook():
     for unique_id in dashboard["depends_on"]["nodes"]:
         name = MANIFEST["nodes"][unique_id]["name"]
         assert f"marts.{name}" in source or name.endswith("_reconciliation"), name  # declared marts are the ones read
+
+
+def test_every_column_of_every_model_is_documented(after_first_night):
+    """Staging and intermediate too: each column a built model has is described in its YAML."""
+    from tests.conftest import query
+
+    undocumented = []
+    for node in MANIFEST["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        built = {
+            name
+            for (name,) in query(
+                after_first_night.working_db,
+                f"select column_name from information_schema.columns where table_schema = '{node['schema']}' "
+                f"and table_name = '{node['alias']}'",
+            )
+        }
+        assert built, node["name"]
+        documented = {name for name, column in node["columns"].items() if column["description"].strip()}
+        undocumented += [f"{node['name']}.{name}" for name in sorted(built - documented)]
+    assert undocumented == [], "\n".join(undocumented)
+
+
+def test_every_staging_view_has_a_grain_test():
+    tests = [n for n in MANIFEST["nodes"].values() if n["resource_type"] == "test"]
+    for node in MANIFEST["nodes"].values():
+        if node["resource_type"] == "model" and node["schema"] == "staging":
+            grain = [
+                t
+                for t in tests
+                if node["unique_id"] in t["depends_on"]["nodes"]
+                and (t.get("test_metadata") or {}).get("name") in ("unique", "unique_combination_of_columns")
+            ]
+            assert grain, node["name"]

@@ -15,8 +15,12 @@ pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this 
 
 KPI_MARTS = {
     "call_center": ("call_center_monthly", "call_center_reconciliation"),
-    "national_pension": ("np_payment_rate", "np_insured_persons", "np_payment_rate_reconciliation"),
-    "employer": ("employer_collection", "delinquent_establishments", "employer_reconciliation"),
+    "national_pension": (
+        "national_pension_payment_rate",
+        "national_pension_insured_persons",
+        "national_pension_reconciliation",
+    ),
+    "employer": ("employer_collection", "employer_delinquent_establishments", "employer_reconciliation"),
 }
 
 

@@ -81,7 +81,7 @@ def test_each_kpi_job_refreshes_and_publishes_only_its_kpi_and_a_rollback_goes_b
         "select distinct rolled_back_from, rolled_back_to, rollback_reason from marts.publication_log",
     )
     assert log == [(versions[-1].name, versions[1].name, "employer figures under review")]
-    sql = "select * from marts.np_payment_rate order by all"
+    sql = "select * from marts.national_pension_payment_rate order by all"
     assert query(landed.published_db, sql) == query(versions[1], sql)
 
     refused = subprocess.run(

@@ -50,7 +50,7 @@ def test_quiet_nights_overdue_extracts_and_stale_kpis(
     assert len(_versions(after_first_night)) == len(KPIS)
     log = _log(after_first_night, "data_as_of, data_changed_at, built_at, is_stale, version_run_id")
     assert log["call_center_monthly"][0] == dt.date(2020, 10, 31)  # the last day of calls
-    assert log["np_payment_rate"][0] == dt.date(2020, 9, 30)  # the last processing month
+    assert log["national_pension_payment_rate"][0] == dt.date(2020, 9, 30)  # the last processing month
     assert {row[3] for row in log.values()} == {False}
 
     # A quiet night: nothing new arrived, so nothing is rebuilt and no version is written.
@@ -77,13 +77,15 @@ def test_quiet_nights_overdue_extracts_and_stale_kpis(
     # no figure changed, but the published file must now say stale: one new version says it for every KPI
     assert len(_versions(after_first_night)) == len(KPIS) + 1
     stale = _log(after_first_night, "is_stale, stale_reason, data_changed_at, latest_attempt_passed")
-    assert stale["np_payment_rate"][:2] == (
+    assert stale["national_pension_payment_rate"][:2] == (
         True,
         "premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009",
     )
     assert all(row[0] for row in stale.values())
-    assert stale["np_payment_rate"][2] == log["np_payment_rate"][1]  # the data itself did not change
-    assert query(after_first_night.published_db, "select count(*) from marts.np_payment_rate")[0][0] > 0
+    assert (
+        stale["national_pension_payment_rate"][2] == log["national_pension_payment_rate"][1]
+    )  # the data itself did not change
+    assert query(after_first_night.published_db, "select count(*) from marts.national_pension_payment_rate")[0][0] > 0
 
     # One alert by mail per stale source, with what is overdue, what the KPI did, the run and its link.
     stale_mail = _by_subject(send_alerts(late, expected=4))
@@ -103,11 +105,11 @@ def test_quiet_nights_overdue_extracts_and_stale_kpis(
     failures = [e for e in blocked.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     assert {e.step_key for e in failures} == {f"published__{kpi.name}" for kpi in KPIS}
     held = _log(after_first_night, "latest_attempt_passed, latest_attempt_failures, version_run_id")
-    assert held["np_payment_rate"][0] is False
-    assert held["np_payment_rate"][1].endswith(
+    assert held["national_pension_payment_rate"][0] is False
+    assert held["national_pension_payment_rate"][1].endswith(
         "stale: premium_ledger_202010.csv expected by 2020-11-10; latest delivered: 202009"
     )
-    assert held["np_payment_rate"][2] == first.run_id
+    assert held["national_pension_payment_rate"][2] == first.run_id
 
     # The failed run, each KPI it held back and each stale source: one mail each.
     blocked_mail = _by_subject(send_alerts(blocked, expected=1 + len(KPIS) + 4))
@@ -165,7 +167,7 @@ def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(
     log = _log(after_first_night, "version_run_id, latest_attempt_passed, latest_attempt_failures")
     assert log["call_center_monthly"][:2] == (first.run_id, False)
     assert "raw/call_center__calls: reject_rate" in log["call_center_monthly"][2]
-    assert log["np_payment_rate"][1] is True
+    assert log["national_pension_payment_rate"][1] is True
     assert query(
         after_first_night.published_db, "select count(*) from marts.call_center_monthly where month = date '2020-11-01'"
     ) == [(0,)]

@@ -46,7 +46,7 @@ def test_nightly_refresh_publishes_every_kpi(after_first_night, first_night):
     assert {"raw/call_center__calls", "marts/call_center_monthly", "published/call_center"} <= materialized
     assert {
         "raw/national_pension__premium_ledger",
-        "marts/np_payment_rate",
+        "marts/national_pension_payment_rate",
         "published/national_pension",
     } <= materialized
     _assert_call_center_published(after_first_night)
@@ -65,9 +65,9 @@ def test_nightly_refresh_publishes_every_kpi(after_first_night, first_night):
             "delinquent_establishments",
             "employer_collection",
             "employer_reconciliation",
-            "np_insured_persons",
-            "np_payment_rate",
-            "np_payment_rate_reconciliation",
+            "national_pension_insured_persons",
+            "national_pension_payment_rate",
+            "national_pension_reconciliation",
         )
     ]
 
@@ -111,16 +111,18 @@ NP_CONTRACT = {
 
 
 def _assert_payment_rate_published(landed):
-    _assert_types(landed, "np_payment_rate", NP_CONTRACT)
-    codes = _published(landed, "select distinct prefecture_code from marts.np_payment_rate order by 1")
+    _assert_types(landed, "national_pension_payment_rate", NP_CONTRACT)
+    codes = _published(landed, "select distinct prefecture_code from marts.national_pension_payment_rate order by 1")
     assert [c for (c,) in codes] == [f"{i:02d}" for i in range(1, 48)]
     assert _published(
-        landed, "select prefecture_name_ja from marts.np_payment_rate where prefecture_code = '47' limit 1"
+        landed,
+        "select prefecture_name_ja from marts.national_pension_payment_rate where prefecture_code = '47' limit 1",
     ) == [("沖縄県",)]
     # as_of spans the May after the premium year starts to the end of FY+2 (or the data's end).
     spans = _published(
         landed,
-        "select premium_fiscal_year, min(as_of)::varchar, max(as_of)::varchar from marts.np_payment_rate group by 1 order by 1",
+        "select premium_fiscal_year, min(as_of)::varchar, max(as_of)::varchar "
+        "from marts.national_pension_payment_rate group by 1 order by 1",
     )
     assert spans == [
         (2017, "2017-05-31", "2020-03-31"),
@@ -131,8 +133,8 @@ def _assert_payment_rate_published(landed):
     # Every published rate and count, recomputed here from the published marts, independently
     # of the pipeline's own reconciliation model.
     with duckdb.connect(str(landed.published_db), read_only=True) as con:
-        rates = con.sql("select * from marts.np_payment_rate").pl()
-        insured = con.sql("select * from marts.np_insured_persons").pl()
+        rates = con.sql("select * from marts.national_pension_payment_rate").pl()
+        insured = con.sql("select * from marts.national_pension_insured_persons").pl()
 
     def rate(fy, as_of, prefecture):
         rows = rates.filter((pl.col("premium_fiscal_year") == fy) & (pl.col("as_of") == as_of))
@@ -153,7 +155,7 @@ def _assert_payment_rate_published(landed):
             assert abs(insured.filter(pl.col("as_of") == as_of)["insured_persons"].sum() - published * SCALE) <= 0.5, r[
                 "figure_id"
             ]
-    statuses = dict(_published(landed, "select status, count(*) from marts.np_payment_rate_reconciliation group by 1"))
+    statuses = dict(_published(landed, "select status, count(*) from marts.national_pension_reconciliation group by 1"))
     assert statuses == {"match": 53}
 
 
@@ -175,7 +177,8 @@ def _assert_employer_published(landed):
     columns = {
         c
         for (c,) in _published(
-            landed, "select column_name from information_schema.columns where table_name = 'delinquent_establishments'"
+            landed,
+            "select column_name from information_schema.columns where table_name = 'employer_delinquent_establishments'",
         )
     }
     assert {"as_of", "covered_establishments", "delinquent_establishments", "delinquent_share"} <= columns
@@ -201,7 +204,8 @@ def _assert_employer_published(landed):
     assert round(100 * collected / determined, 1) == 91.8  # not 176/192 = 91.7: the yen amounts decide
     shares = dict(
         _published(
-            landed, "select as_of::varchar, round(100 * delinquent_share, 1) from marts.delinquent_establishments"
+            landed,
+            "select as_of::varchar, round(100 * delinquent_share, 1) from marts.employer_delinquent_establishments",
         )
     )
     assert shares["2020-03-31"] == 5.8 and shares["2020-09-30"] == 6.4

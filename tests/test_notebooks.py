@@ -90,7 +90,7 @@ def test_every_notebook_shows_the_published_figures_and_draws_its_charts(publish
     _assert_drawn(pension, 2)  # the FY2019 vs FY2020 curves and the prefecture ranking
     [(national,)] = query(
         published,
-        """select sum(months_paid)::double / sum(months_due) from marts.np_payment_rate
+        """select sum(months_paid)::double / sum(months_due) from marts.national_pension_payment_rate
                                          where premium_fiscal_year = 2019 and as_of = date '2020-04-30'""",
     )
     assert f"{national:.1%}" == "69.3%" and "2019年度 現年度納付率（全国）: 69.3%" in pension["text"]
@@ -99,13 +99,13 @@ def test_every_notebook_shows_the_published_figures_and_draws_its_charts(publish
         for r in query(
             published,
             """select premium_fiscal_year, as_of,
-             sum(months_paid)::double / sum(months_due) from marts.np_payment_rate
+             sum(months_paid)::double / sum(months_due) from marts.national_pension_payment_rate
              where premium_fiscal_year in (2019, 2020) and as_of <= make_date(premium_fiscal_year + 1, 4, 30) group by all""",
         )
     }
     assert {(r["premium_fiscal_year"], r["as_of"]): r["payment_rate"] for r in pension["frame"]} == pytest.approx(curve)
     assert len(curve) == 12 + 5  # FY2019: May end .. April end; FY2020: May end .. September end
-    assert "沖縄県" in pension["text"] and "np_payment_rate" in pension["text"]
+    assert "沖縄県" in pension["text"] and "national_pension_payment_rate" in pension["text"]
 
     employer = execute("employer_arrears.ipynb", frame="collection")
     _assert_drawn(employer, 1)

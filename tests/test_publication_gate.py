@@ -39,7 +39,7 @@ def _assert_only_call_center_held_back(paths, before, first, second):
         )
     }
     assert log["call_center_monthly"] == (first.run_id, False)
-    assert log["np_payment_rate"] == (first.run_id, True)
+    assert log["national_pension_payment_rate"] == (first.run_id, True)
     sql = "select * from marts.call_center_monthly order by month, dial_code"
     assert query(paths.published_db, sql) == query(old_file, sql)
 
@@ -150,16 +150,16 @@ def test_failing_collection_check_holds_back_only_the_employer_marts(after_first
             "select mart, version_run_id, latest_attempt_passed, latest_attempt_failures from marts.publication_log",
         )
     }
-    for mart in ("employer_collection", "delinquent_establishments", "employer_reconciliation"):
+    for mart in ("employer_collection", "employer_delinquent_establishments", "employer_reconciliation"):
         version, passed, failures = log[mart]
         assert (version, passed) == (first.run_id, False), mart
         assert "marts/employer_reconciliation: published_figures_reproduced" in failures
     for mart in (
         "call_center_monthly",
         "call_center_reconciliation",
-        "np_payment_rate",
-        "np_insured_persons",
-        "np_payment_rate_reconciliation",
+        "national_pension_payment_rate",
+        "national_pension_insured_persons",
+        "national_pension_reconciliation",
     ):
         assert log[mart] == (first.run_id, True, None), mart  # unchanged: still the first night's version
     # Analysts still read the last good collection figures; the old file was never touched.

@@ -40,7 +40,7 @@ def test_second_night_loads_only_the_new_file_and_rebuilds_only_its_kpi(
     # Only the call center had anything new: the other KPIs' tables stand, unbuilt...
     assert "rebuilt" not in metadata["marts/call_center_monthly"]
     for mart in (
-        "marts/np_payment_rate",
+        "marts/national_pension_payment_rate",
         "marts/employer_collection",
         "intermediate/int_national_pension__latest_prints",
     ):
@@ -59,7 +59,7 @@ def test_second_night_loads_only_the_new_file_and_rebuilds_only_its_kpi(
         assert e.description.startswith(f"Not re-run: nothing it reads changed since run {first.run_id}")
     # ...but every KPI's expectations and reconciliation ran, and every KPI published
     assert {
-        ("marts/np_payment_rate", "gx_np_payment_rate"),
+        ("marts/national_pension_payment_rate", "gx_national_pension_payment_rate"),
         ("marts/employer_reconciliation", "published_figures_reproduced"),
     } <= evaluated
     assert {f"published/{kpi}" for kpi in ("call_center", "national_pension", "employer")} <= set(metadata)
@@ -98,7 +98,7 @@ def test_a_new_monthly_ledger_supersedes_earlier_prints(after_first_night, first
         _published(
             after_first_night,
             """
-        select as_of::varchar, sum(months_paid) from marts.np_payment_rate
+        select as_of::varchar, sum(months_paid) from marts.national_pension_payment_rate
         where premium_fiscal_year = 2020 and as_of >= date '2020-09-30' group by 1""",
         )
     )
@@ -110,6 +110,6 @@ def test_a_new_monthly_ledger_supersedes_earlier_prints(after_first_night, first
         "select count(*) from raw.national_pension__premium_ledger where processing_month = date '2020-10-01'",
     ) == [(200,)]
     statuses = dict(
-        _published(after_first_night, "select status, count(*) from marts.np_payment_rate_reconciliation group by 1")
+        _published(after_first_night, "select status, count(*) from marts.national_pension_reconciliation group by 1")
     )
     assert statuses == {"match": 53}

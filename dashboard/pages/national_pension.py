@@ -26,7 +26,9 @@ st.title("国民年金保険料 納付率")
 st.caption("National Pension premium payment rate (納付率 = months paid / months due)")
 widgets.banner()
 
-prefectures = data.frame("select distinct prefecture_code, prefecture_name_ja from marts.np_payment_rate order by 1")
+prefectures = data.frame(
+    "select distinct prefecture_code, prefecture_name_ja from marts.national_pension_payment_rate order by 1"
+)
 names = dict(prefectures.iter_rows())
 prefecture = st.selectbox(
     "都道府県 Prefecture", [None, *names], format_func=lambda code: "全国 Nationwide" if code is None else names[code]

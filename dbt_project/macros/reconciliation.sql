@@ -29,3 +29,26 @@
         else 'mismatch'
     end
 {%- endmacro %}
+
+{#- How far a recomputed figure may be from the expected one: rates at their published precision,
+    counts exactly at scale 1.0 and within `scaled_count_tolerance` below it; `unit_tolerances`
+    adds a KPI's own units. Over the columns `unit`, `decimals` and `scale_applied`. -#}
+{% macro figure_tolerance(scaled_count_tolerance='0.5', unit_tolerances={}) -%}
+    case
+        when unit = 'percent' then {{ rate_tolerance('decimals') }}
+        {%- for unit, tolerance in unit_tolerances.items() %}
+        when unit = '{{ unit }}' then {{ tolerance }}
+        {%- endfor %}
+        when scale_applied = 1.0 then 0
+        else {{ scaled_count_tolerance }}
+    end
+{%- endmacro %}
+
+{#- The reconciliation model's rows: every figure of `figures` (a CTE with the columns of
+    compared_to_published(), `tolerance` and `known_discrepancy`) with its status. -#}
+{% macro reconciled(figures) -%}
+select
+    *,
+    {{ reconciliation_status('recomputed_value', 'expected_value', 'tolerance', 'known_discrepancy') }} as status
+from {{ figures }}
+{%- endmacro %}

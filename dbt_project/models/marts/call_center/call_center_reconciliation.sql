@@ -69,21 +69,14 @@ final as (
         decimals,
         source_table,
         {{ compared_to_published() }},
-        case
-            when unit = 'percent' then {{ rate_tolerance('decimals') }}
-            when unit = 'points' then 1e-9
-            -- Scaled counts: each month is rounded, then nudged by a call or two so every
-            -- published rate still rounds correctly at the smaller scale.
-            when scale_applied = 1.0 then 0
-            else 2 * months_covered
-        end as tolerance,
+        -- Scaled counts: each month is rounded, then nudged by a call or two so every
+        -- published rate still rounds correctly at the smaller scale.
+        {{ figure_tolerance(scaled_count_tolerance='2 * months_covered', unit_tolerances={'points': '1e-9'}) }}
+            as tolerance,
         known_discrepancy
 
     from recomputed
 
 )
 
-select
-    *,
-    {{ reconciliation_status('recomputed_value', 'expected_value', 'tolerance', 'known_discrepancy') }} as status
-from final
+{{ reconciled('final') }}

@@ -15,7 +15,7 @@ collection as (
 
 establishments as (
 
-    select * from {{ ref('delinquent_establishments') }}
+    select * from {{ ref('employer_delinquent_establishments') }}
 
 ),
 
@@ -59,20 +59,12 @@ final as (
         decimals,
         source_table,
         {{ compared_to_published() }},
-        case
-            when unit = 'percent' then {{ rate_tolerance('decimals') }}
-            -- printed in whole 億円: half of one, scaled with the extracts
-            when unit = 'oku_yen' then 0.5 * scale_applied + 1e-9
-            when scale_applied = 1.0 then 0
-            else 0.5
-        end as tolerance,
+        -- amounts are printed in whole 億円: half of one, scaled with the extracts
+        {{ figure_tolerance(unit_tolerances={'oku_yen': '0.5 * scale_applied + 1e-9'}) }} as tolerance,
         known_discrepancy
 
     from recomputed
 
 )
 
-select
-    *,
-    {{ reconciliation_status('recomputed_value', 'expected_value', 'tolerance', 'known_discrepancy') }} as status
-from final
+{{ reconciled('final') }}

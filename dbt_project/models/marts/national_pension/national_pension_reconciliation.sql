@@ -8,13 +8,13 @@ with figures as (
 
 payment_rate as (
 
-    select * from {{ ref('np_payment_rate') }}
+    select * from {{ ref('national_pension_payment_rate') }}
 
 ),
 
 insured_persons as (
 
-    select * from {{ ref('np_insured_persons') }}
+    select * from {{ ref('national_pension_insured_persons') }}
 
 ),
 
@@ -107,19 +107,13 @@ final as (
         decimals,
         source_table,
         {{ compared_to_published() }},
-        case
-            when unit in ('percent', 'points') then {{ rate_tolerance('decimals') }}
-            when scale_applied = 1.0 then 0
-            -- scaled counts are the published count x scale, rounded once
-            else 0.5
-        end as tolerance,
+        -- points (a change of rate) at their published precision; scaled counts are the
+        -- published count x scale, rounded once
+        {{ figure_tolerance(unit_tolerances={'points': rate_tolerance('decimals')}) }} as tolerance,
         known_discrepancy
 
     from recomputed
 
 )
 
-select
-    *,
-    {{ reconciliation_status('recomputed_value', 'expected_value', 'tolerance', 'known_discrepancy') }} as status
-from final
+{{ reconciled('final') }}
