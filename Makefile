@@ -13,21 +13,29 @@ export DAGSTER_HOME ?= $(abspath $(WAREHOUSE_DATA_DIR))/dagster_home
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# Every package pinned (make lock writes it from pyproject.toml): a fresh clone installs what CI ran.
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup instance demo test test-fast lint format ui serve notebooks dashboard reload versions rollback clean config docs docs-serve dbt browser postgres
+.PHONY: lock setup instance demo test test-fast lint format ui serve notebooks dashboard reload versions rollback clean config docs docs-serve dbt browser postgres
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-* && touch $@
 
 $(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml
 	cd dbt_project && ../$(BIN)/dbt parse --profiles-dir . --quiet --vars "$$(../$(BIN)/python -m config.settings --dbt-vars)"
 
 # $(DAGSTER_HOME)/dagster.yaml from orchestration/dagster.yaml, on PostgreSQL when WAREHOUSE_DAGSTER_PG_URL is set.
+# requirements.lock from pyproject.toml, for Linux x86-64 and Python 3.11 (CI's platform), whatever machine runs it.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+	  --quiet --custom-compile-command "make lock" --output-file $(LOCK)
+
 instance: $(STAMP)
 	@$(BIN)/python -m commands.instance
 
@@ -52,17 +60,19 @@ test: setup browser postgres lint
 test-fast: setup  ## the unit lane, under 2 minutes: pure functions, macros, dbt unit tests; no pipeline run, server or browser
 	$(BIN)/python -m pytest -m "not pipeline" -q -n 2 --durations=10
 
-lint: setup  ## ruff (pyproject.toml) on the Python, sqlfluff (.sqlfluff) on the dbt models
+lint: setup  ## ruff and mypy (pyproject.toml) on the Python, sqlfluff (.sqlfluff) on the dbt models, dg on the code location
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/sqlfluff lint dbt_project/models
+	$(BIN)/dg check defs
 
 format: setup  ## apply ruff's formatting and its safe fixes (sqlfluff's fixes are left to review: make lint lists them)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-ui: setup  ## development only: `dagster dev` runs the webserver and the daemon in one process tree
-	$(BIN)/dagster dev -h $(WAREHOUSE_UI_HOST) -p $(WAREHOUSE_UI_PORT)
+ui: setup  ## development only: `dg dev` runs the webserver and the daemon in one process tree
+	$(BIN)/dg dev --host $(WAREHOUSE_UI_HOST) --port $(WAREHOUSE_UI_PORT)
 
 serve: setup  ## production: dagster-webserver and dagster-daemon as separate processes (README, Operations)
 	$(BIN)/python -m commands.serve

@@ -46,7 +46,7 @@ def _skip_unused_iri_grammar() -> None:
     checker, so the check is never used; marking the module absent makes jsonschema skip it, as it
     does on any machine without the package. In this process only: dbt's own.
     """
-    sys.modules.setdefault("rfc3987_syntax", None)
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None marks a module absent
 
 
 def main() -> int:

@@ -27,7 +27,7 @@ JOB = "nightly_refresh"
 
 def _checks(instance: dg.DagsterInstance, run_id: str) -> None:
     evaluations = [
-        r.dagster_event.event_specific_data
+        r.get_dagster_event().asset_check_evaluation_data
         for r in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
     ]
     failed = [e for e in evaluations if not e.passed]
@@ -100,7 +100,7 @@ def main() -> int:
     launched = time.monotonic()
 
     def on_step(record: dg.EventLogEntry) -> None:
-        event = record.dagster_event.event_type
+        event = record.get_dagster_event().event_type
         word = {
             dg.DagsterEventType.STEP_SUCCESS: "done  ",
             dg.DagsterEventType.STEP_FAILURE: "FAILED",

@@ -83,6 +83,8 @@ def wait(
             on_step(record)
         seen = len(records)
         run = instance.get_run_by_id(run_id)
+        if run is None:
+            raise RuntimeError(f"run {run_id} is not in the instance (deleted while it ran?)")
         if run.is_finished:
             return run
         if daemon_process is not None and daemon_process.poll() is not None:

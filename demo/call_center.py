@@ -153,14 +153,16 @@ def calibrate_dial_months(figures: Figures, scale: float) -> pl.DataFrame:
 
     out = []
     for (month,), group in frame.sort("month", "dial_code").group_by(["month"], maintain_order=True):
-        appt = appointment_answered[month]
+        appt_answered = appointment_answered[month]
         others = group.filter(pl.col("dial_code") != APPOINTMENT)
         weights = [
             off * ANSWER_PROPENSITY.get(code, 1.0)
             for code, off in zip(others["dial_code"], others["calls_offered"], strict=True)
         ]
-        answered = dict(zip(others["dial_code"], allocate(group["month_answered"][0] - appt, weights), strict=True))
-        answered[APPOINTMENT] = appt
+        answered = dict(
+            zip(others["dial_code"], allocate(group["month_answered"][0] - appt_answered, weights), strict=True)
+        )
+        answered[APPOINTMENT] = appt_answered
         for code, off in zip(group["dial_code"], group["calls_offered"], strict=True):
             if answered[code] > off:
                 raise ValueError(f"calibration infeasible: {code} {month} answered {answered[code]} > offered {off}")

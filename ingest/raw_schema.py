@@ -264,15 +264,13 @@ def loads_since(loads: pl.DataFrame, since) -> list[dict]:
 
 def loads_frame(con: duckdb.DuckDBPyConnection, spec: ExtractSpec) -> pl.DataFrame:
     """Every load of the spec's files, with the load each one superseded (``replaced_load_id``) and its row count."""
-    return pl.from_arrow(
-        con.sql(
-            f"""select m.load_id, m.file_name, m.file_version, m.rows_read, m.rows_loaded, m.rows_rejected, m.loaded_at,
+    return con.sql(
+        f"""select m.load_id, m.file_name, m.file_version, m.rows_read, m.rows_loaded, m.rows_rejected, m.loaded_at,
                        m.superseded_by_load_id is null as is_current, p.load_id as replaced_load_id,
                        p.rows_loaded as replaced_rows_loaded
                 from {RAW_SCHEMA}.load_manifest m
                 left join {RAW_SCHEMA}.load_manifest p on p.superseded_by_load_id = m.load_id
                 where m.source = ? and m.entity = ?
                 order by m.load_id""",
-            params=[spec.source, spec.entity],
-        ).to_arrow_table()
-    )
+        params=[spec.source, spec.entity],
+    ).pl()

@@ -20,36 +20,36 @@ from publication.duckdb_files import table_exists
 
 LOG_SCHEMA = pl.Schema(
     {
-        "mart": pl.Utf8,
-        "kpi": pl.Utf8,
-        "version_run_id": pl.Utf8,
+        "mart": pl.Utf8(),
+        "kpi": pl.Utf8(),
+        "version_run_id": pl.Utf8(),
         "built_at": pl.Datetime("us", "UTC"),
-        "checks_passed": pl.Boolean,
-        "checks_evaluated": pl.Int64,
+        "checks_passed": pl.Boolean(),
+        "checks_evaluated": pl.Int64(),
         "published_at": pl.Datetime("us", "UTC"),
-        "latest_attempt_run_id": pl.Utf8,
+        "latest_attempt_run_id": pl.Utf8(),
         "latest_attempt_at": pl.Datetime("us", "UTC"),
-        "latest_attempt_passed": pl.Boolean,
-        "latest_attempt_failures": pl.Utf8,
+        "latest_attempt_passed": pl.Boolean(),
+        "latest_attempt_failures": pl.Utf8(),
         # The last day the published rows cover: moves only when the KPI publishes (passes its checks).
-        "data_as_of": pl.Date,
+        "data_as_of": pl.Date(),
         "data_changed_at": pl.Datetime("us", "UTC"),
-        "is_stale": pl.Boolean,
-        "stale_reason": pl.Utf8,
-        "content_fingerprint": pl.Utf8,
+        "is_stale": pl.Boolean(),
+        "stale_reason": pl.Utf8(),
+        "content_fingerprint": pl.Utf8(),
         "last_passed_at": pl.Datetime("us", "UTC"),
         # Set by a rollback (publication.rollback) on the marts it showed again, until they publish anew.
         "rolled_back_at": pl.Datetime("us", "UTC"),
-        "rolled_back_from": pl.Utf8,  # the version that was current
-        "rolled_back_to": pl.Utf8,  # the version whose figures it shows again
-        "rollback_reason": pl.Utf8,
+        "rolled_back_from": pl.Utf8(),  # the version that was current
+        "rolled_back_to": pl.Utf8(),  # the version whose figures it shows again
+        "rollback_reason": pl.Utf8(),
         # The rows a rollback withdrew: not published again unless they change (then they are news).
-        "withheld_fingerprint": pl.Utf8,
+        "withheld_fingerprint": pl.Utf8(),
         # What the working database has loaded, published or not: the last day the KPI's current
         # loads cover, and how many of those loads its published rows do not include yet (a KPI
         # held back since they came, or a run killed before it published them).
-        "loaded_as_of": pl.Date,
-        "unpublished_loads": pl.Int64,
+        "loaded_as_of": pl.Date(),
+        "unpublished_loads": pl.Int64(),
     }
 )
 # What a reader of the published file sees of a mart's state: a change here is worth a new
@@ -134,7 +134,7 @@ def stored_log(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     con.execute("create schema if not exists publication")
     if not table_exists(con, "publication", table):
         return pl.DataFrame(schema=LOG_SCHEMA)
-    return normalized_log(pl.from_arrow(con.sql(f"select * from publication.{table}").to_arrow_table()))
+    return normalized_log(con.sql(f"select * from publication.{table}").pl())
 
 
 def normalized_log(stored: pl.DataFrame) -> pl.DataFrame:

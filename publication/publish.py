@@ -137,7 +137,8 @@ def publish(
             working.execute("create table building.marts.publication_log as select * from publication_log_frame")
             working.execute(f"create table building.marts.load_quality as {LOAD_QUALITY_SQL}")
             row_counts = {
-                m: working.execute(f"select count(*) from building.marts.{m}").fetchone()[0] for m in [*fresh, *carried]
+                m: working.execute(f"select count(*) from building.marts.{m}").fetchall()[0][0]
+                for m in [*fresh, *carried]
             }
             working.execute("checkpoint building")
         finally:

@@ -72,9 +72,7 @@ def rollback(working: duckdb.DuckDBPyConnection, paths: WarehousePaths, to: str,
     try:
         marts = _marts(working)
         rows = {mart: fingerprint(working, f"{_SOURCE}.marts.{mart}") for mart in marts}
-        log = normalized_log(
-            pl.from_arrow(working.sql(f"select * from {_SOURCE}.marts.publication_log").to_arrow_table())
-        )
+        log = normalized_log(working.sql(f"select * from {_SOURCE}.marts.publication_log").pl())
         log = log.with_columns(
             content_fingerprint=pl.col("mart").replace_strict(rows, default=pl.col("content_fingerprint")),
             rolled_back_at=pl.lit(now, pl.Datetime("us", "UTC")),

@@ -111,3 +111,22 @@ def test_the_dagster_cli_runs_in_a_fresh_shell_with_the_defaults(landed, tmp_pat
     assert done.returncode == 0, output[-3000:]
     assert "RUN_SUCCESS" in output
     assert landed.published_db.exists()  # the call center published, today's night marking it stale
+
+
+def test_the_readme_documents_every_setting_with_its_default():
+    """README's Configuration table: a row per setting of defaults.env, with the same default."""
+    rows = [
+        line.split("|")[1:3]
+        for line in (REPO_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `WAREHOUSE_")
+    ]
+    documented: dict[str, str] = {}
+    for names_cell, defaults_cell in rows:
+        names = [n.strip(" `") for n in names_cell.split(",")]
+        values = [d.strip(" `") for d in defaults_cell.split(",")] if len(names) > 1 else [defaults_cell.strip(" `")]
+        documented.update(zip(names, values, strict=True))
+    secret_only_in_the_environment = {"WAREHOUSE_PSEUDONYM_KEY"}
+    declared = defaults()
+    assert set(documented) - secret_only_in_the_environment == set(declared)
+    for name, value in declared.items():
+        assert documented[name] == (value or "blank"), f"README says {name} defaults to {documented[name]!r}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypedDict
 
 import polars as pl
 
@@ -13,14 +14,21 @@ from ingest.specs import INSURANCE_NAMES
 
 # The generator's keys for the insurance types, in the spec's order (its names are the spec's).
 INSURANCE = dict(zip(("pension", "kyokai", "seamen"), INSURANCE_NAMES, strict=True))
-FIRST_MONTH = dt.date(2019, 4, 1)  # notified months run April 2019 .. September 2020 (t = 0..17)
 MONTHS = 18
 WINDOWS = ((0, 6), (6, 12), (12, 18))  # Apr-Sep 2019, Oct 2019-Mar 2020, Apr-Sep 2020
+
 
 # Flows not published, in 億円 at national scale (illustrative, chosen so every published
 # figure is reachable): arrears carried into FY2019, carried arrears collected and written
 # off in each window, and the FY2019 full-year rate where the report does not print one.
-FLOWS = {
+class Flow(TypedDict):
+    carry: float  # 億円
+    carry_collected: tuple[float, float, float]
+    written_off_w2: float
+    fy2019_rate: float
+
+
+FLOWS: dict[str, Flow] = {
     "pension": {"carry": 2900.0, "carry_collected": (870.0, 600.0, 500.0), "written_off_w2": 80.0, "fy2019_rate": 99.1},
     "kyokai": {"carry": 1800.0, "carry_collected": (400.0, 300.0, 300.0), "written_off_w2": 51.0, "fy2019_rate": 98.2},
     "seamen": {"carry": 10.0, "carry_collected": (1.0, 0.8, 4.0), "written_off_w2": 0.1, "fy2019_rate": 95.0},
@@ -47,10 +55,6 @@ class Figures(PublishedFigures):
             & (pl.col("insurance_name_ja") == INSURANCE.get(insurance, ""))
         )
         return float(rows["published_value"][0])
-
-
-def month_start(t: int) -> dt.date:
-    return dt.date(2019 + (3 + t) // 12, (3 + t) % 12 + 1, 1)
 
 
 def _yen(oku: float, scale: float) -> int:

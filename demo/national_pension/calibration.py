@@ -246,7 +246,7 @@ def calibrate(scale: float, seed: int, figures: Figures | None = None) -> pl.Dat
             for code, part in zip(rest_codes, allocate(remainder, shares), strict=True):
                 if part:
                     per_prefecture[code]["paid"][(m, k)] = part
-        insured_by_code = {code: [] for code in codes}
+        insured_by_code: dict[str, list[int]] = {code: [] for code in codes}
         for m in range(12):
             for code, n in zip(codes, allocate(insured_all[fy][m], weights["weight"].to_list()), strict=True):
                 insured_by_code[code].append(n)

@@ -45,10 +45,6 @@ def month_end(year: int, month: int) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def as_of_date(fiscal_year: int, k: int) -> dt.date:
-    return month_end(fiscal_year, 4 + k)
-
-
 def horizon(fiscal_year: int) -> int:
     """The last as-of index inside the demo data (30 September 2020)."""
     return (DATA_END.year - fiscal_year) * 12 + DATA_END.month - 4

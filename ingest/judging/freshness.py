@@ -39,11 +39,12 @@ class Delivery:
         """What is missing, or None while the source is on time."""
         if self.latest_period is None:
             return f"no {self.spec.file_name} delivered yet"
-        expected_by = self.spec.cadence.expected_by(self.next_period)
+        next_period = self.spec.cadence.next_period(self.latest_period)
+        expected_by = self.spec.cadence.expected_by(next_period)
         if self.business_date <= expected_by:
             return None
         return (
-            f"{self.spec.name_for(self.next_period)} expected by {expected_by}; "
+            f"{self.spec.name_for(next_period)} expected by {expected_by}; "
             f"latest delivered: {self.spec.period_label(self.latest_period)}"
         )
 

@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -73,7 +74,7 @@ def key_id(key: bytes) -> str:
     return hmac.new(key, b"pension-warehouse pseudonym key id", hashlib.sha256).hexdigest()[:16]
 
 
-def load_key(data_dir: Path, environ: dict[str, str] | None = None, create: bool = True) -> bytes:
+def load_key(data_dir: Path, environ: Mapping[str, str] | None = None, create: bool = True) -> bytes:
     """The pseudonymisation key: from the environment, else the key file (created 0600 on first use).
 
     ``create=False`` (the source already has loads): a missing key file is an error, since a

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Placeholders of a file-name template: the delivery's period, printed in its name.
 _NAME_FIELDS = {"YYYY": r"(?P<year>[0-9]{4})", "MM": r"(?P<month>[0-9]{2})", "DD": r"(?P<day>[0-9]{2})"}
@@ -106,7 +106,6 @@ class ExtractSpec:
     # None: the rows carry no period of their own (the register: a full print every month).
     period_column: str | None = None
     volume: Volume = Volume()
-    lineage_columns: tuple[str, ...] = field(default=("_load_id", "_source_file", "_line_number"))
 
     def __post_init__(self):
         if len(self.header) != len(self.columns):

@@ -164,7 +164,7 @@ def build_dbt_assets(kpi: Kpi, manifest: str) -> dg.AssetsDefinition:
     )
     def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         with warehouse.working() as con:
-            open_attempt(con, kpi.name, context.run_id)  # a kill from here on is recorded by the next run
+            open_attempt(con, kpi.name, context.run.run_id)  # a kill from here on is recorded by the next run
             inputs = inputs_sha256(con, kpi, DBT_PROJECT_DIR, warehouse.dbt_vars())
             build = last_good_build(con, kpi)
         if (
@@ -206,7 +206,7 @@ def build_dbt_assets(kpi: Kpi, manifest: str) -> dg.AssetsDefinition:
             raise dbt_failure(invocation.process.returncode, error) from error
         if inputs is not None and not context.is_subset:
             with warehouse.working() as con:
-                record_good_build(con, kpi, inputs, context.run_id)
+                record_good_build(con, kpi, inputs, context.run.run_id)
 
     return _dbt
 

@@ -195,14 +195,14 @@ def build_ingest_asset(spec: ExtractSpec, kpi: Kpi) -> dg.AssetsDefinition:
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         paths = warehouse.paths
         with warehouse.working() as con:
-            open_attempt(con, kpi.name, context.run_id)  # a kill from here on is recorded by the next run
+            open_attempt(con, kpi.name, context.run.run_id)  # a kill from here on is recorded by the next run
             try:
                 summary = load_source(
                     con,
                     spec,
                     paths.landing_dir(spec.source),
                     paths.scratch,
-                    context.run_id,
+                    context.run.run_id,
                     _progress_logger(context),
                     pseudonym_key=(lambda create: warehouse.pseudonym_key(create=create))
                     if spec.needs_pseudonym_key

@@ -29,7 +29,7 @@ def run_attempts(
     context: dg.AssetExecutionContext, kpi_keys: Mapping[str, set[dg.AssetKey]]
 ) -> dict[str, tuple[str, Attempt]]:
     """This run's verdict per published mart, so far: ``{mart: (kpi, Attempt)}`` (see ``orchestration.lib.verdicts``)."""
-    return verdicts.attempts(verdicts.check_evaluations(context.instance, context.run_id), kpi_keys)
+    return verdicts.attempts(verdicts.check_evaluations(context.instance, context.run.run_id), kpi_keys)
 
 
 def kpi_state(con, kpi: Kpi, business_date) -> KpiState:
@@ -86,7 +86,7 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
             earlier = {
                 mart: verdict
                 for mart, verdict in verdicts.unrecorded(
-                    context.instance, open_attempts(con), context.run_id, kpi_keys
+                    context.instance, open_attempts(con), context.run.run_id, kpi_keys
                 ).items()
                 if mart not in this_run
             }
@@ -97,7 +97,7 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
                 kpi.name,
                 list(kpi.marts),
                 attempts,
-                context.run_id,
+                context.run.run_id,
                 keep=warehouse.published_versions_kept,
                 states=states,
                 stale_blocks=warehouse.settings.stale_blocks,
