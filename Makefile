@@ -99,14 +99,15 @@ docs: setup  ## dbt docs of the working database's schema, generated on a copy (
 	$(BIN)/python -m commands.working_copy docs generate
 	@echo "docs in $(WAREHOUSE_DATA_DIR)/sandbox/target; serve them with: make docs-serve"
 
-docs-serve: docs
-	$(BIN)/python -m http.server 8080 --directory "$(WAREHOUSE_DATA_DIR)/sandbox/target"
+docs-serve: docs  ## on 127.0.0.1 only, like the other servers here
+	$(BIN)/python -m http.server 8080 --bind 127.0.0.1 --directory "$(WAREHOUSE_DATA_DIR)/sandbox/target"
 
 dbt: setup  ## dbt by hand on a sandbox copy of the working database: make dbt ARGS="build -s tag:employer"
 	$(BIN)/python -m commands.working_copy $(ARGS)
 
-config:  ## the settings every command here runs with
-	@for name in $(SETTINGS) DAGSTER_HOME; do printenv "$$name" | sed "s/^/$$name=/"; done
+config: $(STAMP)  ## the settings every command here runs with, as config.settings reads them (secrets masked)
+	@$(BIN)/python -m config.settings
+	@echo "DAGSTER_HOME=$(DAGSTER_HOME)"
 
 clean:  ## published versions are immutable (chattr +i) where the pipeline could make them so: released first
 	@-chattr -R -i "$(WAREHOUSE_DATA_DIR)/published" 2>/dev/null

@@ -23,7 +23,7 @@ PG_URL = variable("dagster_pg_url")
 
 POSTGRES_STORAGE = f"""
 # Runs, event logs, schedules and sensor ticks in PostgreSQL: {PG_URL} is read when the
-# instance loads (written by orchestration/instance.py because {PG_URL} was set).
+# instance loads (written by commands/instance.py because {PG_URL} was set).
 storage:
   postgres:
     postgres_url:
@@ -48,6 +48,12 @@ def configure(home: Path, environ: dict[str, str] | None = None) -> bool:
 
 
 def main() -> int:
+    if not os.environ.get("DAGSTER_HOME"):
+        print(
+            "DAGSTER_HOME is not set: set it to the instance's folder (make uses <WAREHOUSE_DATA_DIR>/dagster_home)",
+            file=sys.stderr,
+        )
+        return 2
     home = Path(os.environ["DAGSTER_HOME"])
     on_postgres = configure(home)
     print(

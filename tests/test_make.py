@@ -20,10 +20,17 @@ def _make_config(**settings: str) -> dict[str, str]:
 
 def test_the_environment_overrides_the_defaults():
     defaults = _make_config()
-    assert defaults["WAREHOUSE_SCALE"] == "0.01" and defaults["WAREHOUSE_DATA_DIR"] == "data"
+    assert defaults["WAREHOUSE_SCALE"] == "0.01" and defaults["WAREHOUSE_DATA_DIR"] == str(REPO_ROOT / "data")
     assert defaults["DAGSTER_HOME"] == str(REPO_ROOT / "data" / "dagster_home")
-    overridden = _make_config(WAREHOUSE_SCALE="0.002", WAREHOUSE_DATA_DIR="/tmp/elsewhere")
+    overridden = _make_config(
+        WAREHOUSE_SCALE="0.002",
+        WAREHOUSE_DATA_DIR="/tmp/elsewhere",
+        WAREHOUSE_ALERT_URLS="mailtos://oncall:hunter2@smtp.example.org",
+        WAREHOUSE_DAGSTER_PG_URL="postgresql://dagster:hunter2@db:5432/dagster",
+    )
     assert overridden["WAREHOUSE_SCALE"] == "0.002"
+    assert "hunter2" not in str(overridden), "make config printed a password"
+    assert overridden["WAREHOUSE_ALERT_URLS"] and overridden["WAREHOUSE_DAGSTER_PG_URL"]  # set, said so
     assert overridden["DAGSTER_HOME"] == "/tmp/elsewhere/dagster_home"  # the instance lives with the data it describes
     assert overridden["WAREHOUSE_SEED"] == defaults["WAREHOUSE_SEED"]
 

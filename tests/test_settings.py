@@ -130,3 +130,12 @@ def test_the_readme_documents_every_setting_with_its_default():
     assert set(documented) - secret_only_in_the_environment == set(declared)
     for name, value in declared.items():
         assert documented[name] == (value or "blank"), f"README says {name} defaults to {documented[name]!r}"
+
+
+def test_the_instance_command_says_in_one_line_that_dagster_home_is_missing():
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    done = subprocess.run(
+        [sys.executable, "-m", "commands.instance"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("DAGSTER_HOME is not set"), done.stderr
