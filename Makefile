@@ -78,8 +78,7 @@ serve: setup  ## production: dagster-webserver and dagster-daemon as separate pr
 	$(BIN)/python -m commands.serve
 
 dashboard: setup  ## the analysts' dashboard on http://127.0.0.1:$(WAREHOUSE_DASHBOARD_PORT), over the published database
-	$(BIN)/streamlit run dashboard/app.py --server.port $(WAREHOUSE_DASHBOARD_PORT) --server.address 127.0.0.1 \
-	  --server.headless true --browser.gatherUsageStats false
+	$(BIN)/streamlit run dashboard/app.py --server.port $(WAREHOUSE_DASHBOARD_PORT)  # the rest: .streamlit/config.toml
 
 notebooks: setup  ## JupyterLab on notebooks/, reading the published database (WAREHOUSE_PUBLISHED_DB to choose another)
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root)

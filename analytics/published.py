@@ -32,3 +32,22 @@ def connect(path: Path | None = None) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise NoPublishedDatabase(path)
     return duckdb.connect(str(path), read_only=True)
+
+
+def extract_scale(con: duckdb.DuckDBPyConnection) -> float:
+    """The scale of the extracts the version was built from (``marts.extract_scale``): 1.0 for real
+    extracts; a version published before the table existed is taken as real."""
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'extract_scale'"
+    ).fetchall()[0][0]
+    return float(con.execute("select scale from marts.extract_scale").fetchall()[0][0]) if found else 1.0
+
+
+def scale_note(scale: float) -> str:
+    """What to say beside a count or an amount: nothing at national scale, the fraction at a demo's.
+
+    Rates are ratios of two counts at the same scale, so they need no note.
+    """
+    if scale >= 1.0:
+        return ""
+    return f"デモ規模 1/{round(1 / scale):,} · demo scale: counts and amounts are 1/{round(1 / scale):,} of the report's"

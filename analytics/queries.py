@@ -51,16 +51,35 @@ group by all order by premium_fiscal_year, as_of
 """
 
 # Current-year (30 April after the fiscal year), past-year (31 March a year after it, 過年度１年目)
-# and final (31 March two years after it, 最終納付率) rates of each premium year, nationwide.
+# and final (31 March two years after it, 最終納付率) rates of each premium year, nationwide. A rate
+# whose date lies beyond the data is given at the data's last month end, marked interim, as the
+# report does ("令和２年９月末 最終納付率（平成30年度分）"); a kind whose time has not begun is left out.
 NP_RATES_BY_KIND = """
-with kinds(kind, years_after, month, day) as (
-    values ('現年度納付率', 1, 4, 30), ('過年度１年目納付率', 2, 3, 31), ('最終納付率', 3, 3, 31)
+with kinds(kind, years_after, month, day, begins_years_after, begins_month, begins_day) as (
+    values ('現年度納付率', 1, 4, 30, 0, 4, 1),
+           ('過年度１年目納付率', 2, 3, 31, 1, 4, 30),
+           ('最終納付率', 3, 3, 31, 2, 3, 31)
+),
+data_end as (select max(as_of) as last_as_of from marts.national_pension_payment_rate),
+wanted as (
+    select years.premium_fiscal_year, kinds.kind, kinds.years_after,
+           make_date(years.premium_fiscal_year + kinds.years_after, kinds.month, kinds.day) as kind_date,
+           data_end.last_as_of
+    from (select distinct premium_fiscal_year from marts.national_pension_payment_rate) as years
+    cross join kinds
+    cross join data_end
+    where make_date(years.premium_fiscal_year + kinds.begins_years_after, kinds.begins_month, kinds.begins_day)
+          < data_end.last_as_of
 )
-select premium_fiscal_year, kind, as_of, sum(months_paid)::double / sum(months_due) as payment_rate
-from marts.national_pension_payment_rate
-join kinds on as_of = make_date(premium_fiscal_year + years_after, month, day)
-group by premium_fiscal_year, kind, years_after, as_of
-order by premium_fiscal_year, years_after
+select wanted.premium_fiscal_year, wanted.years_after, wanted.kind, least(wanted.kind_date, wanted.last_as_of) as as_of,
+       wanted.kind_date > wanted.last_as_of as is_interim,
+       sum(rates.months_paid)::double / sum(rates.months_due) as payment_rate
+from wanted
+join marts.national_pension_payment_rate as rates
+  on rates.premium_fiscal_year = wanted.premium_fiscal_year
+ and rates.as_of = least(wanted.kind_date, wanted.last_as_of)
+group by all
+order by wanted.premium_fiscal_year, wanted.years_after
 """
 
 # Prefectures by their FY2019 current-year rate, with FY2020 at September against FY2019 at September.

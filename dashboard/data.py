@@ -51,3 +51,14 @@ def figures(kpi: Kpi) -> pl.DataFrame:
 def figure(kpi: Kpi, figure_id: str) -> dict:
     [row] = figures(kpi).filter(pl.col("figure_id") == figure_id).to_dicts()
     return row
+
+
+def extract_scale() -> float:
+    """The scale of the current version's extracts (1.0: real extracts)."""
+    return _extract_scale(str(current_version()))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _extract_scale(version: str) -> float:
+    with duckdb.connect(version, read_only=True) as con:
+        return published.extract_scale(con)

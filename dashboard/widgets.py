@@ -5,7 +5,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import data
+from analytics import published
+from dashboard import columns, data
 
 
 def percent(value: float | None, digits: int = 1) -> str:
@@ -26,11 +27,29 @@ def yoy_points(this_year: str, last_year: str):
     return 100 * (pl.col(this_year).round(3) - pl.col(last_year).round(3))
 
 
-def table(frame: pl.DataFrame, name: str, column_config: dict | None = None) -> None:
-    """A table across the page, dates as dates (Streamlit would add a midnight), with its CSV download (``name``.csv)."""
-    dates = {c: st.column_config.DateColumn(c, format="YYYY-MM-DD") for c, t in frame.schema.items() if t == pl.Date}
-    st.dataframe(frame, hide_index=True, width="stretch", column_config={**dates, **(column_config or {})})
+def table(frame: pl.DataFrame, name: str, kinds: dict[str, columns.Column] | None = None) -> None:
+    """A table across the page, every row in view (no inner scrolling), each column labelled and
+    formatted as ``dashboard.columns`` declares; the demo scale beside counts and amounts; its CSV
+    download (``name``.csv, the numbers unformatted)."""
+    if frame.is_empty():
+        st.info("この条件で表示するデータはありません。 Nothing to show for this choice.", icon=":material/info:")
+        return
+    st.dataframe(columns.shown(frame, kinds), hide_index=True, width="stretch", height="content")
+    if columns.scaled(frame, kinds):
+        scale_caption()
     download(frame, name)
+
+
+def scale_caption() -> None:
+    """Beside a count or an amount: the demo scale, when the extracts were a demo's."""
+    if note := published.scale_note(data.extract_scale()):
+        st.caption(f":material/straighten: {note}")
+
+
+def with_scale(text: str) -> str:
+    """A count or amount's label, with the demo scale when there is one."""
+    note = published.scale_note(data.extract_scale())
+    return f"{text}（{note.split(' · ')[0]}）" if note else text
 
 
 def download(table: pl.DataFrame, name: str) -> None:
@@ -55,7 +74,10 @@ def banner() -> None:
     log = publication_log()
     version = data.current_version().name
     changed = log["data_changed_at"].max()
-    st.caption(f"公表版 Published version: `{version}` ・ データ更新 Data last changed: {changed:%Y-%m-%d %H:%M} UTC")
+    st.caption(
+        f"公表版 Published version: `{version}` ・ データ更新 Data last changed: "
+        f"{changed.astimezone(columns.JAPAN):%Y-%m-%d %H:%M} JST"
+    )
     problems = []
     for kpi in data.KPIS:
         rows = log.filter(pl.col("kpi") == kpi.name)

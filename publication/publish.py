@@ -57,6 +57,11 @@ class PublishResult:
     wrote_version: bool = True  # False: nothing had changed, no new file
 
 
+# One row: the scale the published extracts were made at. Below 1.0 (a demo), counts and amounts
+# are that fraction of the report's; rates are not affected (analytics.published.scale_note).
+EXTRACT_SCALE_SQL = "create table building.marts.extract_scale as select cast(? as double) as scale"
+
+
 def fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     """Of a table's rows, in any order: equal rows, equal fingerprint."""
     count, total = con.execute(f"select count(*), coalesce(sum(hash(t)), 0)::varchar from {relation} as t").fetchall()[
@@ -76,12 +81,15 @@ def publish(
     states: Mapping[str, KpiState] | None = None,
     stale_blocks: bool = False,
     site: Callable[[duckdb.DuckDBPyConnection, Path], Path | None] | None = None,
+    scale: float = 1.0,
 ) -> PublishResult:
     """Publish the ``marts`` of ``kpi`` (tables of schema marts in the ``working`` connection) that changed.
 
     ``attempts`` maps every mart this run checked to (its KPI, what the checks said); ``states``
     every KPI's state (when rebuilt, as of, stale), recorded whichever KPI publishes; ``site``
-    makes the new version's docs site before it is shown (``publication.docs_site.build``).
+    makes the new version's docs site before it is shown (``publication.docs_site.build``);
+    ``scale`` the extracts' scale (1.0 for real extracts), recorded in ``marts.extract_scale`` so that
+    every reader can say when counts and amounts are a demo's fraction of the report's.
     """
     states = states or {}
     now = dt.datetime.now(dt.UTC)
@@ -136,6 +144,7 @@ def publish(
             working.register("publication_log_frame", log.to_arrow())
             working.execute("create table building.marts.publication_log as select * from publication_log_frame")
             working.execute(f"create table building.marts.load_quality as {LOAD_QUALITY_SQL}")
+            working.execute(EXTRACT_SCALE_SQL, [scale])
             row_counts = {
                 m: working.execute(f"select count(*) from building.marts.{m}").fetchall()[0][0]
                 for m in [*fresh, *carried]

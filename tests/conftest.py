@@ -224,12 +224,12 @@ def run_nightly(defs, instance):
     return run
 
 
-def query(database: Path, sql: str) -> list[tuple]:
-    """Rows of ``sql`` on a DuckDB file opened read-only, as an analyst would."""
+def query(database: Path, sql: str, parameters: list | None = None) -> list[tuple]:
+    """Rows of ``sql`` (``?`` for each of ``parameters``) on a DuckDB file opened read-only, as an analyst would."""
     import duckdb
 
     with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, parameters).fetchall()
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from config.kpis import KPIS
 from config.layout import REPO_ROOT
 from publication import version_files
 from tests.browser import SHOTS, chromium_context, screenshot_page, wait_for_http
@@ -60,38 +61,46 @@ def test_every_page_shows_the_published_figures(published):
         "83.0%",
         "+12.3 ポイント",
     )
-    by_dial = calls.dataframe[1].value.set_index("dial_code")
+    by_dial = calls.dataframe[1].value.set_index("ダイヤル dial code")
     assert (
-        round(by_dial.loc["appointment", "2019"], 3) == 0.517 and round(by_dial.loc["appointment", "2020"], 3) == 0.641
+        by_dial.loc["appointment", "2019年度 FY2019"] == "51.7%"
+        and by_dial.loc["appointment", "2020年度 FY2020"] == "64.1%"
     )
     monthly = calls.dataframe[0].value
-    assert len(monthly) == 7 and monthly["answer_rate_2019"].nunique() == 7  # April-October, a rate per month, not 100%
+    assert len(monthly) == 7 and monthly["応答率 2019年度 answer rate, FY2019"].nunique() == 7  # a rate per month
+    assert monthly["受電数 2019年度 calls offered, FY2019"].str.fullmatch(r"\d{1,3}(,\d{3})+").all()  # separators
     calls.selectbox[0].select("appointment").run()  # the dial filter
     assert _metrics(calls)["4～10月 2020年度"] == ("64.1%", "+12.4 ポイント")
 
     pension = _page("national_pension")
-    curve = pension.dataframe[0].value.set_index("月末")
-    assert round(curve.loc["4月末", "2019"], 4) == 0.6925 and round(curve.loc["9月末", "2020"], 4) == 0.6432
-    kinds = pension.dataframe[1].value.set_index("premium_fiscal_year")
-    assert round(kinds.loc[2017, "最終納付率"], 3) == 0.763 and round(kinds.loc[2017, "過年度１年目納付率"], 3) == 0.734
+    curve = pension.dataframe[0].value.set_index("月末 month end")
+    assert curve.loc["4月末", "2019年度分 premium year 2019"] == "69.25%"  # the curve at 0.01 point, as the report
+    assert curve.loc["9月末", "2020年度分 premium year 2020"] == "64.32%"
+    kinds = pension.dataframe[1].value
+    rows = {(r[0], r[1]): (r[2], r[3], r[4]) for r in kinds.itertuples(index=False)}
+    assert rows[("2017", "最終納付率")] == ("2020-03-31", "いいえ no", "76.3%")
+    assert rows[("2018", "最終納付率")] == ("2020-09-30", "はい yes", "76.3%")  # the report's FY2018 final, so far
+    assert rows[("2017", "過年度１年目納付率")][2] == "73.4%"
     ranking = pension.dataframe[2].value
-    assert len(ranking) == 47 and ranking.iloc[-1]["prefecture_name_ja"] == "沖縄県"
-    assert (
-        round(ranking.iloc[-1]["fy2019_current_year"], 3) == 0.554
-        and round(ranking.iloc[-1]["change_points"], 1) == 5.7
-    )
+    assert len(ranking) == 47 and ranking.iloc[-1]["都道府県 prefecture"] == "沖縄県"
+    assert ranking.iloc[-1]["2019年度 現年度納付率 FY2019 current-year rate"] == "55.4%"
+    assert ranking.iloc[-1]["対前年同期 change on a year before, points"] == "+5.7"
     pension.selectbox[0].select("47").run()  # the prefecture filter: Okinawa's own curve
-    assert round(pension.dataframe[0].value.set_index("月末").loc["9月末", "2020"], 3) == 0.481
+    assert (
+        pension.dataframe[0].value.set_index("月末 month end").loc["9月末", "2020年度分 premium year 2020"] == "48.08%"
+    )
 
     employer = _page("employer")
     shown = _metrics(employer)
     assert shown["厚生年金保険 収納率 2020年9月末"][0] == "96.1%"
     assert shown["納付猶予の特例分を除く Without the special deferral"][0] == "97.9%"
-    assert set(employer.dataframe[0].value["fiscal_year"]) == {2019, 2020}
-    delinquent = employer.dataframe[1].value.set_index("as_of")
-    assert delinquent["delinquent_share"].between(0, 1).all()
-    for table in employer.dataframe:  # month ends shown as dates, not as a midnight
-        assert json.loads(table.proto.columns)["as_of"]["type_config"] == {"type": "date", "format": "YYYY-MM-DD"}
+    # At the demo's scale the amount says so: 30.4 億円 is 1/100 of the report's 3,043 億円.
+    assert shown["納付猶予（特例）許可中 Deferred（デモ規模 1/100）"][0] == "30.4 億円"
+    assert any("デモ規模 1/100 · demo scale" in c.value for c in employer.caption)
+    assert set(employer.dataframe[0].value["年度 fiscal year"]) == {"2019", "2020"}
+    delinquent = employer.dataframe[1].value
+    assert delinquent["時点 as of"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()  # dates, not a midnight
+    assert delinquent["滞納割合 delinquent share"].str.fullmatch(r"\d+\.\d%").all()
 
     reconciliation = _page("reconciliation")
     [known] = reconciliation.info
@@ -100,6 +109,119 @@ def test_every_page_shows_the_published_figures(published):
         len(reconciliation.dataframe[0].value)
         == query(published, "select count(*) from marts.call_center_reconciliation")[0][0]
     )
+    assert not (reconciliation.dataframe[0].value == "None").any().any()
+
+
+def _labels(page: AppTest) -> set[str]:
+    return {c for table in page.dataframe for c in table.value.columns}
+
+
+def _clean(page: AppTest, what: str) -> None:
+    assert not page.exception, (what, [e.value for e in page.exception])
+    for table in page.dataframe:
+        frame = table.value
+        assert not (frame == "None").any().any(), f"{what}: a cell shows None"
+        for label in frame.columns:  # Japanese, then English
+            assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", label) or label.startswith("KPI"), (what, label)
+
+
+def _rate(answered: float, offered: float) -> str:
+    return f"{answered / offered:.1%}"
+
+
+def test_every_page_holds_under_every_filter_value(published):
+    """Each filter through every value, each multi-select empty, one by one and whole: no page
+    raises, and what each shows is the marts' figures for that choice."""
+    dials = [
+        None,
+        *(d for (d,) in query(published, "select distinct dial_code from marts.call_center_monthly order by 1")),
+    ]
+    years = [y for (y,) in query(published, "select distinct fiscal_year from marts.call_center_monthly order by 1")]
+    calls = _page("call_center")
+    assert len(calls.selectbox[0].options) == len(dials)
+    for index, dial in enumerate(dials):
+        for chosen in ([], *([y] for y in years), years):
+            calls.selectbox[0].select_index(index)
+            calls.multiselect[0].set_value(chosen).run()
+            what = f"call_center dial={dial} years={chosen}"
+            _clean(calls, what)
+            if not chosen:
+                assert calls.info and not calls.metric, what
+                continue
+            rows = query(
+                published,
+                """select fiscal_year, sum(calls_answered), sum(calls_offered) from marts.call_center_monthly
+                   where month(month) between 4 and 10 and dial_code = coalesce(?, dial_code) and list_contains(?, fiscal_year)
+                   group by all order by 1""",
+                [dial, chosen],
+            )
+            if not rows:  # a dial opened later than every chosen year
+                assert calls.info and not calls.metric, what
+                continue
+            shown = _metrics(calls)
+            for year, answered, offered in rows:
+                assert shown[f"4～10月 {year}年度"][0] == _rate(answered, offered), what
+
+    prefectures = [
+        p for (p,) in query(published, "select distinct prefecture_name_ja from marts.national_pension_payment_rate")
+    ]
+    pension = _page("national_pension")
+    for index in range(len(pension.selectbox[0].options)):
+        pension.selectbox[0].select_index(index).run()
+        _clean(pension, f"national_pension prefecture #{index}")
+        assert len(pension.dataframe[0].value) == 12
+    for chosen in ([], *([p] for p in prefectures), prefectures):
+        pension.multiselect[0].set_value(chosen).run()
+        _clean(pension, f"national_pension ranking {chosen[:2]}")
+        assert len(pension.dataframe[2].value) == (len(chosen) or 47)
+
+    insurances = [i for (i,) in query(published, "select distinct insurance_name_ja from marts.employer_collection")]
+    employer_years = [
+        y for (y,) in query(published, "select distinct fiscal_year from marts.employer_collection order by 1")
+    ]
+    employer = _page("employer")
+    assert sorted(employer.selectbox[0].options) == sorted(insurances)
+    for insurance in insurances:
+        for chosen in ([], *([y] for y in employer_years), employer_years):
+            employer.selectbox[0].select(insurance)
+            employer.multiselect[0].set_value(chosen).run()
+            what = f"employer {insurance} {chosen}"
+            _clean(employer, what)
+            if not chosen:
+                assert employer.info and not employer.dataframe, what
+                continue
+            [(count,)] = query(
+                published,
+                "select count(*) from marts.employer_collection where insurance_name_ja = ? and list_contains(?, fiscal_year)",
+                [insurance, chosen],
+            )
+            assert len(employer.dataframe[0].value) == count, what
+
+    statuses = ["match", "known_discrepancy", "mismatch"]
+    reconciliation = _page("reconciliation")
+    for index in range(len(reconciliation.selectbox[0].options)):
+        for chosen in ([], *([s] for s in statuses), statuses):
+            reconciliation.selectbox[0].select_index(index)
+            reconciliation.multiselect[0].set_value(chosen).run()
+            what = f"reconciliation #{index} {chosen}"
+            _clean(reconciliation, what)
+            kpi = KPIS[index]
+            [(count,)] = query(
+                published, f"select count(*) from marts.{kpi.reconciliation} where list_contains(?, status)", [chosen]
+            )
+            shown = reconciliation.dataframe[0].value if reconciliation.dataframe else []
+            assert len(shown) == count, what
+            if not count:
+                assert reconciliation.info, f"{what}: an empty choice says so in words"
+
+    overview = _page("overview")
+    _clean(overview, "overview")
+    assert list(overview.dataframe[1].value.columns) == [
+        "KPI KPI",
+        "一致 match",
+        "既知の相違 known discrepancy",
+        "不一致 mismatch",
+    ]
 
 
 def test_an_open_page_sees_the_next_version_and_a_missing_database_says_what_to_run(published, tmp_path, monkeypatch):
@@ -137,13 +259,7 @@ def test_the_dashboard_server_renders_every_page_in_a_browser(published):
             str(REPO_ROOT / "dashboard" / "app.py"),
             "--server.port",
             str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        ],  # address, headless, no usage statistics, viewer toolbar: .streamlit/config.toml, as make dashboard
         cwd=REPO_ROOT,
         env=dict(os.environ),
         stdout=subprocess.DEVNULL,
@@ -163,6 +279,7 @@ def test_the_dashboard_server_renders_every_page_in_a_browser(published):
                 page = screenshot_page(browser, f"{base}/{path}", f"dashboard_{name}", expect)
                 text = page.inner_text("body")
                 assert "Traceback" not in text and "Error" not in text, text[:2000]
+                assert "Deploy" not in text  # viewer mode (.streamlit/config.toml): no developer toolbar
                 page.close()
             # the dbt docs site published beside the database: its front page, and a mart's documented columns
             docs = published.parent / "docs.html"

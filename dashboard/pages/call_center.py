@@ -5,7 +5,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import queries
-from dashboard import data, widgets
+from dashboard import columns, data, widgets
 
 FISCAL_MONTHS = [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]
 
@@ -15,22 +15,38 @@ widgets.banner()
 
 dials = data.frame("select distinct dial_code, dial_name_ja from marts.call_center_monthly order by dial_code")
 names = dict(dials.iter_rows())
+all_years = data.frame("select distinct fiscal_year from marts.call_center_monthly order by 1")["fiscal_year"].to_list()
 left, right = st.columns(2)
 dial = left.selectbox(
     "ダイヤル Dial", [None, *names], format_func=lambda code: "全体 All dials" if code is None else names[code]
 )
-years = right.multiselect("年度 Fiscal year", [2019, 2020], default=[2019, 2020])
+years = right.multiselect("年度 Fiscal year", all_years, default=all_years)
+if not years:
+    st.info("年度を選んでください。 Choose at least one fiscal year.", icon=":material/info:")
+    st.stop()
 
 monthly = data.frame(queries.CALL_CENTER_MONTHLY, dial).filter(pl.col("fiscal_year").is_in(years))
 periods = data.frame(queries.CALL_CENTER_PERIODS, dial).filter(pl.col("fiscal_year").is_in(years))
+if monthly.is_empty():
+    st.info(
+        "このダイヤルには選んだ年度のデータがありません（開設前）。 "
+        "This dial has no calls in the chosen fiscal years (it opened later).",
+        icon=":material/info:",
+    )
+    st.stop()
 
 st.subheader("期間別 応答率 Answer rate by period")
+# A dial opened in FY2020 has no FY2019 rate: its metric says "—" and no change is given.
 by_period = periods.pivot(on="fiscal_year", index="period", values="answer_rate")
-if {"2019", "2020"} <= set(by_period.columns):
-    by_period = by_period.with_columns(yoy_points=widgets.yoy_points("2020", "2019"))
+shown_years = [y for y in years if str(y) in by_period.columns]
 for column, row in zip(st.columns(len(by_period)), by_period.iter_rows(named=True), strict=True):
-    for year in years:
-        delta = widgets.points(row.get("yoy_points")) if year == 2020 and "yoy_points" in row else None
+    for year in shown_years:
+        before = row.get(str(year - 1))
+        delta = (
+            widgets.points(100 * (round(row[str(year)], 3) - round(before, 3)))
+            if before is not None and row[str(year)] is not None
+            else None
+        )
         column.metric(f"{row['period']} {year}年度", widgets.percent(row[str(year)]), delta=delta)
 widgets.download(by_period, "call_center_periods")
 
@@ -54,23 +70,12 @@ chart = (
     )
 )
 st.altair_chart(chart, width="stretch")
-widgets.table(
-    table,
-    "call_center_monthly",
-    column_config={c: st.column_config.NumberColumn(c, format="percent") for c in table.columns if "answer_rate" in c},
-)
+widgets.table(table, "call_center_monthly")
 
 st.subheader("ダイヤル別 応答率（4～10月） Answer rate by dial, April–October")
-by_dial = data.frame(queries.CALL_CENTER_BY_DIAL).pivot(
-    on="fiscal_year", index=["dial_code", "dial_name_ja"], values="answer_rate"
-)
-by_dial = by_dial.with_columns(yoy_points=widgets.yoy_points("2020", "2019"))
-widgets.table(
-    by_dial,
-    "call_center_by_dial",
-    column_config={
-        "2019": st.column_config.NumberColumn("2019年度", format="percent"),
-        "2020": st.column_config.NumberColumn("2020年度", format="percent"),
-        "yoy_points": st.column_config.NumberColumn("増減 points", format="%+.1f"),
-    },
-)
+by_dial = data.frame(queries.CALL_CENTER_BY_DIAL).filter(pl.col("fiscal_year").is_in(years))
+by_dial = by_dial.pivot(on="fiscal_year", index=["dial_code", "dial_name_ja"], values="answer_rate")
+year_columns = {str(y): columns.Column(f"{y}年度", f"FY{y}", "rate") for y in years}
+if {"2019", "2020"} <= set(by_dial.columns):
+    by_dial = by_dial.with_columns(yoy_points=widgets.yoy_points("2020", "2019"))
+widgets.table(by_dial, "call_center_by_dial", kinds=year_columns)

@@ -21,7 +21,11 @@ left, right = st.columns(2)
 # the largest first (厚生年金保険, which the report leads with)
 by_size = collection.group_by("insurance_name_ja").agg(pl.col("arrears_oku").max()).sort("arrears_oku", descending=True)
 insurance = left.selectbox("保険の種類 Insurance type", by_size["insurance_name_ja"].to_list())
-years = right.multiselect("年度 Fiscal year", [2019, 2020], default=[2019, 2020])
+all_years = sorted(collection["fiscal_year"].unique().to_list())
+years = right.multiselect("年度 Fiscal year", all_years, default=all_years)
+if not years:
+    st.info("年度を選んでください。 Choose at least one fiscal year.", icon=":material/info:")
+    st.stop()
 shown = collection.filter((pl.col("insurance_name_ja") == insurance) & pl.col("fiscal_year").is_in(years))
 
 september = shown.filter(pl.col("as_of") == pl.date(2020, 9, 30)).to_dicts()
@@ -32,7 +36,8 @@ if september:
     second.metric(
         "納付猶予の特例分を除く Without the special deferral", widgets.percent(row["collection_rate_excl_deferral"])
     )
-    third.metric("納付猶予（特例）許可中 Deferred", f"{row['deferred_oku']:,.1f} 億円")
+    third.metric(widgets.with_scale("納付猶予（特例）許可中 Deferred"), f"{row['deferred_oku']:,.1f} 億円")
+    widgets.scale_caption()
 
 
 def by_year(measure: str, title: str, scale: float = 1.0):
@@ -53,7 +58,7 @@ with left:
     st.subheader("収納率 Collection rate (%)")
     st.altair_chart(by_year("collection_rate", "収納率 (%)", 100), width="stretch")
 with right:
-    st.subheader("収納未済額 Arrears (億円)")
+    st.subheader(widgets.with_scale("収納未済額 Arrears (億円)"))
     st.altair_chart(by_year("arrears_oku", "収納未済額 (億円)"), width="stretch")
 table = shown.select(
     "fiscal_year",
@@ -64,25 +69,7 @@ table = shown.select(
     "arrears_oku",
     "deferred_oku",
 )
-widgets.table(
-    table,
-    "employer_collection",
-    column_config={
-        "collection_rate": st.column_config.NumberColumn("収納率", format="percent"),
-        "collection_rate_excl_deferral": st.column_config.NumberColumn("特例分を除く収納率", format="percent"),
-        "arrears_oku": st.column_config.NumberColumn("収納未済額 (億円)", format="%.1f"),
-        "deferred_oku": st.column_config.NumberColumn("納付猶予 (億円)", format="%.1f"),
-    },
-)
+widgets.table(table, "employer_collection")
 
 st.subheader("滞納事業所数 Delinquent establishments")
-delinquent = data.frame(queries.DELINQUENT_ESTABLISHMENTS)
-widgets.table(
-    delinquent,
-    "delinquent_establishments",
-    column_config={
-        "covered_establishments": "適用事業所数 covered",
-        "delinquent_establishments": "滞納事業所数 delinquent",
-        "delinquent_share": st.column_config.NumberColumn("滞納割合 share", format="percent"),
-    },
-)
+widgets.table(data.frame(queries.DELINQUENT_ESTABLISHMENTS), "delinquent_establishments")

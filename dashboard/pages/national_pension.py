@@ -5,7 +5,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import queries
-from dashboard import data, widgets
+from dashboard import columns, data, widgets
 
 MONTH_ENDS = [
     "5月末",
@@ -53,15 +53,22 @@ table = curve.pivot(on="premium_fiscal_year", index="月末", values="payment_ra
 widgets.table(
     table,
     "np_current_year_curve",
-    column_config={c: st.column_config.NumberColumn(f"{c}年度", format="percent") for c in table.columns[1:]},
+    kinds={c: columns.Column(f"{c}年度分", f"premium year {c}", "curve_rate") for c in table.columns[1:]},
 )
 
 st.subheader("現年度・過年度１年目・最終納付率 Current-year, past-year and final rates (全国 nationwide)")
-kinds = data.frame(queries.NP_RATES_BY_KIND).pivot(on="kind", index="premium_fiscal_year", values="payment_rate")
+st.caption("途中 interim: その時点までの納付率 (the rate so far, at the data's last month end)")
+kinds = data.frame(queries.NP_RATES_BY_KIND).select(
+    "premium_fiscal_year", "kind", "as_of", "is_interim", "payment_rate"
+)
 widgets.table(
     kinds,
     "np_rates_by_kind",
-    column_config={c: st.column_config.NumberColumn(c, format="percent") for c in kinds.columns[1:]},
+    kinds={
+        "kind": columns.Column("区分", "kind"),
+        "is_interim": columns.Column("途中", "interim", "flag"),
+        "payment_rate": columns.Column("納付率", "payment rate", "rate"),
+    },
 )
 
 st.subheader("都道府県別 納付率 Prefecture ranking (2019年度 現年度納付率)")
@@ -71,14 +78,4 @@ ranking = data.frame(queries.NP_PREFECTURE_RANKING).select(
 )
 if chosen:
     ranking = ranking.filter(pl.col("prefecture_name_ja").is_in(chosen))
-widgets.table(
-    ranking,
-    "np_prefecture_ranking",
-    column_config={
-        "rank": "順位 rank",
-        "prefecture_name_ja": "都道府県 prefecture",
-        "fy2019_current_year": st.column_config.NumberColumn("2019年度 現年度", format="percent"),
-        "fy2020_at_september": st.column_config.NumberColumn("2020年9月末", format="percent"),
-        "change_points": st.column_config.NumberColumn("対前年同期 points", format="%+.1f"),
-    },
-)
+widgets.table(ranking, "np_prefecture_ranking")

@@ -45,4 +45,10 @@ widgets.table(log, "publication_log")
 
 counts = pl.concat([data.figures(kpi).group_by("status").len().with_columns(kpi=pl.lit(kpi.name)) for kpi in data.KPIS])
 st.subheader("報告書の数値の再現 Figures of the report reproduced")
-st.dataframe(counts.pivot(on="status", index="kpi", values="len").fill_null(0), hide_index=True)
+by_status = (
+    counts.pivot(on="status", index="kpi", values="len")
+    .with_columns(*(pl.lit(0, pl.UInt32).alias(s) for s in STATUS_JA if s not in counts["status"].unique()))
+    .fill_null(0)
+    .select("kpi", *STATUS_JA)  # a fixed order, whichever status the rows show first
+)
+widgets.table(by_status, "figures_by_status")

@@ -9,10 +9,15 @@ st.title("公表値との照合")
 st.caption("Reconciliation: every published figure of the report beside the figure recomputed from the extracts")
 widgets.banner()
 
-kpi = st.selectbox("KPI", data.KPIS, format_func=lambda k: k.title)
+kpi = data.KPI_BY_NAME[
+    st.selectbox("KPI", list(data.KPI_BY_NAME), format_func=lambda name: data.KPI_BY_NAME[name].title)
+]
 statuses = st.multiselect(
     "状態 Status", ["match", "known_discrepancy", "mismatch"], default=["match", "known_discrepancy", "mismatch"]
 )
+if not statuses:
+    st.info("状態を選んでください。 Choose at least one status.", icon=":material/info:")
+    st.stop()
 figures = data.figures(kpi).filter(pl.col("status").is_in(statuses))
 for row in figures.filter(pl.col("status") == "known_discrepancy").iter_rows(named=True):
     st.info(
@@ -24,17 +29,21 @@ for row in figures.filter(pl.col("status") == "known_discrepancy").iter_rows(nam
 for row in figures.filter(pl.col("status") == "mismatch").iter_rows(named=True):
     st.error(
         f"不一致 mismatch: {row['figure_id']} ({row['period_label']}): published {widgets.number(row['published_value'])} "
-        f"(expected at this scale {row['expected_value']:,.2f}), recomputed {row['recomputed_value']}",
+        f"(expected at this scale {row['expected_value']:,.2f}), recomputed {row['recomputed_value']:,.2f}",
         icon=":material/error:",
     )
 widgets.table(
-    figures,
+    figures.select(
+        "figure_id",
+        "period_label",
+        "status",
+        "published_value",
+        "expected_value",
+        "recomputed_value",
+        "difference",
+        "unit",
+        "measure",
+        "known_discrepancy",
+    ),
     kpi.reconciliation,
-    column_config={
-        "published_value": "公表値 published",
-        "expected_value": "この規模での期待値 expected at this scale",
-        "recomputed_value": "再計算値 recomputed",
-        "difference": "差 difference",
-        "status": "状態 status",
-    },
 )

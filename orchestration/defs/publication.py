@@ -102,6 +102,7 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
                 states=states,
                 stale_blocks=warehouse.settings.stale_blocks,
                 site=partial(docs_site.build, settings=warehouse.settings, log=context.log.warning),
+                scale=warehouse.settings.scale,
             )
             close_attempts(con, {mart_kpi for mart_kpi, _ in attempts.values()})
         for mart_kpi, attempt in dict(earlier.values()).items():
