@@ -50,4 +50,6 @@ def scale_note(scale: float) -> str:
     """
     if scale >= 1.0:
         return ""
-    return f"デモ規模 1/{round(1 / scale):,} · demo scale: counts and amounts are 1/{round(1 / scale):,} of the report's"
+    return (
+        f"デモ規模 1/{round(1 / scale):,} · demo scale: counts and amounts are 1/{round(1 / scale):,} of the report's"
+    )

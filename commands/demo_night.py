@@ -9,6 +9,7 @@ and the run's full logs go to ``data/logs/``, which the summary names.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -16,9 +17,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from analytics.published import extract_scale, scale_note
 from commands import launch
 from config.kpis import KPIS
-from config.settings import Settings, environment
+from config.settings import JAPAN, Settings, environment
 from demo import generate_all, night_after_last_extract
 from publication import version_files
 
@@ -47,7 +49,9 @@ def _publication(published: Path) -> None:
         return
     print(f"\nPublished database: {published} -> {published.resolve().name}")
     with duckdb.connect(str(published), read_only=True) as con:
-        print(f"  {'KPI':<18} {'version':<9} {'data as of':<11} {'data changed (UTC)':<19} state")
+        if note := scale_note(extract_scale(con)):
+            print(f"  {note}")
+        print(f"  {'KPI':<18} {'version':<9} {'data as of':<11} {'data changed (JST)':<19} state")
         for kpi, version, as_of, changed, passed, failures, stale in con.execute(
             """select kpi, any_value(version_run_id), min(data_as_of), max(data_changed_at), bool_and(latest_attempt_passed),
                       string_agg(distinct latest_attempt_failures, '; '), string_agg(distinct stale_reason, '; ')
@@ -55,7 +59,8 @@ def _publication(published: Path) -> None:
         ).fetchall():
             state = "published" if passed else f"HELD BACK, last good version kept: {failures}"
             state += f"; STALE: {stale}" if stale else ""
-            print(f"  {kpi:<18} {(version or '')[:8]:<9} {str(as_of):<11} {changed:%Y-%m-%d %H:%M:%S}  {state}")
+            changed_jst = changed.astimezone(JAPAN)
+            print(f"  {kpi:<18} {(version or '')[:8]:<9} {str(as_of):<11} {changed_jst:%Y-%m-%d %H:%M:%S}  {state}")
         for kpi in KPIS:
             _reconciliation(con, kpi.title, kpi.reconciliation)
 
@@ -93,6 +98,10 @@ def main() -> int:
         # The night after the last extract: the demo's data is on time, whatever today's date.
         "WAREHOUSE_BUSINESS_DATE": (settings.business_date or night_after_last_extract(paths)).isoformat(),
     }
+    # Remembered for the data directory: the UI's runs, the schedule and the sensor take the demo's night too.
+    staged = paths.demo_business_date.with_name(".demo_business_date.new")
+    staged.write_text(env["WAREHOUSE_BUSINESS_DATE"] + "\n", encoding="utf-8")
+    os.replace(staged, paths.demo_business_date)
     print(f"Generated in {time.monotonic() - started:.0f} s. Business date {env['WAREHOUSE_BUSINESS_DATE']}.")
     print(f"Running {JOB} through the code location (a dagster-daemon takes the run; full log: {log}):", flush=True)
 

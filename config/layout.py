@@ -64,6 +64,12 @@ class WarehousePaths:
         return self.data_dir / "dbt"
 
     @property
+    def demo_business_date(self) -> Path:
+        """Written by ``make demo``: the night its extracts were made for. While it exists, every run on
+        this data directory (the UI's, the schedule's, the sensor's) takes that night, not today."""
+        return self.data_dir / "demo_business_date"
+
+    @property
     def reload_requests(self) -> Path:
         """Markers of landing files an operator asked to have read again (``make reload``, ``ingest.landing.reload``)."""
         return self.data_dir / "reload"

@@ -140,8 +140,13 @@ class Settings(BaseSettings):
 
     @property
     def night(self) -> dt.date:
-        """The night being processed: ``WAREHOUSE_BUSINESS_DATE``, else today in Japan."""
-        return self.business_date or dt.datetime.now(JAPAN).date()
+        """The night being processed: ``WAREHOUSE_BUSINESS_DATE``; else, in a data directory ``make demo``
+        made, the demo's night (its extracts stay on time, whatever today is); else today in Japan."""
+        if self.business_date is not None:
+            return self.business_date
+        if (demo := self.paths.demo_business_date).exists():
+            return dt.date.fromisoformat(demo.read_text(encoding="utf-8").strip())
+        return dt.datetime.now(JAPAN).date()
 
     @property
     def alert_url_list(self) -> tuple[str, ...]:

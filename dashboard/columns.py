@@ -11,13 +11,13 @@ A column the registry does not know raises, so a new column cannot appear with a
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 
 import polars as pl
 
-JAPAN = dt.timezone(dt.timedelta(hours=9), "JST")
+from config.settings import JAPAN
+
 MISSING = "—"
 
 
@@ -25,11 +25,18 @@ MISSING = "—"
 class Column:
     ja: str
     en: str
-    kind: str = "text"  # rate, curve_rate, points, count, oku, value, year, date, time, flag, text
+    # rate, curve_rate, points, count, oku, value, tally (a count of figures: no demo scale), year, date,
+    # time, flag, text
+    kind: str = "text"
 
     @property
     def label(self) -> str:
         return f"{self.ja} {self.en}"
+
+    @property
+    def numeric(self) -> bool:
+        """Right-aligned, as figures are printed."""
+        return self.kind in {"rate", "curve_rate", "points", "count", "oku", "value", "tally"}
 
     @property
     def scaled(self) -> bool:
@@ -62,9 +69,9 @@ COLUMNS: dict[str, Column] = {
     "as_of": Column("時点", "as of", "date"),
     "insurance_name_ja": Column("保険の種類", "insurance type"),
     "collection_rate": Column("収納率", "collection rate", "rate"),
-    "collection_rate_excl_deferral": Column("特例分を除く収納率", "rate without the special deferral", "rate"),
-    "arrears_oku": Column("収納未済額（億円）", "arrears, 100 million yen", "oku"),
-    "deferred_oku": Column("納付猶予（億円）", "deferred, 100 million yen", "oku"),
+    "collection_rate_excl_deferral": Column("特例分を除く収納率", "excl. special deferral", "rate"),
+    "arrears_oku": Column("収納未済額（億円）", "arrears, ¥100m", "oku"),
+    "deferred_oku": Column("納付猶予（億円）", "deferred, ¥100m", "oku"),
     "covered_establishments": Column("適用事業所数", "covered establishments", "count"),
     "delinquent_establishments": Column("滞納事業所数", "delinquent establishments", "count"),
     "delinquent_share": Column("滞納割合", "delinquent share", "rate"),
@@ -92,8 +99,8 @@ COLUMNS: dict[str, Column] = {
     "latest_attempt_failures": Column("不合格の検査", "failed checks"),
     "rolled_back_to": Column("戻した版", "rolled back to"),
     "rollback_reason": Column("戻した理由", "rollback reason"),
-    "match": Column("一致", "match", "year"),
-    "mismatch": Column("不一致", "mismatch", "year"),
+    "match": Column("一致", "match", "tally"),
+    "mismatch": Column("不一致", "mismatch", "tally"),
     # (known_discrepancy, above, is a count in the overview's table: text either way)
 }
 _FISCAL_YEAR_SUFFIX = re.compile(r"^(?P<base>.+)_(?P<year>\d{4})$")
@@ -125,7 +132,7 @@ def _text(value: object, kind: str) -> str:
             return f"{value:,.1f}"
         case "value":  # a report's figure: whole numbers as such, others to two places
             return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-        case "year":
+        case "year" | "tally":
             return f"{value}"
         case "date":
             return f"{value:%Y-%m-%d}"
@@ -151,6 +158,7 @@ def shown(frame: pl.DataFrame, kinds: dict[str, Column] | None = None) -> pl.Dat
     )
 
 
-def scaled(frame: pl.DataFrame, kinds: dict[str, Column] | None = None) -> bool:
+def described(frame: pl.DataFrame, kinds: dict[str, Column] | None = None) -> list[Column]:
+    """Each column of the frame as shown (``kinds`` first, then the registry)."""
     kinds = kinds or {}
-    return any((kinds.get(name) or column(name)).scaled for name in frame.columns)
+    return [kinds.get(name) or column(name) for name in frame.columns]

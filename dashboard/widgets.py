@@ -34,8 +34,10 @@ def table(frame: pl.DataFrame, name: str, kinds: dict[str, columns.Column] | Non
     if frame.is_empty():
         st.info("この条件で表示するデータはありません。 Nothing to show for this choice.", icon=":material/info:")
         return
-    st.dataframe(columns.shown(frame, kinds), hide_index=True, width="stretch", height="content")
-    if columns.scaled(frame, kinds):
+    described = columns.described(frame, kinds)
+    config = {c.label: st.column_config.TextColumn(c.label, alignment="right") for c in described if c.numeric}
+    st.dataframe(columns.shown(frame, kinds), hide_index=True, width="stretch", height="content", column_config=config)
+    if any(c.scaled for c in described):
         scale_caption()
     download(frame, name)
 

@@ -56,6 +56,24 @@ def screenshot_page(browser, url: str, name: str, expect: str):
     return page
 
 
+def screenshot_streamlit(browser, url: str, name: str, expect: str):
+    """As ``screenshot_page``, for a Streamlit page: it scrolls inside its main container, so a full-page
+    shot would show one screen. The viewport is made as tall as the page's content, then shot."""
+    page = browser.new_page()
+    page.goto(url)
+    page.get_by_text(expect).first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1_500)  # charts draw after the text appears
+    height = page.evaluate(
+        """() => Math.max(...[...document.querySelectorAll('[data-testid="stMain"], section.main, [data-testid="stAppViewContainer"]')]
+                 .map(e => e.scrollHeight), document.body.scrollHeight)"""
+    )
+    page.set_viewport_size({"width": 1600, "height": int(height) + 100})
+    page.wait_for_timeout(1_500)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    return page
+
+
 def wait_for_http(url: str, what: str, timeout: float = 120, process=None) -> None:
     """Wait until ``url`` answers (a server starting), failing early if its ``process`` exits."""
     import time

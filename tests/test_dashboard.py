@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from config.kpis import KPIS
 from config.layout import REPO_ROOT
 from publication import version_files
-from tests.browser import SHOTS, chromium_context, screenshot_page, wait_for_http
+from tests.browser import SHOTS, chromium_context, screenshot_page, screenshot_streamlit, wait_for_http
 from tests.conftest import query
 from tests.smtp import free_port
 
@@ -87,7 +87,7 @@ def test_every_page_shows_the_published_figures(published):
     assert ranking.iloc[-1]["対前年同期 change on a year before, points"] == "+5.7"
     pension.selectbox[0].select("47").run()  # the prefecture filter: Okinawa's own curve
     assert (
-        pension.dataframe[0].value.set_index("月末 month end").loc["9月末", "2020年度分 premium year 2020"] == "48.08%"
+        pension.dataframe[0].value.set_index("月末 month end").loc["9月末", "2020年度分 premium year 2020"] == "48.10%"
     )
 
     employer = _page("employer")
@@ -276,7 +276,7 @@ def test_the_dashboard_server_renders_every_page_in_a_browser(published):
                 ("employer", "employer", "97.9%"),
                 ("reconciliation", "reconciliation", "既知の相違"),
             ):
-                page = screenshot_page(browser, f"{base}/{path}", f"dashboard_{name}", expect)
+                page = screenshot_streamlit(browser, f"{base}/{path}", f"dashboard_{name}", expect)
                 text = page.inner_text("body")
                 assert "Traceback" not in text and "Error" not in text, text[:2000]
                 assert "Deploy" not in text  # viewer mode (.streamlit/config.toml): no developer toolbar

@@ -48,3 +48,25 @@ def test_the_pre_commit_hooks_run_what_make_lint_runs():
     for hook in hooks:
         assert any(line.startswith(hook["entry"]) for line in recipe), f"{hook['id']}: {hook['entry']} not in make lint"
     assert len(hooks) == len(recipe) - 1  # all but dg check defs, which loads the code location (26 s)
+
+
+def test_a_deprecated_dagster_api_called_from_our_code_fails_the_suite():
+    """pyproject's filterwarnings: a DeprecationWarning attributed to our modules is an error."""
+    import dagster as dg
+    import pytest
+
+    @dg.asset
+    def uses_a_deprecated_api(context: dg.AssetExecutionContext) -> None:
+        context.run_id  # noqa: B018  (deprecated in Dagster 1.13: context.run.run_id)
+
+    with pytest.raises(DeprecationWarning, match="run_id is deprecated"):
+        dg.materialize([uses_a_deprecated_api])
+
+
+def test_a_library_deprecating_inside_itself_does_not():
+    import warnings
+
+    # as sqlglotrs does on import: attributed to the library's module, not ours
+    warnings.warn_explicit(
+        "sqlglotrs is deprecated", DeprecationWarning, "sqlglot/tokens.py", 16, module="sqlglot.tokens"
+    )

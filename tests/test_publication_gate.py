@@ -53,6 +53,11 @@ def _redeliver_first_half(path):
 def test_failing_reconciliation_refuses_publication_and_keeps_the_old_file(after_first_night, first_night, run_nightly):
     first = first_night.result  # the session's first night, copied (conftest)
     assert first.success
+    # The report's own inconsistency passes, said in the check's description; a mismatch fails (below).
+    known = _check(first, "published_figures_reproduced")
+    assert known.passed and known.metadata["figures_known_discrepancy"].value == 1
+    assert "known discrepancy cc_fy2019_apr_oct_offered_summary: published 7,029,027" in known.description
+    assert "its own monthly table totals 7,029,030" in known.description
     before = _fingerprint(after_first_night)
     # A corrected re-delivery that drops half of a day's calls: the April figures no longer reconcile.
     path = after_first_night.landing_dir("call_center") / "cdr_20200415.csv"
@@ -63,6 +68,7 @@ def test_failing_reconciliation_refuses_publication_and_keeps_the_old_file(after
     failed = _check(result, "published_figures_reproduced")
     assert not failed.passed
     assert "cc_fy2020_04_offered" in failed.metadata["mismatched_figures"].value
+    assert "MISMATCH: " in failed.description and "cc_fy2020_04_offered" in failed.description
     published = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "published/call_center" not in published and "published/national_pension" in published
     _assert_only_call_center_held_back(after_first_night, before, first, result)

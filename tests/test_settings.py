@@ -139,3 +139,17 @@ def test_the_instance_command_says_in_one_line_that_dagster_home_is_missing():
     )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("DAGSTER_HOME is not set"), done.stderr
+
+
+def test_a_demo_data_directory_keeps_the_demos_night(tmp_path):
+    """make demo's night stays the data directory's night: the UI, schedule and sensor take it, not today;
+    WAREHOUSE_BUSINESS_DATE still wins, and a directory without the file (real extracts) takes today."""
+    import datetime as dt
+
+    from config.settings import JAPAN
+
+    env = {"WAREHOUSE_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(env).night == dt.datetime.now(JAPAN).date()
+    (tmp_path / "demo_business_date").write_text("2020-11-01\n", encoding="utf-8")
+    assert Settings.from_env(env).night == dt.date(2020, 11, 1)
+    assert Settings.from_env({**env, "WAREHOUSE_BUSINESS_DATE": "2020-11-05"}).night == dt.date(2020, 11, 5)

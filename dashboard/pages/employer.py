@@ -60,10 +60,9 @@ with left:
 with right:
     st.subheader(widgets.with_scale("収納未済額 Arrears (億円)"))
     st.altair_chart(by_year("arrears_oku", "収納未済額 (億円)"), width="stretch")
-table = shown.select(
+table = shown.select(  # the insurance type is the filter's, above
     "fiscal_year",
     "as_of",
-    "insurance_name_ja",
     "collection_rate",
     "collection_rate_excl_deferral",
     "arrears_oku",

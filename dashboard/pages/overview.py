@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import data, widgets
+from dashboard import columns, data, widgets
 
 # (KPI, the report's figure it leads with, label, English subtitle)
 HEADLINES = (
@@ -40,7 +40,7 @@ for column, (kpi_name, figure_id, label, english) in zip(st.columns(len(HEADLINE
         st.caption(english)
 
 st.subheader("公表状況 Publication status")
-log = widgets.publication_log()
+log = widgets.publication_log().with_columns(pl.col("version_run_id").str.slice(0, 8))  # as the UI shortens it
 widgets.table(log, "publication_log")
 
 counts = pl.concat([data.figures(kpi).group_by("status").len().with_columns(kpi=pl.lit(kpi.name)) for kpi in data.KPIS])
@@ -51,4 +51,8 @@ by_status = (
     .fill_null(0)
     .select("kpi", *STATUS_JA)  # a fixed order, whichever status the rows show first
 )
-widgets.table(by_status, "figures_by_status")
+widgets.table(
+    by_status,
+    "figures_by_status",
+    kinds={"known_discrepancy": columns.Column("既知の相違", "known discrepancy", "tally")},
+)
