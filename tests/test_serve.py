@@ -17,7 +17,9 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import duckdb
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from config.layout import REPO_ROOT
 from tests.browser import chromium_context, screenshot_page
@@ -29,7 +31,7 @@ pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this 
 
 
 BIN = Path(sys.executable).parent
-SENSORS = {"landing_sensor", "dead_run_reaper", "alert_on_run_failure", "alert_on_run_success"}
+SENSORS = {"landing_sensor", "dead_run_reaper", "alert_on_run_failure", "alert_on_run_success", "publish_held_back"}
 
 
 def _graphql(base: str, query: str) -> dict:
@@ -67,6 +69,17 @@ def _deliver(deliveries: list[tuple[Path, Path]], transfer: Path) -> None:
         written.rename(landed)
 
 
+def _collapsed_day(monday: Path, day: str, folder: Path) -> Path:
+    """A Monday's calls moved to ``day`` (YYYY-MM-DD), cut to a fifth: a delivery whose volume collapsed."""
+    old, new = monday.stem[4:], day.replace("-", "")
+    lines = monday.read_text(encoding="utf-8").splitlines()
+    kept = [lines[0], *lines[1 : 1 + (len(lines) - 1) // 5]]
+    text = "\n".join(kept).replace(f"CC{old}", f"CC{new}").replace(f"{old[:4]}-{old[4:6]}-{old[6:]}", day)
+    folder.mkdir(parents=True)
+    (folder / f"cdr_{new}.csv").write_text(text + "\n", encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def postgres():
     with PostgresServer() as server:
@@ -74,7 +87,7 @@ def postgres():
 
 
 def test_serve_runs_the_webserver_and_daemon_on_postgres_and_a_landing_batch_is_one_run(
-    paths, generated_call_center, generated_national_pension, generated_employer, postgres, smtp, tmp_path
+    paths, generated_call_center, generated_national_pension, generated_employer, postgres, smtp, tmp_path, monkeypatch
 ):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -154,6 +167,32 @@ def test_serve_runs_the_webserver_and_daemon_on_postgres_and_a_landing_batch_is_
             "another landing sensor tick",
         )
         assert len(_runs(postgres)) == 1
+
+        # A collapsed day: the landing sensor's call_center_refresh holds the call center back (its
+        # volume check), and publish_held_back queues record_held_back, whose version says so at once.
+        collapsed = _collapsed_day(generated_call_center / "cdr_20201026.csv", "2020-11-02", tmp_path / "collapsed")
+        _deliver([(collapsed, paths.landing_dir("call_center"))], tmp_path / "transfer_collapsed")
+        wait_until(
+            lambda: len(_runs(postgres)) == 3 and _runs(postgres)[2][2] in ("SUCCESS", "FAILURE"),
+            900,
+            "the held-back run and record_held_back",
+            poll=2,
+        )
+        [_, (_, job, status), (_, recorder, recorded)] = _runs(postgres)
+        assert (job, status) == ("call_center_refresh", "FAILURE")
+        assert (recorder, recorded) == ("record_held_back", "SUCCESS")
+        banner = AppTest.from_file(str(REPO_ROOT / "dashboard" / "pages" / "overview.py"), default_timeout=120)
+        monkeypatch.setenv("WAREHOUSE_PUBLISHED_DB", str(paths.published_db))
+        banner.run()
+        [warning] = [w.value for w in banner.warning]
+        assert (
+            "Call-center answer rate (応答率): 公表保留 held back, last good version shown (raw/call_center__calls: volume)"
+            in warning
+        )
+        with duckdb.connect(str(paths.published_db), read_only=True) as con:
+            assert con.execute(
+                "select bool_or(latest_attempt_passed) from marts.publication_log where kpi = 'call_center'"
+            ).fetchall() == [(False,)]
 
         # What the UI shows: the schedule and the sensors running, the run history, the instance on PostgreSQL.
         repository = _graphql(

@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -90,6 +91,9 @@ def test_the_command_prints_the_settings_but_never_a_secret_url():
 def test_the_dagster_cli_runs_in_a_fresh_shell_with_the_defaults(landed, tmp_path):
     """As a user types it, with only the data directory set: every other setting from defaults.env,
     none 'not set' (the resources read the settings themselves; no EnvVar is bound to a setting)."""
+    hour_ago = time.time() - 3600  # delivered an hour ago: settled under the default WAREHOUSE_SETTLE_SECONDS
+    for path in landed.landing.rglob("*.csv"):
+        os.utime(path, (hour_ago, hour_ago))
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WAREHOUSE_DATA_DIR": str(landed.data_dir)}
     done = subprocess.run(
         [
