@@ -18,7 +18,7 @@ LOCK := requirements.lock
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: lock setup instance demo test test-fast lint format ui serve notebooks dashboard reload versions rollback clean config docs docs-serve dbt browser postgres
+.PHONY: end-rollback lock setup instance demo test test-fast lint format ui serve notebooks dashboard reload versions rollback clean config docs docs-serve dbt browser postgres
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -93,6 +93,10 @@ versions: setup  ## the published versions kept, the current one starred
 rollback: setup  ## make rollback VERSION=warehouse_..._employer.duckdb REASON="why": show that version again
 	@test -n "$(VERSION)" || (echo 'usage: make rollback VERSION=<file name from make versions> REASON="why"' >&2; exit 2)
 	$(BIN)/python -m commands.versions --to "$(VERSION)" --reason "$(REASON)"
+
+end-rollback: setup  ## make end-rollback REASON="why": the published figures no longer marked rolled back; the next run publishes anew
+	@test -n "$(REASON)" || (echo 'usage: make end-rollback REASON="why"' >&2; exit 2)
+	$(BIN)/python -m commands.versions --end --reason "$(REASON)"
 
 docs: setup  ## dbt docs of the working database's schema, generated on a copy (the nightly run is never locked out)
 	$(BIN)/python -m commands.working_copy docs generate

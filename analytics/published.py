@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from config.settings import Settings
+from publication import scale
 
 
 class NoPublishedDatabase(FileNotFoundError):
@@ -35,12 +36,8 @@ def connect(path: Path | None = None) -> duckdb.DuckDBPyConnection:
 
 
 def extract_scale(con: duckdb.DuckDBPyConnection) -> float:
-    """The scale of the extracts the version was built from (``marts.extract_scale``): 1.0 for real
-    extracts; a version published before the table existed is taken as real."""
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'extract_scale'"
-    ).fetchall()[0][0]
-    return float(con.execute("select scale from marts.extract_scale").fetchall()[0][0]) if found else 1.0
+    """The scale of the extracts the open version was built from: 1.0 for real extracts."""
+    return scale.read(con)
 
 
 def scale_note(scale: float) -> str:

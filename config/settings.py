@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     stale_blocks: bool
     max_reject_rate: float
     lock_wait_seconds: float
+    published_versions_kept: int = Field(ge=1)
     alert_urls: SecretStr  # apprise URLs separated by blanks: they may carry a password
     ui_host: str
     ui_port: int

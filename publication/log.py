@@ -45,6 +45,8 @@ LOG_SCHEMA = pl.Schema(
         "rollback_reason": pl.Utf8(),
         # The rows a rollback withdrew: not published again unless they change (then they are news).
         "withheld_fingerprint": pl.Utf8(),
+        "rollback_ended_at": pl.Datetime("us", "UTC"),  # make end-rollback: the rollback's marking ended
+        "rollback_end_reason": pl.Utf8(),
         # What the working database has loaded, published or not: the last day the KPI's current
         # loads cover, and how many of those loads its published rows do not include yet (a KPI
         # held back since they came, or a run killed before it published them).

@@ -41,6 +41,7 @@ from config.kpis import FORMER_MART_NAMES
 from config.layout import WarehousePaths
 from ingest import raw_schema
 from publication import log as publication_log
+from publication import scale as extract_scale
 from publication import version_files
 from publication.duckdb_files import table_exists
 from publication.load_quality import LOAD_QUALITY_SQL
@@ -55,11 +56,6 @@ class PublishResult:
     log: pl.DataFrame
     row_counts: dict[str, int] = field(default_factory=dict)
     wrote_version: bool = True  # False: nothing had changed, no new file
-
-
-# One row: the scale the published extracts were made at. Below 1.0 (a demo), counts and amounts
-# are that fraction of the report's; rates are not affected (analytics.published.scale_note).
-EXTRACT_SCALE_SQL = "create table building.marts.extract_scale as select cast(? as double) as scale"
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> str:
@@ -144,7 +140,7 @@ def publish(
             working.register("publication_log_frame", log.to_arrow())
             working.execute("create table building.marts.publication_log as select * from publication_log_frame")
             working.execute(f"create table building.marts.load_quality as {LOAD_QUALITY_SQL}")
-            working.execute(EXTRACT_SCALE_SQL, [scale])
+            extract_scale.create(working, "building", scale)
             row_counts = {
                 m: working.execute(f"select count(*) from building.marts.{m}").fetchall()[0][0]
                 for m in [*fresh, *carried]
@@ -170,5 +166,6 @@ def publish(
     if site is not None:
         site(working, final)
     version_files.promote(building, final, paths)
-    version_files.prune(versions, keep, final)
+    rolled_back_to = frozenset(versions / name for name in log["rolled_back_to"].drop_nulls().unique())
+    version_files.prune(versions, keep, final, also_keep=rolled_back_to)
     return PublishResult(final, tuple(fresh), tuple(carried), log, row_counts)

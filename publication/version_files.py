@@ -187,10 +187,12 @@ def sweep(paths: WarehousePaths) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def prune(versions: Path, keep: int, current: Path) -> None:
+def prune(versions: Path, keep: int, current: Path, also_keep: frozenset[Path] = frozenset()) -> None:
+    """The ``keep`` latest versions stay, and ``current``, and ``also_keep`` (the version a rollback shows):
+    a file every row of the log names is never pruned under it."""
     files = sorted(versions.glob("warehouse_*.duckdb"))
     for old in files[:-keep] if keep > 0 else []:
-        if old != current:
+        if old != current and old not in also_keep:
             release(old)
             old.unlink(missing_ok=True)
             site_of(old).unlink(missing_ok=True)
@@ -199,24 +201,62 @@ def prune(versions: Path, keep: int, current: Path) -> None:
 
 
 @dataclass(frozen=True)
+class KpiInVersion:
+    """What a version's ``marts.publication_log`` says of one KPI."""
+
+    kpi: str
+    run_id: str | None  # the run that published the figures it shows
+    state: str  # published | held back | stale | rolled back
+    reason: str | None  # why, for every state but published
+
+
+@dataclass(frozen=True)
 class Version:
     path: Path
     is_current: bool
-    kpis: dict[str, str | None]  # every KPI the version's publication log lists -> the run that published its figures
+    written_at: dt.datetime  # UTC, from the file's name
+    kpis: tuple[KpiInVersion, ...]
 
     @property
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def written_by(self) -> str:
+        """The KPI whose publication wrote it, or ``rollback``, ``rollback_end``, ``held_back``."""
+        return self.path.stem.split("_", 2)[2]
+
+
+_STATE_SQL = """
+select kpi, any_value(version_run_id),
+       case when bool_or(rolled_back_to is not null) then 'rolled back'
+            when not bool_and(coalesce(latest_attempt_passed, true)) then 'held back'
+            when bool_or(coalesce(is_stale, false)) then 'stale'
+            else 'published' end,
+       case when bool_or(rolled_back_to is not null)
+                 then 'to ' || any_value(rolled_back_to) || ': ' || any_value(rollback_reason)
+            when not bool_and(coalesce(latest_attempt_passed, true))
+                 then string_agg(distinct latest_attempt_failures, '; ')
+            when bool_or(coalesce(is_stale, false)) then string_agg(distinct stale_reason, '; ') end
+from marts.publication_log group by kpi order by kpi
+"""
+
+
+def written_at(path: Path) -> dt.datetime:
+    """When a version was written: its name's UTC time (``version_name``)."""
+    return dt.datetime.strptime(path.name.split("_")[1], "%Y%m%dT%H%M%S%f").replace(tzinfo=dt.UTC)
+
 
 def listing(paths: WarehousePaths) -> list[Version]:
-    """Every version kept, oldest first, with what its ``marts.publication_log`` says."""
+    """Every version kept, oldest first, with what its ``marts.publication_log`` says of each KPI."""
     current = paths.published_db.resolve() if paths.published_db.exists() else None
     found = []
     for path in sorted(folder(paths).glob("warehouse_*.duckdb")):
         with duckdb.connect(str(path), read_only=True) as con:
-            rows = con.execute(
-                "select kpi, any_value(version_run_id) from marts.publication_log group by kpi order by kpi"
-            ).fetchall()
-        found.append(Version(path, path == current, dict(rows)))
+            columns = {c for (c,) in con.execute("select column_name from (describe marts.publication_log)").fetchall()}
+            sql = (
+                _STATE_SQL if "rolled_back_to" in columns else _STATE_SQL.replace("rolled_back_to is not null", "false")
+            )
+            rows = con.execute(sql).fetchall()
+        found.append(Version(path, path == current, written_at(path), tuple(KpiInVersion(*r) for r in rows)))
     return found

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 import dagster as dg
+from streamlit.testing.v1 import AppTest
 
 from config.kpis import KPIS
 from config.layout import REPO_ROOT
@@ -21,10 +23,12 @@ def _state(paths) -> dict:
     published = {
         t for (t,) in query(paths.published_db, "select table_name from duckdb_tables() where schema_name = 'marts'")
     }
-    return {"loaded": loaded, "log": log, "published": published - {"publication_log", "load_quality"}}
+    return {"loaded": loaded, "log": log, "published": published - {"publication_log", "load_quality", "extract_scale"}}
 
 
-def test_each_kpi_job_refreshes_and_publishes_only_its_kpi_and_a_rollback_goes_back(landed, defs, instance):
+def test_each_kpi_job_refreshes_and_publishes_only_its_kpi_and_a_rollback_goes_back(
+    landed, defs, instance, monkeypatch
+):
     versions, runs = [], {}
     for done, kpi in enumerate(KPIS, start=1):
         job = defs.resolve_job_def(kpi_job_name(kpi))
@@ -55,7 +59,11 @@ def test_each_kpi_job_refreshes_and_publishes_only_its_kpi_and_a_rollback_goes_b
         text=True,
         check=True,
     ).stdout
-    assert f"* {versions[-1].name}" in listing and f"  {versions[1].name}" in listing
+    # each version by its time in Japan, and each KPI's state in it
+    assert re.search(rf"^\* \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d JST  {versions[-1].name}$", listing, re.M), listing
+    assert re.search(rf"^  \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d JST  {versions[1].name}$", listing, re.M), listing
+    assert re.search(r"^      employer +published +run [0-9a-f]{8}$", listing, re.M), listing
+    env["WAREHOUSE_PUBLISHED_VERSIONS_KEPT"] = "2"  # the rollback prunes to 2, but keeps the version it shows
     rolled = subprocess.run(
         [
             sys.executable,
@@ -83,6 +91,46 @@ def test_each_kpi_job_refreshes_and_publishes_only_its_kpi_and_a_rollback_goes_b
     assert log == [(versions[-1].name, versions[1].name, "employer figures under review")]
     sql = "select * from marts.national_pension_payment_rate order by all"
     assert query(landed.published_db, sql) == query(versions[1], sql)
+    kept = sorted(p.name for p in (landed.published_dir / "versions").glob("warehouse_*.duckdb"))
+    assert kept == sorted([versions[1].name, versions[2].name, now.name])  # the oldest pruned, not the one shown
+    listing = subprocess.run(
+        [sys.executable, "-m", "commands.versions"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert "employer           rolled back  run " in listing and "employer figures under review" in listing
+
+    # The rollback ended: the same figures, no longer marked rolled back; the log says when and why.
+    ended = subprocess.run(
+        [sys.executable, "-m", "commands.versions", "--end", "--reason", "review done"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert ended.returncode == 0, ended.stderr
+    assert "the rollback has ended" in ended.stdout
+    after = landed.published_db.resolve()
+    assert after.name.endswith("_rollback_end.duckdb")
+    assert query(landed.published_db, sql) == query(versions[1], sql)
+    assert query(
+        landed.published_db,
+        "select count(*) from marts.publication_log where rolled_back_to is not null or withheld_fingerprint is not null",
+    ) == [(0,)]
+    assert query(
+        landed.published_db,
+        "select distinct rollback_end_reason from marts.publication_log where rollback_ended_at is not null",
+    ) == [("review done",)]
+    banner = AppTest.from_file(str(REPO_ROOT / "dashboard" / "pages" / "overview.py"), default_timeout=120)
+    monkeypatch.setenv("WAREHOUSE_PUBLISHED_DB", str(landed.published_db))
+    banner.run()
+    assert not [w for w in banner.warning if "rolled back" in w.value], [w.value for w in banner.warning]
+    again = subprocess.run(
+        [sys.executable, "-m", "commands.versions", "--end", "--reason", "twice"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 2 and "shows no rollback: there is none to end" in again.stderr
 
     refused = subprocess.run(
         [sys.executable, "-m", "commands.versions", "--to", "warehouse_nonsense.duckdb", "--reason", "x"],

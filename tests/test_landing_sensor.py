@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -30,7 +31,8 @@ def test_the_landing_sensor_requests_one_run_per_settled_batch_of_files_not_load
     # The first evaluation notes what is there and requests nothing.
     first = evaluate(None, 0, warehouse)
     assert isinstance(first, dg.SensorResult) and not first.run_requests
-    assert json.loads(first.cursor).keys() == {"call_center/cdr_20201101.csv"}
+    stat = (calls / "cdr_20201101.csv").stat()
+    assert json.loads(first.cursor) == {"mtime_ns": stat.st_mtime_ns, "at": ["call_center/cdr_20201101.csv"]}
 
     # New files: nothing while a run is in progress, nor while one is still arriving.
     _deliver(calls, "cdr_20201102.csv")
@@ -65,13 +67,27 @@ def test_the_landing_sensor_requests_one_run_per_settled_batch_of_files_not_load
                        values (1, 'call_center', 'cdr_20201105.csv', '', 1, ?, '', 0, 0, 0, now(), ?)""",
             [stat.st_size, stat.st_mtime_ns],
         )
-    cursor = json.dumps(
-        {
-            k: v
-            for k, v in json.loads(evaluate(batch.cursor, 0, warehouse).cursor).items()
-            if k != "call_center/cdr_20201105.csv"
-        }
-    )
+    cursor = json.dumps({"mtime_ns": stat.st_mtime_ns - 1, "at": []})  # a mark from before it landed
     loaded = evaluate(cursor, 0, warehouse)
     assert not loaded.run_requests
     assert "all loaded already" in loaded.skip_reason.skip_message
+
+
+def test_the_cursor_stays_small_whatever_the_number_of_files(tmp_path):
+    """A high-water mark, not a listing: ten thousand landed days make a cursor of a few dozen bytes,
+    and the next file is still new; a reset cursor ({}) takes every file not loaded."""
+    warehouse = WarehouseResource(overrides={"WAREHOUSE_DATA_DIR": str(tmp_path), "WAREHOUSE_SETTLE_SECONDS": "60"})
+    calls = tmp_path / "landing" / "call_center"
+    calls.mkdir(parents=True)
+    then = time.time() - 3600
+    for day in range(10_000):
+        path = calls / f"cdr_{dt.date(1990, 1, 1) + dt.timedelta(days=day):%Y%m%d}.csv"  # 27 years of days
+        path.write_text("header\n", encoding="utf-8")
+        os.utime(path, (then + day / 1000, then + day / 1000))
+    first = evaluate(None, 0, warehouse)
+    assert len(first.cursor) < 200, len(first.cursor)
+    _deliver(calls, "cdr_20201101.csv")
+    [request] = evaluate(first.cursor, 0, warehouse).run_requests
+    assert request.tags["warehouse/landed-files"] == "1: call_center/cdr_20201101.csv"
+    [everything] = evaluate("{}", 0, warehouse).run_requests
+    assert everything.tags["warehouse/landed-files"].startswith("10001: ")

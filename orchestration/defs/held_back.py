@@ -43,7 +43,7 @@ def record_verdicts(context: dg.OpExecutionContext, warehouse: WarehouseResource
             [],
             left_open,
             context.run.run_id,
-            keep=warehouse.published_versions_kept,
+            keep=warehouse.settings.published_versions_kept,
             states=states,
             stale_blocks=warehouse.settings.stale_blocks,
             site=partial(docs_site.build, settings=warehouse.settings, log=context.log.warning),

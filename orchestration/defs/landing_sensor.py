@@ -6,9 +6,14 @@ Evaluated by ``dagster-daemon`` every ``WAREHOUSE_SENSOR_INTERVAL_SECONDS`` (30 
    that run may take the new files itself);
 2. while any landing file is still settling (modified within ``WAREHOUSE_SETTLE_SECONDS``), it
    waits, so a batch being copied in becomes one run, not one per file;
-3. files whose size or modification time differ from what its cursor saw last, and which the
-   working database has not loaded in that state (``raw.load_manifest``), are new: one run for
-   the batch, of the KPI's own job when they all feed one KPI, else of ``nightly_refresh``.
+3. files modified after what its cursor saw last, and which the working database has not loaded
+   in that state (``raw.load_manifest``), are new: one run for the batch, of the KPI's own job
+   when they all feed one KPI, else of ``nightly_refresh``.
+
+The cursor is a high-water mark, whatever the number of files: the latest modification time seen
+and the names modified at that very time (a file system with coarse times may give a later file
+the same time). A file replaced under an *older* time (a copy that kept its times) is not new to
+the sensor; the next scheduled run takes it, or ``make reload FILE=...`` at once.
 
 Its first evaluation only takes note of what lies in landing: files present before the sensor
 was first turned on are the schedule's, or a run launched by hand. A file refused whole is
@@ -79,20 +84,46 @@ def job_for(files: list[str]) -> str:
     return kpi_job_name(kpis[0]) if len(kpis) == 1 else nightly_refresh.name
 
 
+def _mark(cursor: str | None) -> dict:
+    """A cursor's mark; ``{}`` (a reset: `dagster sensor cursor landing_sensor --set '{}'`) marks nothing seen."""
+    mark = json.loads(cursor) if cursor else {}
+    return mark if "mtime_ns" in mark else {"mtime_ns": 0, "at": []}
+
+
+def high_water_mark(files: Files, before: str | None = None) -> str:
+    """The cursor: the latest modification time among ``files`` (or the one ``before`` had, if later),
+    and every name modified at that time."""
+    seen = _mark(before)
+    latest = max([seen["mtime_ns"], *(mtime for _, mtime in files.values())])
+    at = {name for name, (_, mtime) in files.items() if mtime == latest}
+    return json.dumps(
+        {"mtime_ns": latest, "at": sorted(at | (set(seen["at"]) if latest == seen["mtime_ns"] else set()))}
+    )
+
+
+def _after(files: Files, cursor: str) -> list[str]:
+    """The files modified after the cursor's mark (or at it, under a name it has not seen)."""
+    mark = _mark(cursor)
+    return sorted(
+        name
+        for name, (_, mtime) in files.items()
+        if mtime > mark["mtime_ns"] or (mtime == mark["mtime_ns"] and name not in mark["at"])
+    )
+
+
 def evaluate(cursor: str | None, unfinished_runs: int, warehouse: WarehouseResource) -> dg.SensorResult | dg.SkipReason:
     """One evaluation: the run to request and the new cursor, or why not now."""
     files, settling = landed_files(warehouse)
     if cursor is None:
         return dg.SensorResult(
             skip_reason=f"first evaluation: {len(files)} landing file(s) noted, none requested",
-            cursor=json.dumps(files),
+            cursor=high_water_mark(files),
         )
     if unfinished_runs:
         return dg.SkipReason(f"{unfinished_runs} run(s) queued or in progress; new files wait for them to finish")
     if settling:
         return dg.SkipReason(f"{len(settling)} file(s) still arriving: {', '.join(settling[:5])}")
-    seen = {name: tuple(state) for name, state in json.loads(cursor).items()}
-    changed = sorted(name for name, state in files.items() if seen.get(name) != state)
+    changed = _after(files, cursor)
     if not changed:
         return dg.SkipReason("no new landing files")
     try:
@@ -104,7 +135,7 @@ def evaluate(cursor: str | None, unfinished_runs: int, warehouse: WarehouseResou
     new = [name for name in changed if loaded.get(name) != files[name]]
     if not new:
         return dg.SensorResult(
-            skip_reason=f"{len(changed)} changed file(s), all loaded already", cursor=json.dumps(files)
+            skip_reason=f"{len(changed)} changed file(s), all loaded already", cursor=high_water_mark(files, cursor)
         )
     batch = hashlib.sha256(json.dumps({name: files[name] for name in new}, sort_keys=True).encode()).hexdigest()[:16]
     request = dg.RunRequest(
@@ -112,7 +143,7 @@ def evaluate(cursor: str | None, unfinished_runs: int, warehouse: WarehouseResou
         job_name=job_for(new),
         tags={LANDED_TAG: f"{len(new)}: {', '.join(new[:3])}" + (", ..." if len(new) > 3 else "")},
     )
-    return dg.SensorResult(run_requests=[request], cursor=json.dumps(files))
+    return dg.SensorResult(run_requests=[request], cursor=high_water_mark(files, cursor))
 
 
 def build_landing_sensor(interval_seconds: int) -> dg.SensorDefinition:

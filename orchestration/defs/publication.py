@@ -98,7 +98,7 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
                 list(kpi.marts),
                 attempts,
                 context.run.run_id,
-                keep=warehouse.published_versions_kept,
+                keep=warehouse.settings.published_versions_kept,
                 states=states,
                 stale_blocks=warehouse.settings.stale_blocks,
                 site=partial(docs_site.build, settings=warehouse.settings, log=context.log.warning),

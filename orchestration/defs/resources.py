@@ -40,7 +40,6 @@ class WarehouseResource(dg.ConfigurableResource):
     model_config = ConfigDict(extra="forbid")
 
     overrides: dict[str, str] = {}
-    published_versions_kept: int = 5
 
     @property
     def settings(self) -> Settings:
