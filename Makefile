@@ -18,7 +18,7 @@ LOCK := requirements.lock
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: end-rollback lock setup instance demo test test-fast lint format ui serve notebooks dashboard reload versions rollback clean config docs docs-serve dbt browser postgres
+.PHONY: end-rollback lock notebooks-report setup instance demo test test-fast lint format ui serve notebooks dashboard reload versions rollback clean config docs docs-serve dbt browser postgres
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -80,8 +80,12 @@ serve: setup  ## production: dagster-webserver and dagster-daemon as separate pr
 dashboard: setup  ## the analysts' dashboard on http://127.0.0.1:$(WAREHOUSE_DASHBOARD_PORT), over the published database
 	$(BIN)/streamlit run dashboard/app.py --server.port $(WAREHOUSE_DASHBOARD_PORT)  # the rest: .streamlit/config.toml
 
-notebooks: setup  ## JupyterLab on notebooks/, reading the published database (WAREHOUSE_PUBLISHED_DB to choose another)
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root)
+notebooks: setup  ## JupyterLab on notebooks/, reading the published database (WAREHOUSE_PUBLISHED_DB to choose another); saved without outputs
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root) \
+	  --ContentsManager.pre_save_hook=analytics.notebook_hooks.strip_outputs
+
+notebooks-report: setup  ## every notebook run headless, as HTML with its tables and charts, into $(WAREHOUSE_DATA_DIR)/reports/
+	$(BIN)/jupyter nbconvert --execute --to html --output-dir "$(WAREHOUSE_DATA_DIR)/reports" notebooks/*.ipynb
 
 reload: setup  ## make reload FILE=data/landing/<source>/<file>: the next run reads it again, whatever its size and time
 	@test -n "$(FILE)" || (echo 'usage: make reload FILE=data/landing/<source>/<file name>' >&2; exit 2)

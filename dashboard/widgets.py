@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from analytics import published
-from dashboard import columns, data
+from analytics import labels, published
+from dashboard import data
 
 
 def percent(value: float | None, digits: int = 1) -> str:
@@ -27,16 +27,16 @@ def yoy_points(this_year: str, last_year: str):
     return 100 * (pl.col(this_year).round(3) - pl.col(last_year).round(3))
 
 
-def table(frame: pl.DataFrame, name: str, kinds: dict[str, columns.Column] | None = None) -> None:
+def table(frame: pl.DataFrame, name: str, kinds: dict[str, labels.Column] | None = None) -> None:
     """A table across the page, every row in view (no inner scrolling), each column labelled and
     formatted as ``dashboard.columns`` declares; the demo scale beside counts and amounts; its CSV
     download (``name``.csv, the numbers unformatted)."""
     if frame.is_empty():
         st.info("この条件で表示するデータはありません。 Nothing to show for this choice.", icon=":material/info:")
         return
-    described = columns.described(frame, kinds)
+    described = labels.described(frame, kinds)
     config = {c.label: st.column_config.TextColumn(c.label, alignment="right") for c in described if c.numeric}
-    st.dataframe(columns.shown(frame, kinds), hide_index=True, width="stretch", height="content", column_config=config)
+    st.dataframe(labels.shown(frame, kinds), hide_index=True, width="stretch", height="content", column_config=config)
     if any(c.scaled for c in described):
         scale_caption()
     download(frame, name)
@@ -78,7 +78,7 @@ def banner() -> None:
     changed = log["data_changed_at"].max()
     st.caption(
         f"公表版 Published version: `{version}` ・ データ更新 Data last changed: "
-        f"{changed.astimezone(columns.JAPAN):%Y-%m-%d %H:%M} JST"
+        f"{changed.astimezone(labels.JAPAN):%Y-%m-%d %H:%M} JST"
     )
     problems = []
     for kpi in data.KPIS:

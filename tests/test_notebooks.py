@@ -7,6 +7,8 @@ about a missing glyph (Japanese labels would be empty boxes).
 
 import io
 import json
+import os
+import sys
 from pathlib import Path
 
 import nbformat
@@ -146,3 +148,69 @@ def test_the_readme_cli_example_prints_the_published_rates(published):
     done = subprocess.run(["bash", "-c", command], cwd=NOTEBOOKS.parent, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr  # the installed CLI reads the published storage format
     assert re.search(r"2019\s*│\s*0\.6711", done.stdout) and re.search(r"2020\s*│\s*0\.6727", done.stdout), done.stdout
+
+
+def test_make_notebooks_report_runs_every_notebook_into_html(published, tmp_path):
+    """The headless report: each notebook executed, as HTML with its figures and charts."""
+    import subprocess
+
+    env = {**os.environ, "WAREHOUSE_DATA_DIR": str(tmp_path / "data"), "WAREHOUSE_PUBLISHED_DB": str(published)}
+    done = subprocess.run(
+        ["make", "-s", "notebooks-report"], cwd=NOTEBOOKS.parent, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    reports = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "data" / "reports").glob("*.html")}
+    assert set(reports) == {p.with_suffix(".html").name for p in NOTEBOOKS.glob("*.ipynb")}
+    assert "4～10月 応答率 FY2020: 67.3%" in reports["call_center_answer_rates.html"]
+    assert "デモ規模 1/100 · demo scale" in reports["employer_arrears.html"]
+    assert all(html.count("data:image/png;base64,") >= 1 for html in reports.values())  # the charts drawn
+    assert "…" not in reports["np_payment_rates.html"]  # the 47 prefectures whole, not truncated
+
+
+def test_jupyterlab_saves_a_notebook_without_its_outputs(tmp_path):
+    """`make notebooks`' save hook, in a real Jupyter server: a notebook saved with outputs is written without."""
+    import subprocess
+    import time
+    import urllib.request
+
+    from tests.smtp import free_port
+
+    port, token = free_port(), "t0ken"
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("jupyter")),
+            "server",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            f"--ServerApp.root_dir={folder}",
+            f"--IdentityProvider.token={token}",
+            "--ContentsManager.pre_save_hook=analytics.notebook_hooks.strip_outputs",
+            "--allow-root",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+        notebook.cells[0].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)]
+        notebook.cells[0].execution_count = 1
+        body = json.dumps({"type": "notebook", "format": "json", "content": notebook}).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/contents/saved.ipynb?token={token}", data=body, method="PUT"
+        )
+        request.add_header("Content-Type", "application/json")
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(request, timeout=5)
+                break
+            except OSError:
+                time.sleep(0.5)
+        saved = nbformat.read(folder / "saved.ipynb", as_version=4)
+        assert saved.cells[0].source == "1 + 1"
+        assert saved.cells[0].outputs == [] and saved.cells[0].execution_count is None
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)

@@ -4,8 +4,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from analytics import queries
-from dashboard import columns, data, widgets
+from analytics import labels, queries
+from dashboard import data, widgets
 
 FISCAL_MONTHS = [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]
 
@@ -75,7 +75,7 @@ widgets.table(table, "call_center_monthly")
 st.subheader("ダイヤル別 応答率（4～10月） Answer rate by dial, April–October")
 by_dial = data.frame(queries.CALL_CENTER_BY_DIAL).filter(pl.col("fiscal_year").is_in(years))
 by_dial = by_dial.pivot(on="fiscal_year", index=["dial_code", "dial_name_ja"], values="answer_rate")
-year_columns = {str(y): columns.Column(f"{y}年度", f"FY{y}", "rate") for y in years}
+year_columns = {str(y): labels.Column(f"{y}年度", f"FY{y}", "rate") for y in years}
 if {"2019", "2020"} <= set(by_dial.columns):
     by_dial = by_dial.with_columns(yoy_points=widgets.yoy_points("2020", "2019"))
 widgets.table(by_dial, "call_center_by_dial", kinds=year_columns)

@@ -4,8 +4,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from analytics import queries
-from dashboard import columns, data, widgets
+from analytics import labels, queries
+from dashboard import data, widgets
 
 MONTH_ENDS = [
     "5月末",
@@ -53,7 +53,7 @@ table = curve.pivot(on="premium_fiscal_year", index="月末", values="payment_ra
 widgets.table(
     table,
     "np_current_year_curve",
-    kinds={c: columns.Column(f"{c}年度分", f"premium year {c}", "curve_rate") for c in table.columns[1:]},
+    kinds={c: labels.Column(f"{c}年度分", f"premium year {c}", "curve_rate") for c in table.columns[1:]},
 )
 
 st.subheader("現年度・過年度１年目・最終納付率 Current-year, past-year and final rates (全国 nationwide)")
@@ -65,9 +65,9 @@ widgets.table(
     kinds,
     "np_rates_by_kind",
     kinds={
-        "kind": columns.Column("区分", "kind"),
-        "is_interim": columns.Column("途中", "interim", "flag"),
-        "payment_rate": columns.Column("納付率", "payment rate", "rate"),
+        "kind": labels.Column("区分", "kind"),
+        "is_interim": labels.Column("途中", "interim", "flag"),
+        "payment_rate": labels.Column("納付率", "payment rate", "rate"),
     },
 )
 

@@ -3,7 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import columns, data, widgets
+from analytics import labels
+from dashboard import data, widgets
 
 # (KPI, the report's figure it leads with, label, English subtitle)
 HEADLINES = (
@@ -54,5 +55,5 @@ by_status = (
 widgets.table(
     by_status,
     "figures_by_status",
-    kinds={"known_discrepancy": columns.Column("既知の相違", "known discrepancy", "tally")},
+    kinds={"known_discrepancy": labels.Column("既知の相違", "known discrepancy", "tally")},
 )

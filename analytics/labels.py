@@ -1,4 +1,4 @@
-"""How every column the dashboard shows is labelled and formatted: declared once, here.
+"""How every column analysts are shown is labelled and formatted (the dashboard, the notebooks): declared once, here.
 
 Each column has a Japanese label with an English subtitle and a kind, and the kind fixes its
 format everywhere: rates at the report's precision (0.1 point; the current-year curve 0.01),
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -116,7 +117,7 @@ def column(name: str) -> Column:
     raise KeyError(f"the dashboard has no label for column {name!r}: add it to dashboard.columns.COLUMNS")
 
 
-def _text(value: object, kind: str) -> str:
+def _text(value: Any, kind: str) -> str:  # a cell of any type: its kind says which
     if value is None:
         return MISSING
     match kind:
