@@ -34,6 +34,7 @@ PIPELINE_FIXTURES = {"landed", "run_nightly", "published", "defs", "instance", "
 # it does not need. This changes the order only, never a result.
 LONGEST_FIRST = (
     "test_serve.py",
+    "test_readme_commands.py",
     "test_publication_gate.py",
     "test_demo_ui.py",
     "test_night_reports.py",
