@@ -8,6 +8,7 @@ from dashboard import data, widgets
 st.title("公表値との照合")
 st.caption("Reconciliation: every published figure of the report beside the figure recomputed from the extracts")
 widgets.banner()
+widgets.scale_caption()  # the published counts are compared after scaling: "expected at this scale"
 
 kpi = data.KPI_BY_NAME[
     st.selectbox("KPI", list(data.KPI_BY_NAME), format_func=lambda name: data.KPI_BY_NAME[name].title)

@@ -9,20 +9,16 @@ publication, and analysts would read "passed" meanwhile. So a run-failure sensor
 mart to publish). With no open attempt left, it does nothing and writes nothing.
 """
 
-from functools import partial
-
 import dagster as dg
 
 from config.kpis import KPIS
 from config.settings import Settings
 from orchestration.defs.jobs import JOBS
-from orchestration.defs.publication import kpi_state
+from orchestration.defs.publication import kpi_state, publish_for_run
 from orchestration.defs.resources import STEP_RETRY, WarehouseResource
 from orchestration.lib import verdicts
 from orchestration.lib.kpi_assets import kpi_keys
-from publication import docs_site
 from publication.log import close_attempts, open_attempts
-from publication.publish import publish
 
 FOR_RUN_TAG = "warehouse/held-back-run"
 VERSION_KIND = "held_back"  # the version file's name says what wrote it (version_files.version_name)
@@ -36,19 +32,7 @@ def record_verdicts(context: dg.OpExecutionContext, warehouse: WarehouseResource
             context.log.info("no verdict left unrecorded: the run's own publication recorded them")
             return dg.Output(None, metadata={"new_version_written": False})
         states = {k.name: kpi_state(con, k, warehouse.settings.night) for k in KPIS}
-        result = publish(
-            con,
-            warehouse.paths,
-            VERSION_KIND,
-            [],
-            left_open,
-            context.run.run_id,
-            keep=warehouse.settings.published_versions_kept,
-            states=states,
-            stale_blocks=warehouse.settings.stale_blocks,
-            site=partial(docs_site.build, settings=warehouse.settings, log=context.log.warning),
-            scale=warehouse.settings.scale,
-        )
+        result = publish_for_run(context, warehouse, con, VERSION_KIND, [], left_open, states)
         close_attempts(con, {kpi for kpi, _ in left_open.values()})
     held = sorted({f"{kpi}: {'; '.join(a.failures)}" for kpi, a in left_open.values()})
     context.log.warning(f"published as held back ({result.path.name}): " + " | ".join(held))

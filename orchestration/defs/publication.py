@@ -22,7 +22,33 @@ from orchestration.lib.kpis import asset_tags, mart_key
 from orchestration.lib.rebuilds import last_good_build
 from publication import docs_site, version_files
 from publication.log import Attempt, KpiState, close_attempts, last_passed_at, open_attempts
-from publication.publish import publish
+from publication.publish import PublishResult, publish
+
+
+def publish_for_run(
+    context: dg.AssetExecutionContext | dg.OpExecutionContext,
+    warehouse: WarehouseResource,
+    con,
+    kind: str,
+    marts: list[str],
+    attempts: dict[str, tuple[str, Attempt]],
+    states: Mapping[str, KpiState],
+) -> PublishResult:
+    """``publication.publish`` as a run of this code location calls it: the settings' versions kept,
+    stale rule and scale, the docs site built beside the version."""
+    return publish(
+        con,
+        warehouse.paths,
+        kind,
+        marts,
+        attempts,
+        context.run.run_id,
+        keep=warehouse.settings.published_versions_kept,
+        states=states,
+        stale_blocks=warehouse.settings.stale_blocks,
+        site=partial(docs_site.build, settings=warehouse.settings, log=context.log.warning),
+        scale=warehouse.settings.scale,
+    )
 
 
 def run_attempts(
@@ -91,19 +117,7 @@ def build_publish_asset(kpi: Kpi, kpi_keys: Mapping[str, set[dg.AssetKey]]) -> d
                 if mart not in this_run
             }
             attempts = {**earlier, **this_run}
-            result = publish(
-                con,
-                warehouse.paths,
-                kpi.name,
-                list(kpi.marts),
-                attempts,
-                context.run.run_id,
-                keep=warehouse.settings.published_versions_kept,
-                states=states,
-                stale_blocks=warehouse.settings.stale_blocks,
-                site=partial(docs_site.build, settings=warehouse.settings, log=context.log.warning),
-                scale=warehouse.settings.scale,
-            )
+            result = publish_for_run(context, warehouse, con, kpi.name, list(kpi.marts), attempts, states)
             close_attempts(con, {mart_kpi for mart_kpi, _ in attempts.values()})
         for mart_kpi, attempt in dict(earlier.values()).items():
             context.log.warning(
