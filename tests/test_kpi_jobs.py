@@ -96,7 +96,11 @@ def test_each_kpi_job_refreshes_and_publishes_only_its_kpi_and_a_rollback_goes_b
     listing = subprocess.run(
         [sys.executable, "-m", "commands.versions"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
     ).stdout
-    assert "employer           rolled back  run " in listing and "employer figures under review" in listing
+    assert re.search(
+        rf"^      call_center +rolled back +run [0-9a-f]{{8}}: to {versions[1].name}: employer figures under review$",
+        listing,
+        re.M,
+    ), listing
 
     # The rollback ended: the same figures, no longer marked rolled back; the log says when and why.
     ended = subprocess.run(
@@ -110,7 +114,11 @@ def test_each_kpi_job_refreshes_and_publishes_only_its_kpi_and_a_rollback_goes_b
     assert "the rollback has ended" in ended.stdout
     after = landed.published_db.resolve()
     assert after.name.endswith("_rollback_end.duckdb")
-    assert query(landed.published_db, sql) == query(versions[1], sql)
+    assert query(landed.published_db, sql) == query(now, sql)  # the same figures as the rollback showed
+    # its target no longer shown, pruning takes it: the 2 latest stay
+    assert sorted(p.name for p in (landed.published_dir / "versions").glob("warehouse_*.duckdb")) == sorted(
+        [now.name, after.name]
+    )
     assert query(
         landed.published_db,
         "select count(*) from marts.publication_log where rolled_back_to is not null or withheld_fingerprint is not null",

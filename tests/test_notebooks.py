@@ -55,7 +55,7 @@ def _assert_drawn(result: dict, count: int) -> None:
     for png in result["images"]:
         image = Image.open(io.BytesIO(png)).convert("RGB")
         assert image.width > 400 and image.height > 250
-        assert len(set(image.getdata())) > 50  # axes, lines and text, not a blank canvas
+        assert len(set(image.get_flattened_data())) > 50  # axes, lines and text, not a blank canvas
     assert (
         "Glyph" not in result["stderr"] and "missing from" not in result["stderr"]
     )  # matplotlib's missing-glyph warning
