@@ -169,6 +169,20 @@ def test_the_ui_shows_owners_types_tags_and_check_descriptions(demo, webserver, 
     freshness.screenshot(path=str(SHOTS / "raw_freshness.png"), full_page=True)
     assert "latest_delivered" in freshness.inner_text("body") and "20201031" in freshness.inner_text("body")
 
+    # The report's own discrepancy: a check that passed, and says what it is in its metadata.
+    reconciliation = _page(
+        browser,
+        f"{webserver}/assets/marts/call_center_reconciliation?view=checks",
+        "reconciliation_checks",
+        "published_figures_reproduced",
+    )
+    reconciliation.get_by_text("published_figures_reproduced").first.click()
+    reconciliation.get_by_text("known_discrepancies").first.wait_for(timeout=30_000)
+    reconciliation.screenshot(path=str(SHOTS / "reconciliation_known_discrepancy.png"), full_page=True)
+    shown = reconciliation.inner_text("body")
+    assert "Passed" in shown and "cc_fy2019_apr_oct_offered_summary" in shown
+    assert "a figure the report itself contradicts" in shown  # the check's description
+
 
 def test_a_run_launched_after_the_demo_judges_the_demos_data_on_the_demos_night(demo, tmp_path):
     """As a newcomer's first run from the UI: nightly_refresh through the code location, with nothing
