@@ -139,6 +139,15 @@ def _serve(command: str, path: str, env: dict[str, str]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
+    def stopped() -> bool:  # no webserver left behind: the command stops what it started
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2)
+            return False
+        except OSError:
+            return True
+
+    wait_until(stopped, 60, f"{command} to stop serving", poll=2)
+
 
 def test_every_readme_command_runs_as_written_in_a_fresh_shell(fresh):
     root, env = fresh
