@@ -8,6 +8,8 @@ Everything a run writes lives under ``data_dir`` (git-ignored):
     data/published/versions/        immutable published versions
     data/dbt/<step>-<run>-<id>/     each dbt invocation's target folder, while its step runs
     data/reload/<source>/<file>     a landing file an operator asked to have read again
+    data/lake/raw/<source>__<entity>/_load_id=<id>/   each load as immutable Parquet (ingest.lake)
+    data/spark/                     the Spark engine's metastore and warehouse (WAREHOUSE_ENGINE=spark)
 """
 
 from __future__ import annotations
@@ -51,6 +53,16 @@ class WarehousePaths:
     @property
     def published_db(self) -> Path:
         return self.published_dir / "warehouse.duckdb"
+
+    @property
+    def lake_raw(self) -> Path:
+        """The open raw layer: every load as Parquet, which any engine reads (``ingest.lake``)."""
+        return self.data_dir / "lake" / "raw"
+
+    @property
+    def spark_dir(self) -> Path:
+        """The Spark engine's own state: its Derby metastore and the warehouse its tables are written to."""
+        return self.data_dir / "spark"
 
     @property
     def scratch(self) -> Path:

@@ -19,11 +19,11 @@ import functools
 import dagster as dg
 
 from config.kpis import KPIS, Kpi
-from ingest import raw_schema
+from ingest import lake, raw_schema
 from ingest.judging import freshness, volume
 from ingest.loading.pseudonym_keys import PseudonymKeyError
 from ingest.loading.source import LoadSummary, load_source, safe_message, unchanged_note
-from ingest.specs import ExtractSpec
+from ingest.specs import SPECS, ExtractSpec
 from orchestration.defs.resources import STEP_RETRY, WarehouseResource
 from orchestration.lib.kpis import asset_tags
 from orchestration.lib.tags import ACCEPT_REJECTS_TAG, ACCEPT_VOLUME_TAG
@@ -217,6 +217,11 @@ def build_ingest_asset(spec: ExtractSpec, kpi: Kpi) -> dg.AssetsDefinition:
             except Exception as err:  # the message may come from DuckDB, which quotes what it read
                 # retried (STEP_RETRY): ingest is one transaction per batch, so a retry starts clean
                 raise dg.Failure(description=f"{spec.raw_table}: ingest failed: {safe_message(spec, err)}") from None
+            # The open raw layer (Parquet any engine reads) gains the loads just committed. Every
+            # source's, so that the lake's manifest never names a load it lacks (ingest.lake).
+            exported = lake.export(con, list(SPECS.values()), paths.lake_raw)
+            if exported.loads:
+                context.log.info(f"lake: {exported.loads} loads ({exported.rows} rows) written to {paths.lake_raw}")
             for entry in summary.waiting:
                 context.log.info(f"not taken yet: {spec.source}/{entry}")
             if summary.skipped_unchanged:
