@@ -24,7 +24,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from dotenv import dotenv_values
 from pydantic import AliasGenerator, Field, SecretStr, ValidationError, field_validator
@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     dagster_pg_url: SecretStr  # postgresql://user:password@host/db
     dashboard_port: int
     published_db_override: Path | None = Field(validation_alias="WAREHOUSE_PUBLISHED_DB")  # another database to read
+    engine: Literal["duckdb", "spark"]  # where dbt builds: DuckDB's working database, or Spark from the lake
+    spark_target: Literal["spark", "spark_cluster"]  # the dbt target of the Spark engine (profiles.yml)
+    spark_driver_memory: str
 
     @field_validator("data_dir", mode="before")
     @classmethod
@@ -113,7 +116,7 @@ class Settings(BaseSettings):
             return value if isinstance(value, bool) else str(value).strip().lower() == "true"
         raise _expected("expected true or false")
 
-    @field_validator("duckdb_memory_limit", "ui_host", "ui_url", mode="before")
+    @field_validator("duckdb_memory_limit", "ui_host", "ui_url", "engine", "spark_target", "spark_driver_memory", mode="before")
     @classmethod
     def _trimmed(cls, value: Any) -> str:
         return str(value).strip()
@@ -153,9 +156,22 @@ class Settings(BaseSettings):
     def alert_url_list(self) -> tuple[str, ...]:
         return tuple(self.alert_urls.get_secret_value().split())
 
+    @property
+    def dbt_target(self) -> str:
+        """The profile's target dbt builds on: the working DuckDB database, or the Spark engine's."""
+        return "working" if self.engine == "duckdb" else self.spark_target
+
     def dbt_vars(self, working_db: Path | None = None) -> str:
-        """dbt's ``--vars``: the database its profile opens (the working one unless said) and the scale."""
-        return json.dumps({"working_db": str(working_db or self.paths.working_db), "scale": self.scale})
+        """dbt's ``--vars``: the database its profile opens (the working one unless said), the scale, and
+        for the Spark targets the lake they read and the folder of their metastore and tables."""
+        return json.dumps(
+            {
+                "working_db": str(working_db or self.paths.working_db),
+                "scale": self.scale,
+                "lake_raw": str(self.paths.lake_raw),
+                "spark_dir": str(self.paths.spark_dir),
+            }
+        )
 
 
 _MESSAGES = {

@@ -11,9 +11,21 @@
   `month_column` in `relation`: the months the extracts cover, gaps included.
 #}
 {% macro month_end_spine(relation, month_column) -%}
+    {{ return(adapter.dispatch('month_end_spine', 'pension_warehouse')(relation, month_column)) }}
+{%- endmacro %}
+
+{% macro default__month_end_spine(relation, month_column) -%}
     select last_day(cast(months.month_start as date)) as as_of
     from (
         select unnest(generate_series(min({{ month_column }}), max({{ month_column }}), interval 1 month)) as month_start
+        from {{ relation }}
+    ) as months
+{%- endmacro %}
+
+{% macro spark__month_end_spine(relation, month_column) -%}
+    select last_day(months.month_start) as as_of
+    from (
+        select explode(sequence(min({{ month_column }}), max({{ month_column }}), interval 1 month)) as month_start
         from {{ relation }}
     ) as months
 {%- endmacro %}

@@ -6,6 +6,9 @@ ephemeral GX context. A failed expectation fails the check, which blocks publica
 """
 
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -16,11 +19,31 @@ from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.kpis import mart_key
 
 
+@contextmanager
+def _pyspark_hidden() -> Iterator[None]:
+    """GX imported as if pyspark were not installed.
+
+    GX imports pyspark, when it is there (the Spark engine installs it), only to recognise Spark
+    frames, which never reach it here; and pyspark's Spark Connect client, imported from a step
+    worker started with ``python -c`` as Dagster's are, takes the worker for its own doctest
+    runner and ends it with ``sys.exit(0)``. Hidden, GX takes its own no-Spark path.
+    """
+    if "pyspark" in sys.modules:
+        yield
+        return
+    sys.modules["pyspark"] = None  # type: ignore[assignment]  # an import of it raises ImportError
+    try:
+        yield
+    finally:
+        del sys.modules["pyspark"]
+
+
 def validate_suite(frame, suite_path: Path):
     """Validate a pandas frame against a GX suite file; returns GX's validation result."""
     # Imported here, not with the module: GX takes 2 s to import, and every process that loads
     # the code location (webserver, daemon, `dagster job launch`, each run) would pay it.
-    import great_expectations as gx
+    with _pyspark_hidden():
+        import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
     batch = (

@@ -22,8 +22,8 @@ dial_months as (
         cast(sum(load_dial_months.calls_offered) as bigint) as calls_offered,
         cast(sum(load_dial_months.calls_answered) as bigint) as calls_answered,
         cast(sum(load_dial_months.calls_abandoned) as bigint) as calls_abandoned,
-        cast(sum(load_dial_months.wait_seconds_answered) as hugeint) as wait_seconds_answered,
-        cast(sum(load_dial_months.talk_seconds) as hugeint) as talk_seconds
+        cast(sum(load_dial_months.wait_seconds_answered) as bigint) as wait_seconds_answered,
+        cast(sum(load_dial_months.talk_seconds) as bigint) as talk_seconds
 
     from load_dial_months
     semi join current_loads on load_dial_months._load_id = current_loads._load_id

@@ -1,10 +1,12 @@
 -- The current state of each contribution record (establishment, insurance type, premium
 -- month): the print of the latest processing month wins (then the latest load and line).
 -- Incremental: see the latest_prints macro.
+{#- partition_by: Spark's unit of replacement (spark__latest_prints); DuckDB replaces by unique_key -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=latest_prints_strategy(),
     unique_key=['establishment_number', 'insurance_name_ja', 'premium_month'],
+    partition_by=['premium_month'],
     post_hook="{{ delete_withdrawn_prints(ref('stg_employer__contributions')) }}",
 ) }}
 

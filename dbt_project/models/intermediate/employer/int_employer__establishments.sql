@@ -3,7 +3,7 @@
 -- one). Incremental: see the latest_prints macro (a new register touches every establishment it lists).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=latest_prints_strategy(),
     unique_key=['establishment_number'],
     post_hook="{{ delete_withdrawn_prints(ref('stg_employer__establishments')) }}",
 ) }}

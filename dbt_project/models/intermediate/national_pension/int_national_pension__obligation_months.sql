@@ -4,7 +4,7 @@
 -- of hundreds of millions at national scale, with nothing lost for the marts.
 -- Counted one premium month at a time (twelve aggregates over five columns each) rather than
 -- by unnesting twelve structs per record: 10 s instead of 25 s at national scale.
-with ledger as not materialized (  -- read twelve times; a materialised copy would cost more than it saves
+with ledger as {{ inlined() }} (  -- read twelve times; a materialised copy would cost more than it saves
 
     select * from {{ ref('int_national_pension__latest_prints') }}
 

@@ -18,7 +18,7 @@ as_of_spine as (
     -- the months the extracts cover: from the first print to the latest
     select
         month_ends.as_of,
-        {{ fiscal_year('month_ends.as_of') }} as fiscal_year
+        cast({{ fiscal_year('month_ends.as_of') }} as bigint) as fiscal_year
     from ({{ month_end_spine('contributions', 'processing_month') }}) as month_ends
 
 ),

@@ -7,7 +7,7 @@ with establishments as (
 
 ),
 
-contributions as not materialized (  -- read twice; copying it first costs more than it saves
+contributions as {{ inlined() }} (  -- read twice; copying it first costs more than it saves
 
     select * from {{ ref('int_employer__contributions') }}
 

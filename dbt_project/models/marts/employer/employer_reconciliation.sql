@@ -31,13 +31,13 @@ recomputed as (
             when 'deferred_oku' then collection.deferred_yen / 1e8
             when 'determined_excl_deferral_oku' then (collection.determined_yen - collection.deferred_yen) / 1e8
             when 'arrears_excl_deferral_oku' then (collection.arrears_yen - collection.deferred_yen) / 1e8
-            when 'collection_rate' then 100.0 * collection.collection_rate
-            when 'collection_rate_excl_deferral' then 100.0 * collection.collection_rate_excl_deferral
+            when 'collection_rate' then cast(100 as double) * collection.collection_rate
+            when 'collection_rate_excl_deferral' then cast(100 as double) * collection.collection_rate_excl_deferral
             when 'covered_establishments' then establishments.covered_establishments
             when 'delinquent_establishments' then establishments.delinquent_establishments
-            when 'delinquent_share' then 100.0 * establishments.delinquent_share
+            when 'delinquent_share' then cast(100 as double) * establishments.delinquent_share
         end as recomputed_value,
-        case when figures.unit in ('oku_yen', 'establishments') then {{ var('scale') }} else 1.0 end as scale_applied
+        case when figures.unit in ('oku_yen', 'establishments') then cast({{ var('scale') }} as double) else cast(1 as double) end as scale_applied
 
     from figures
     left join collection

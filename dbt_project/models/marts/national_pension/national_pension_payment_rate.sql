@@ -26,7 +26,7 @@ premium_year_month_ends as (
     -- from the May after the premium year starts to the end of FY+2
     select distinct
         obligation_months.premium_fiscal_year,
-        last_day(make_date(obligation_months.premium_fiscal_year, 5, 1) + to_months(month_offsets.month_count)) as as_of
+        last_day({{ add_months('make_date(obligation_months.premium_fiscal_year, 5, 1)', 'month_offsets.month_count') }}) as as_of
 
     from obligation_months
     cross join range(0, 35) as month_offsets (month_count)

@@ -48,7 +48,7 @@ period_rates as (
         figure_periods.figure_id,
         figure_periods.period,
         sum(payment_rate.months_paid) as months_paid,
-        100.0 * sum(payment_rate.months_paid) / sum(payment_rate.months_due) as rate_percent
+        cast(100 as double) * sum(payment_rate.months_paid) / sum(payment_rate.months_due) as rate_percent
 
     from figure_periods
     inner join payment_rate
@@ -83,7 +83,7 @@ recomputed as (
             when 'payment_rate_points' then rates.rate_percent - reference_rates.rate_percent
             when 'insured_persons' then persons.insured_persons
         end as recomputed_value,
-        case when figures.unit in ('months', 'persons') then {{ var('scale') }} else 1.0 end as scale_applied
+        case when figures.unit in ('months', 'persons') then cast({{ var('scale') }} as double) else cast(1 as double) end as scale_applied
 
     from figures
     left join period_rates as rates

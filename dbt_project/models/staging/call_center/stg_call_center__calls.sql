@@ -11,8 +11,8 @@ renamed as (
         dial as dial_code,
         received_at,
         -- KPIs are reported by Japanese calendar month, so attribute calls in JST.
-        timezone('Asia/Tokyo', received_at) as received_at_jst,
-        cast(timezone('Asia/Tokyo', received_at) as date) as received_date_jst,
+        {{ japan_time('received_at') }} as received_at_jst,
+        cast({{ japan_time('received_at') }} as date) as received_date_jst,
         answered as is_answered,
         answered_at,
         wait_seconds,
