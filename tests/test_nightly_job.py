@@ -62,8 +62,8 @@ def test_nightly_refresh_publishes_every_kpi(after_first_night, first_night):
         for mart in (
             "call_center_monthly",
             "call_center_reconciliation",
-            "delinquent_establishments",
             "employer_collection",
+            "employer_delinquent_establishments",
             "employer_reconciliation",
             "national_pension_insured_persons",
             "national_pension_payment_rate",
