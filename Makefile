@@ -16,9 +16,13 @@ BIN := $(VENV)/bin
 # Every package pinned (make lock writes it from pyproject.toml): a fresh clone installs what CI ran.
 LOCK := requirements.lock
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
+# The Spark engine's packages (pyspark, dbt-spark), pinned beside the rest: for make test and
+# WAREHOUSE_ENGINE=spark only, so a DuckDB-only install stays half a gigabyte smaller.
+SPARK_LOCK := requirements-spark.lock
+SPARK_STAMP := $(VENV)/.spark-$(shell cat $(SPARK_LOCK) | sha1sum | cut -c1-12)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: end-rollback lock notebooks-report setup instance demo test test-fast lint format ui serve notebooks dashboard reload versions rollback clean config docs docs-serve dbt browser postgres
+.PHONY: setup-spark spark-cluster spark-cluster-stop end-rollback lock notebooks-report setup instance demo test test-fast lint format ui serve notebooks dashboard reload versions rollback clean config docs docs-serve dbt browser postgres
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +30,10 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-* && touch $@
+
+$(SPARK_STAMP): $(STAMP) $(SPARK_LOCK)
+	$(BIN)/python -m pip install --quiet -r $(SPARK_LOCK)
+	rm -f $(VENV)/.spark-* && touch $@
 
 $(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml
 	cd dbt_project && ../$(BIN)/dbt parse --profiles-dir . --quiet --vars "$$(../$(BIN)/python -m config.settings --dbt-vars)"
@@ -35,11 +43,15 @@ $(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/seeds dbt_proj
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
 	  --quiet --custom-compile-command "make lock" --output-file $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --constraint $(LOCK) --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu --quiet --custom-compile-command "make lock" --output-file $(SPARK_LOCK)
 
 instance: $(STAMP)
 	@$(BIN)/python -m commands.instance
 
-setup: $(STAMP) $(MANIFEST) instance
+setup: $(STAMP) $(MANIFEST) instance $(if $(filter spark,$(WAREHOUSE_ENGINE)),$(SPARK_STAMP))
+
+setup-spark: $(SPARK_STAMP)  ## pyspark and dbt-spark, for WAREHOUSE_ENGINE=spark (make test installs them too)
 
 demo: setup
 	$(BIN)/python -m commands.demo_night
@@ -54,7 +66,7 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  (apt-get update -q && apt-get install -y -q --no-install-recommends postgresql)
 
-test: setup browser postgres lint
+test: setup setup-spark browser postgres lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
 test-fast: setup  ## the unit lane, under 2 minutes: pure functions, macros, dbt unit tests; no pipeline run, server or browser

@@ -65,6 +65,16 @@ class WarehousePaths:
         return self.data_dir / "spark"
 
     @property
+    def spark_warehouse(self) -> Path:
+        """Where Spark writes the tables dbt builds: ``<schema>.db/<table>/``, Parquet."""
+        return self.spark_dir / "warehouse"
+
+    @property
+    def spark_metastore(self) -> Path:
+        """Spark's Derby metastore (one writer at a time, like the working database)."""
+        return self.spark_dir / "metastore_db"
+
+    @property
     def scratch(self) -> Path:
         """Where the loader's decoded copies live: anonymous files (no name, freed when the process ends), so it stays empty."""
         return self.data_dir / "scratch"

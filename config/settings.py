@@ -116,7 +116,9 @@ class Settings(BaseSettings):
             return value if isinstance(value, bool) else str(value).strip().lower() == "true"
         raise _expected("expected true or false")
 
-    @field_validator("duckdb_memory_limit", "ui_host", "ui_url", "engine", "spark_target", "spark_driver_memory", mode="before")
+    @field_validator(
+        "duckdb_memory_limit", "ui_host", "ui_url", "engine", "spark_target", "spark_driver_memory", mode="before"
+    )
     @classmethod
     def _trimmed(cls, value: Any) -> str:
         return str(value).strip()
@@ -170,6 +172,11 @@ class Settings(BaseSettings):
                 "scale": self.scale,
                 "lake_raw": str(self.paths.lake_raw),
                 "spark_dir": str(self.paths.spark_dir),
+                "spark_warehouse": str(self.paths.spark_warehouse),
+                "spark_metastore": str(self.paths.spark_metastore),
+                # not read by the project: it makes a build on another engine a change of inputs
+                # (orchestration.lib.rebuilds), so switching engines rebuilds every KPI once
+                "target": self.dbt_target,
             }
         )
 

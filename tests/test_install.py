@@ -11,8 +11,8 @@ from packaging.utils import canonicalize_name
 from config.layout import REPO_ROOT
 
 
-def _pins() -> dict[str, str]:
-    lines = (REPO_ROOT / "requirements.lock").read_text().splitlines()
+def _pins(lock: str = "requirements.lock") -> dict[str, str]:
+    lines = (REPO_ROOT / lock).read_text().splitlines()
     pins = dict(re.match(r"^([A-Za-z0-9._-]+)==(\S+)$", line).groups() for line in lines if "==" in line)
     return {canonicalize_name(name): version for name, version in pins.items()}
 
@@ -31,6 +31,17 @@ def test_the_lock_pins_every_declared_package_within_its_bounds():
     outside = [f"{r} (locked {pins[canonicalize_name(r.name)]})" for r in declared]
     outside = [o for o, r in zip(outside, declared, strict=True) if pins[canonicalize_name(r.name)] not in r.specifier]
     assert not outside, f"requirements.lock is older than pyproject.toml (run make lock): {outside}"
+
+
+def test_the_spark_lock_adds_the_spark_engine_and_changes_no_other_pin():
+    """requirements-spark.lock (make setup-spark, make test) is compiled with requirements.lock as its
+    constraints: installed over it, it adds pyspark and dbt-spark and replaces nothing."""
+    base, spark = _pins(), _pins("requirements-spark.lock")
+    assert {name: spark[name] for name in base} == base
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in map(Requirement, project["optional-dependencies"]["spark"]):
+        assert spark[canonicalize_name(requirement.name)] in requirement.specifier, requirement
+    assert "pyspark" not in base  # a DuckDB-only install goes without its 490 MB
 
 
 def test_the_lock_pins_each_package_once_and_exactly():

@@ -46,7 +46,9 @@ def _leftovers(lake_raw: Path) -> list[Path]:
 def test_the_night_leaves_every_load_in_the_lake_equal_to_raw(after_first_night):
     paths = after_first_night
     with duckdb.connect(str(paths.working_db), read_only=True) as con:
-        assert _differences(con, paths.lake_raw) == dict.fromkeys([*(s.raw_table for s in SPECS.values()), "load_manifest"], 0)
+        assert _differences(con, paths.lake_raw) == dict.fromkeys(
+            [*(s.raw_table for s in SPECS.values()), "load_manifest"], 0
+        )
         loads = con.execute("select count(*) from raw.load_manifest").fetchone()[0]
         # the partition folders are the loads: one per load that kept a row
         kept = con.execute(
@@ -85,9 +87,7 @@ def test_a_night_writes_only_what_is_new_and_a_redelivery_supersedes_in_the_mani
     assert {p: p.stat().st_mtime_ns for p in folders_before} == folders_before
 
 
-def test_an_export_cut_short_leaves_the_lake_as_it_was_and_the_next_one_completes_it(
-    after_first_night, monkeypatch
-):
+def test_an_export_cut_short_leaves_the_lake_as_it_was_and_the_next_one_completes_it(after_first_night, monkeypatch):
     paths = after_first_night
     spec = SPECS["call_center__calls"]
     manifest_before = lake.manifest_path(paths.lake_raw).read_bytes()

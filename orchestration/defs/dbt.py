@@ -18,6 +18,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from config.kpis import KPIS, Kpi
 from config.layout import DBT_PROJECT_DIR
+from engines import spark_tables
 from orchestration.defs.resources import STEP_RETRY, WarehouseResource
 from orchestration.lib.dbt_project import WarehouseTranslator, dbt_project, prepared_manifest
 from orchestration.lib.rebuilds import (
@@ -75,12 +76,18 @@ def _with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     """
     keys = {e.output_name: context.asset_key_for_output(e.output_name) for e in events if isinstance(e, dg.Output)}
     with warehouse.working(read_only=True) as con:
+        present = set(
+            con.execute(
+                "select schema_name, table_name from duckdb_tables() union all select schema_name, view_name from duckdb_views()"
+            ).fetchall()
+        )
         rows = {
             name: con.execute(f'select count(*) from "{k.path[0]}"."{k.path[1]}"').fetchall()[0][0]
             for name, k in keys.items()
+            if (k.path[0], k.path[1]) in present  # on Spark, its views (staging) are Spark's alone
         }
     for event in events:
-        if isinstance(event, dg.Output):
+        if isinstance(event, dg.Output) and event.output_name in rows:
             event = event.with_metadata({**event.metadata, "dagster/row_count": rows[event.output_name]})
         yield event
 
@@ -180,21 +187,36 @@ def build_dbt_assets(kpi: Kpi, manifest: str) -> dg.AssetsDefinition:
             yield from _with_row_counts(context, warehouse, _standing(context, build))
             yield from _standing_checks(context, build)
             return
-        # dbt opens the working database itself and would fail at once on another process's lock:
-        # wait here for the file to be free (as every step does), then hand it to dbt.
-        warehouse.connect_working().close()
+        settings = warehouse.settings
         _sweep_dead_invocations(context, warehouse.paths.dbt_invocations)
         # Unit tests check the project's logic, not tonight's data: they run in the test suite
         # (tests/test_dbt_unit_tests.py), not in every night's build.
         # --no-write-json: the invocation's manifest and run results are read by nothing (the events
         # come from dbt's log lines, an error from its dbt.log) and the folder goes when the step ends.
-        invocation = dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test", "--no-write-json", "--vars", warehouse.dbt_vars()],
-            context=context,
-            raise_on_error=False,
-            target_path=_invocation_target(context, warehouse),
-        )
-        yield from _with_row_counts(context, warehouse, list(invocation.stream()))
+        args = ["build", "--exclude-resource-type", "unit_test", "--no-write-json", "--vars", warehouse.dbt_vars()]
+        args += ["--target", settings.dbt_target]
+        target_path = _invocation_target(context, warehouse)
+        if settings.engine == "duckdb":
+            # dbt opens the working database itself and would fail at once on another process's lock:
+            # wait here for the file to be free (as every step does), then hand it to dbt.
+            warehouse.connect_working().close()
+            invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target_path)
+            events = list(invocation.stream())
+        else:
+            # Spark's Derby metastore has one writer, like the working database: the step holds the
+            # working database while dbt runs on Spark, so KPI steps take turns on either engine,
+            # then copies the tables dbt built into it for the checks and publication.
+            with warehouse.working() as con:
+                invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target_path)
+                events = list(invocation.stream())
+                if invocation.is_successful():
+                    copied = spark_tables.copy_tables(
+                        con,
+                        warehouse.paths.spark_warehouse,
+                        [(k.path[0], k.path[1]) for k in context.selected_asset_keys],
+                    )
+                    context.log.info(f"copied from Spark into the working database: {copied}")
+        yield from _with_row_counts(context, warehouse, events)
         # Each invocation gets its own target folder (a few MB); once the events are streamed
         # and any error read from its dbt.log, nothing needs it, so it goes rather than piling up.
         # Its partial-parse state is kept first: dagster-dbt seeds the next invocation with it,
