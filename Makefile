@@ -66,6 +66,12 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  (apt-get update -q && apt-get install -y -q --no-install-recommends postgresql)
 
+spark-cluster: setup-spark  ## a Spark master, two workers and the Thrift server on 127.0.0.1, from pyspark's jars
+	$(BIN)/python -m commands.spark_cluster start
+
+spark-cluster-stop: setup
+	$(BIN)/python -m commands.spark_cluster stop
+
 test: setup setup-spark browser postgres lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 

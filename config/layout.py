@@ -31,6 +31,7 @@ def seed_csv(name: str, seeds_dir: Path = SEEDS_DIR) -> Path:
 
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 WORKSPACE = REPO_ROOT / "workspace.yaml"  # the code location, as the webserver, the daemon and the CLI load it
+SPARK_HOST = "127.0.0.1"  # the local Spark cluster listens on loopback only (engines.spark_cluster)
 BIN = Path(sys.executable).parent  # this environment's own commands (dagster, dbt): an unactivated venv still works
 
 

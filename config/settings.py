@@ -31,7 +31,7 @@ from pydantic import AliasGenerator, Field, SecretStr, ValidationError, field_va
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from config.layout import REPO_ROOT, WarehousePaths
+from config.layout import SPARK_HOST, REPO_ROOT, WarehousePaths
 
 DEFAULTS_FILE = REPO_ROOT / "defaults.env"
 PREFIX = "WAREHOUSE_"
@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     engine: Literal["duckdb", "spark"]  # where dbt builds: DuckDB's working database, or Spark from the lake
     spark_target: Literal["spark", "spark_cluster"]  # the dbt target of the Spark engine (profiles.yml)
     spark_driver_memory: str
+    spark_thrift_port: int  # the cluster's Thrift server, on loopback (make spark-cluster)
 
     @field_validator("data_dir", mode="before")
     @classmethod
@@ -174,6 +175,8 @@ class Settings(BaseSettings):
                 "spark_dir": str(self.paths.spark_dir),
                 "spark_warehouse": str(self.paths.spark_warehouse),
                 "spark_metastore": str(self.paths.spark_metastore),
+                "spark_thrift_host": SPARK_HOST,
+                "spark_thrift_port": self.spark_thrift_port,
                 # not read by the project: it makes a build on another engine a change of inputs
                 # (orchestration.lib.rebuilds), so switching engines rebuilds every KPI once
                 "target": self.dbt_target,
