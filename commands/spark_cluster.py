@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from config.settings import Settings, SettingError
+from config.settings import SettingError, Settings
 from engines import spark_cluster
 
 

@@ -31,7 +31,7 @@ from pydantic import AliasGenerator, Field, SecretStr, ValidationError, field_va
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from config.layout import SPARK_HOST, REPO_ROOT, WarehousePaths
+from config.layout import REPO_ROOT, SPARK_HOST, WarehousePaths
 
 DEFAULTS_FILE = REPO_ROOT / "defaults.env"
 PREFIX = "WAREHOUSE_"

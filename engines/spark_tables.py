@@ -43,5 +43,5 @@ def copy_tables(con: duckdb.DuckDBPyConnection, warehouse: Path, relations: list
             f"""create or replace table {schema}.{name} as
                 select * from read_parquet('{glob}', hive_partitioning = true)"""
         )
-        copied[f"{schema}.{name}"] = con.execute(f"select count(*) from {schema}.{name}").fetchone()[0]
+        copied[f"{schema}.{name}"] = con.execute(f"select count(*) from {schema}.{name}").fetchall()[0][0]
     return copied

@@ -82,7 +82,8 @@ def exported_load_ids(lake_raw: Path) -> set[int]:
     path = manifest_path(lake_raw)
     if not path.exists():
         return set()
-    rows = duckdb.sql(f"select load_id from read_parquet('{_sql_path(path)}')").fetchall()
+    with duckdb.connect() as con:
+        rows = con.execute(f"select load_id from read_parquet('{_sql_path(path)}')").fetchall()
     return {load_id for (load_id,) in rows}
 
 
