@@ -4,6 +4,7 @@ Generates the demo extracts at scale S into a temporary directory, then measures
 median of N runs:
   R1  project ingest of the call-center files / bare read_csv with explicit columns
   R3  project ingest of the CP932 premium ledger / bare read_csv of the same data in UTF-8
+  R1L, R3L  the same ingests followed by the lake's Parquet export (as the ingest step does) / bare
   R6  nightly refresh after one new day of calls and one new monthly ledger / full rebuild
   R7  nightly job end to end / the same work as one DuckDB script (bare ingest of every
       extract plus the compiled SQL of the same dbt models, in dependency order)
@@ -30,6 +31,7 @@ import duckdb
 from config.layout import DBT_PROJECT_DIR, WarehousePaths
 from config.settings import Settings, environment
 from demo import deliver_next_night, night_after_last_extract
+from ingest import lake
 from ingest.decoding.strict import decode_lines
 from ingest.loading.rows import sql_str, text_columns_sql
 from ingest.loading.source import load_source
@@ -76,10 +78,12 @@ def measure_ingest(root: Path, landing: WarehousePaths, runs: int) -> dict[str, 
         text, _ = decode_lines(path.read_bytes(), "cp932")
         (utf8 / path.name).write_text(text, encoding="utf-8")
 
-    def project(spec: ExtractSpec, key: bytes | None = None) -> Callable[[], None]:
+    def project(spec: ExtractSpec, key: bytes | None = None, with_lake: bool = False) -> Callable[[], None]:
         def run() -> None:
             with duckdb.connect(str(work_dir / "project.duckdb")) as con:
                 load_source(con, spec, landing.landing_dir(spec.source), work_dir / "scratch", pseudonym_key=key)
+                if with_lake:
+                    lake.export(con, [spec], work_dir / "lake")
 
         return run
 
@@ -98,6 +102,8 @@ def measure_ingest(root: Path, landing: WarehousePaths, runs: int) -> dict[str, 
         "ingest_call_center_project": median_seconds(runs, reset, project(CALL_CENTER)),
         "ingest_call_center_bare": median_seconds(runs, reset, bare("calls", calls, CALL_CENTER)),
         "ingest_ledger_project": median_seconds(runs, reset, project(NATIONAL_PENSION_LEDGER, b"bench")),
+        "ingest_call_center_with_lake": median_seconds(runs, reset, project(CALL_CENTER, with_lake=True)),
+        "ingest_ledger_with_lake": median_seconds(runs, reset, project(NATIONAL_PENSION_LEDGER, b"bench", True)),
         "ingest_ledger_bare": median_seconds(
             runs, reset, bare("ledger", utf8 / NATIONAL_PENSION_LEDGER.pattern, NATIONAL_PENSION_LEDGER)
         ),
@@ -275,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     ratios = {
         "R1": figures["ingest_call_center_project"] / figures["ingest_call_center_bare"],
         "R3": figures["ingest_ledger_project"] / figures["ingest_ledger_bare"],
+        "R1L": figures["ingest_call_center_with_lake"] / figures["ingest_call_center_bare"],
+        "R3L": figures["ingest_ledger_with_lake"] / figures["ingest_ledger_bare"],
         "R6": figures["nightly_incremental"] / figures["nightly_full"],
         "R7": figures["nightly_full"] / figures["script"],
     }

@@ -1,6 +1,7 @@
 """The open raw layer: every load of the working database's ``raw`` tables, as immutable Parquet.
 
     lake/raw/<source>__<entity>/_load_id=<id>/data_0.parquet   the rows one load committed
+    lake/raw/<source>__<entity>/_load_id=0/data_0.parquet      the table's columns, no row
     lake/raw/load_manifest/load_manifest.parquet                the manifest of the loads above
 
 The working database stays the loader's transactional store (a load, its rejects and its
@@ -94,6 +95,8 @@ def export(con: duckdb.DuckDBPyConnection, specs: list[ExtractSpec], lake_raw: P
     done = exported_load_ids(lake_raw)
     loads = rows = 0
     for spec in specs:
+        raw_schema.ensure_tables(con, spec)
+        _write_schema(con, spec, lake_raw)
         if not raw_schema.has_loads(con, spec):
             continue
         wanted = [
@@ -110,6 +113,28 @@ def export(con: duckdb.DuckDBPyConnection, specs: list[ExtractSpec], lake_raw: P
     if loads or not manifest_path(lake_raw).exists() or _manifest_changed(con, lake_raw):
         _write_manifest(con, lake_raw)
     return LakeExport(loads, rows)
+
+
+SCHEMA_LOAD_ID = 0  # no load has it: the partition of a table's schema, without rows
+
+
+def _write_schema(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, lake_raw: Path) -> None:
+    """``_load_id=0/``: the table's columns and no row, so that a reader finds every table (and its
+    columns) before the source's first delivery. No manifest row names it, so it adds nothing."""
+    final = table_dir(lake_raw, spec) / f"_load_id={SCHEMA_LOAD_ID}"
+    if final.exists():
+        return
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = final.parent / f"{_TMP}{uuid.uuid4().hex}"
+    staging.mkdir()
+    try:
+        con.execute(
+            f"""copy (select * exclude (_load_id) from {raw_schema.RAW_SCHEMA}.{spec.raw_table} limit 0)
+                to '{_sql_path(staging / "data_0.parquet")}' (format parquet)"""
+        )
+        os.replace(staging, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _write_loads(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, lake_raw: Path, load_ids: list[int]) -> int:

@@ -26,7 +26,7 @@ def test_bench_prints_every_ratio(tmp_path):
         if line.startswith("RATIO "):
             _, name, value = line.split()
             ratios[name] = float(value)
-    assert set(ratios) == {"R1", "R3", "R6", "R7"}
+    assert set(ratios) == {"R1", "R3", "R1L", "R3L", "R6", "R7"}
     assert all(math.isfinite(v) and v > 0 for v in ratios.values()), ratios
     assert result.stdout.rstrip().splitlines()[-1].startswith("RATIO R7 ")  # the ratio lines end the output
 

@@ -54,8 +54,10 @@ def test_the_night_leaves_every_load_in_the_lake_equal_to_raw(after_first_night)
         kept = con.execute(
             " union ".join(f"select distinct _load_id from raw.{s.raw_table}" for s in SPECS.values())
         ).fetchall()
-    folders = [p for p in paths.lake_raw.glob("*/_load_id=*") if p.is_dir()]
+    folders = [p for p in paths.lake_raw.glob("*/_load_id=*") if p.is_dir() and p.name != "_load_id=0"]
     assert len(folders) == len(kept) > 0 and loads >= len(kept)
+    # and each table's columns, without rows, for a reader that comes before a source's first load
+    assert {p.parent.name for p in paths.lake_raw.glob("*/_load_id=0")} == {s.raw_table for s in SPECS.values()}
     assert not _leftovers(paths.lake_raw)
     # the lake holds pseudonyms only: no basic pension number, in any form
     numbers = hostile.delivered_numbers(paths.landing_dir("national_pension"))
@@ -65,7 +67,7 @@ def test_the_night_leaves_every_load_in_the_lake_equal_to_raw(after_first_night)
 def test_a_night_writes_only_what_is_new_and_a_redelivery_supersedes_in_the_manifest(after_first_night):
     paths = after_first_night
     spec = SPECS["call_center__calls"]
-    folders_before = {p: p.stat().st_mtime_ns for p in paths.lake_raw.glob("*/_load_id=*")}
+    folders_before = {p: p.stat().st_mtime_ns for p in paths.lake_raw.glob("*/_load_id=*")}  # schema folders too
     with duckdb.connect(str(paths.working_db)) as con:
         assert lake.export(con, list(SPECS.values()), paths.lake_raw) == lake.LakeExport(0, 0)
 
@@ -121,3 +123,16 @@ def test_an_export_cut_short_leaves_the_lake_as_it_was_and_the_next_one_complete
         assert exported.loads == 2
         assert set(_differences(con, paths.lake_raw).values()) == {0}
     assert not _leftovers(paths.lake_raw)
+
+
+def test_before_any_delivery_every_table_is_there_with_its_columns_and_no_row(tmp_path):
+    lake_raw = tmp_path / "lake" / "raw"
+    with duckdb.connect(str(tmp_path / "working.duckdb")) as con:
+        assert lake.export(con, list(SPECS.values()), lake_raw) == lake.LakeExport(0, 0)
+    assert lake.exported_load_ids(lake_raw) == set()
+    for spec in SPECS.values():
+        with duckdb.connect() as con:
+            rows = con.execute(_lake_rows(lake_raw, spec))
+            names = [d[0] for d in rows.description]
+            assert rows.fetchall() == []
+        assert set(names) == {c.name for c in spec.columns} | {"_load_id", "_source_file", "_line_number"}
