@@ -1,32 +1,23 @@
 """Nights on both engines, for the equality tests (tests/test_spark_equality.py).
 
-A night here is what the nightly job's ingest and dbt steps do, without Dagster around them:
-load every landing file (``ingest.loading.source``), write the lake (``ingest.lake``), then
-``dbt build`` on a target. DuckDB builds in the working database; Spark builds from the lake
-into its warehouse folder, whose tables are then copied into a DuckDB file of their own
-(``engines.spark_tables``) so that the two are compared with one reader.
+A night here is what the nightly job's ingest and dbt steps do, without Dagster around them
+(``engines.local_night``): load every landing file, write the lake, then ``dbt build`` on a
+target. DuckDB builds in the working database; Spark builds from the lake into its warehouse
+folder, whose marts are then copied into a DuckDB file of their own, so that the two are
+compared with one reader.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import shutil
-import subprocess
-import uuid
 from pathlib import Path
 
 import duckdb
 from dotenv import dotenv_values
 
-from config.layout import BIN, DBT_PROJECT_DIR, REPO_ROOT, WarehousePaths
-from config.settings import Settings
-from engines import spark_tables
-from ingest import lake
-from ingest.loading import pseudonyms
-from ingest.loading.source import load_source
-from ingest.specs import SPECS
+from config.layout import REPO_ROOT, WarehousePaths
+from engines import local_night
 
 SCALE = 0.002  # the smallest demo scale the reconciliation still reproduces every rate at
 REL_TOLERANCE = 1e-12  # rates (and any float) within 1e-12 of each other, relative to their size
@@ -40,66 +31,15 @@ def environment(paths: WarehousePaths, **extra: str) -> dict[str, str]:
 
 
 def load_night(paths: WarehousePaths, business_date) -> None:
-    """Ingest every landed file, as the ingest steps do, then write the lake."""
-    paths.scratch.mkdir(parents=True, exist_ok=True)
-    paths.working_db.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(paths.working_db)) as con:
-        for spec in SPECS.values():
-            load_source(
-                con,
-                spec,
-                paths.landing_dir(spec.source),
-                paths.scratch,
-                "engine-test",
-                pseudonym_key=(lambda create: pseudonyms.load_key(paths.data_dir, create=create))
-                if spec.needs_pseudonym_key
-                else None,
-                business_date=business_date,
-            )
-        lake.export(con, list(SPECS.values()), paths.lake_raw)
+    local_night.load_landed(paths, business_date, "engine-test")
 
 
 def dbt(paths: WarehousePaths, target: str, *args: str) -> dict[str, str]:
-    """Run dbt on ``target``; returns ``{unique_id: status}`` of every node it ran (a failing test
-    included: its status says it, the command's exit code is not what is compared)."""
-    env = environment(paths)
-    settings = Settings.from_env(env)
-    target_path = paths.data_dir / "dbt" / f"{target}-{uuid.uuid4().hex[:8]}"
-    completed = subprocess.run(
-        [
-            str(BIN / "dbt"),
-            *args,
-            "--target",
-            target,
-            "--vars",
-            settings.dbt_vars(),
-            "--target-path",
-            str(target_path),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-        ],  # fmt: skip
-        env=env,
-        cwd=paths.data_dir,
-        capture_output=True,
-        text=True,
-    )
-    results_file = target_path / "run_results.json"
-    if not results_file.exists():
-        raise AssertionError(f"dbt {' '.join(args)} on {target} ran nothing:\n{completed.stdout[-4000:]}")
-    results = json.loads(results_file.read_text())["results"]
-    shutil.rmtree(target_path, ignore_errors=True)
-    return {r["unique_id"]: r["status"] for r in results}
+    return local_night.run_dbt(environment(paths), target, *args)
 
 
 def spark_marts(paths: WarehousePaths, into: Path) -> Path:
-    """The marts Spark built, copied into a DuckDB file of their own."""
-    folder = paths.spark_warehouse / "marts.db"
-    names = sorted(p.name for p in folder.iterdir() if p.is_dir())
-    with duckdb.connect(str(into)) as con:
-        spark_tables.copy_tables(con, paths.spark_warehouse, [("marts", name) for name in names])
-    return into
+    return local_night.copy_spark_marts(paths, into)
 
 
 def duckdb_marts(paths: WarehousePaths, into: Path) -> Path:

@@ -1,0 +1,111 @@
+"""python -m bench.engines --scale S [--cluster]: the dbt nights on DuckDB and on Spark, side by side.
+
+Generates the demo extracts at scale S (in a child process), loads them and writes the lake
+once (``engines.local_night``), then times on each engine, in one run:
+  full         ``dbt build`` from nothing (every model, every data test)
+  incremental  ``dbt build`` after the next night's deliveries (a new day of calls, a new ledger month)
+  fixed cost   ``dbt show --inline 'select 1'``: what every dbt call pays before any work
+                (on Spark: the JVM, the session, Derby's metastore)
+With ``--cluster`` the local standalone cluster (``make spark-cluster``) is timed too. Unit tests
+are left out, as the nightly job leaves them. Prints one ``ENGINE <target> <measure> <seconds>``
+line per figure, and the lake's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from config.layout import WarehousePaths
+from config.settings import Settings, environment
+from demo import deliver_next_night, night_after_last_extract
+from engines import local_night, spark_cluster
+
+
+def _timed(env: dict[str, str], target: str, *args: str) -> float:
+    started = time.perf_counter()
+    results = local_night.run_dbt(env, target, *args)
+    seconds = time.perf_counter() - started
+    failed = {node: status for node, status in results.items() if status not in ("pass", "success")}
+    if failed:
+        raise SystemExit(f"{target}: {failed}")
+    return seconds
+
+
+def _size_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, required=True)
+    parser.add_argument("--cluster", action="store_true", help="also time the local standalone cluster")
+    parser.add_argument("--work-dir", type=Path)
+    args = parser.parse_args(argv)
+    root = args.work_dir or Path(tempfile.mkdtemp(prefix="bench_engines_"))
+    paths = WarehousePaths(root / "data")
+    env = {
+        **os.environ,
+        **environment(),
+        "WAREHOUSE_DATA_DIR": str(paths.data_dir),
+        "WAREHOUSE_SCALE": str(args.scale),
+        "WAREHOUSE_PSEUDONYM_KEY": "bench",
+    }
+    seed = Settings.from_env(env).seed
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "demo",
+            "--scale",
+            str(args.scale),
+            "--seed",
+            str(seed),
+            "--data-dir",
+            str(paths.data_dir),
+        ],
+        check=True,
+        env=env,
+    )
+    os.environ.update(WAREHOUSE_PSEUDONYM_KEY="bench")
+    started = time.perf_counter()
+    local_night.load_landed(paths, night_after_last_extract(paths))
+    print(f"ENGINE ingest+lake first_night {time.perf_counter() - started:.1f}", flush=True)
+    print(f"lake: {_size_mb(paths.lake_raw):.1f} MB of Parquet; landing: {_size_mb(paths.landing):.1f} MB", flush=True)
+
+    build = ("build", "--exclude-resource-type", "unit_test")
+    targets = ["working", "spark"] + (["spark_cluster"] if args.cluster else [])
+    for target in targets:
+        # each engine from the same loaded night, in a data directory (and a metastore) of its own
+        own = WarehousePaths(root / target / "data")
+        shutil.copytree(paths.data_dir, own.data_dir)
+        own_env = {**env, "WAREHOUSE_DATA_DIR": str(own.data_dir)}
+        settings = Settings.from_env(own_env)
+        if target == "spark_cluster":
+            spark_cluster.start(own, settings.spark_thrift_port, settings.spark_driver_memory)
+        try:
+            figures = {"fixed_cost": _timed(own_env, target, "show", "--inline", "select 1")}
+            figures["full"] = _timed(own_env, target, *build)
+            deliver_next_night(own)
+            local_night.load_landed(own, night_after_last_extract(own))
+            figures["incremental"] = _timed(own_env, target, *build)
+        finally:
+            if target == "spark_cluster":
+                spark_cluster.stop(own, settings.spark_thrift_port)
+        for measure, seconds in figures.items():
+            print(f"ENGINE {target} {measure} {seconds:.1f}", flush=True)
+        if target != "working":
+            print(f"spark tables: {_size_mb(own.spark_warehouse):.1f} MB", flush=True)
+    if not args.work_dir:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
