@@ -52,3 +52,16 @@ select
     {{ reconciliation_status('recomputed_value', 'expected_value', 'tolerance', 'known_discrepancy') }} as status
 from {{ figures }}
 {%- endmacro %}
+
+
+{#
+  The scale a figure's expected value is multiplied by: the demo's scale for the figures in
+  `scaled_units` (counts and amounts, which the extracts carry at that scale), 1 for rates.
+  A double on every engine (a bare 0.01 would be a decimal on Spark).
+#}
+{% macro scale_applied(scaled_units) -%}
+    case
+        when figures.unit in ('{{ scaled_units | join("', '") }}') then cast({{ var('scale') }} as double)
+        else cast(1 as double)
+    end
+{%- endmacro %}

@@ -45,10 +45,16 @@ recomputed as (
             when 'calls_answered' then period_counts.calls_answered
             when 'answer_rate' then cast(100 as double) * period_counts.calls_answered / period_counts.calls_offered
             when 'answer_rate_yoy_points' then
-                {{ round_to('cast(100 as double) * period_counts.calls_answered / period_counts.calls_offered', 'figures.decimals') }}
-                - {{ round_to('cast(100 as double) * period_counts.prior_calls_answered / period_counts.prior_calls_offered', 'figures.decimals') }}
+                {{ round_to(
+                    'cast(100 as double) * period_counts.calls_answered / period_counts.calls_offered',
+                    'figures.decimals'
+                ) }}
+                - {{ round_to(
+                    'cast(100 as double) * period_counts.prior_calls_answered / period_counts.prior_calls_offered',
+                    'figures.decimals'
+                ) }}
         end as recomputed_value,
-        case when figures.unit = 'calls' then cast({{ var('scale') }} as double) else cast(1 as double) end as scale_applied
+        {{ scale_applied(['calls']) }} as scale_applied
 
     from figures
     inner join period_counts on figures.figure_id = period_counts.figure_id

@@ -37,7 +37,7 @@ recomputed as (
             when 'delinquent_establishments' then establishments.delinquent_establishments
             when 'delinquent_share' then cast(100 as double) * establishments.delinquent_share
         end as recomputed_value,
-        case when figures.unit in ('oku_yen', 'establishments') then cast({{ var('scale') }} as double) else cast(1 as double) end as scale_applied
+        {{ scale_applied(['oku_yen', 'establishments']) }} as scale_applied
 
     from figures
     left join collection

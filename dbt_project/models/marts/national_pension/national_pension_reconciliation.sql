@@ -83,7 +83,7 @@ recomputed as (
             when 'payment_rate_points' then rates.rate_percent - reference_rates.rate_percent
             when 'insured_persons' then persons.insured_persons
         end as recomputed_value,
-        case when figures.unit in ('months', 'persons') then cast({{ var('scale') }} as double) else cast(1 as double) end as scale_applied
+        {{ scale_applied(['months', 'persons']) }} as scale_applied
 
     from figures
     left join period_rates as rates
