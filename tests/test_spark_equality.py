@@ -29,9 +29,9 @@ pytestmark = [pytest.mark.pipeline, pytest.mark.spark]
 
 RECONCILIATIONS = ("call_center_reconciliation", "national_pension_reconciliation", "employer_reconciliation")
 # Held back from the first night, delivered on the second: a new day of calls and a new month of
-# the ledger and of contributions (the demo's one register stays); and on the second night,
-# re-deliveries that supersede a load of each extract.
-LAST_DELIVERIES = {"call_center__calls": 1, "national_pension__premium_ledger": 1, "employer__contributions": 1}
+# contributions; and on the second night, re-deliveries that supersede a load of every extract
+# (the ledger's and the register's included, which take the incremental models' re-decision path).
+LAST_DELIVERIES = {"call_center__calls": 1, "employer__contributions": 1}
 SEED = 11
 
 
@@ -129,7 +129,9 @@ def test_every_dbt_test_has_the_same_result(nights, night):
     tests = {node for node in duck if node.startswith(("test.", "unit_test."))}
     assert len(tests) > 90
     assert {n: duck[n] for n in tests} == {n: spark.get(n) for n in tests}
-    assert {n: s for n, s in spark.items() if s not in ("pass", "success")} == {}, "every node built and passed"
+    # every node ran: nothing failed, erred or was skipped (the second night's corrections move
+    # some figures off the report's, which the reconciliation tests flag as a warning)
+    assert {n: s for n, s in {**duck, **spark}.items() if s in ("fail", "error", "skipped")} == {}
 
 
 def test_the_second_night_changed_what_it_should(nights):
@@ -144,7 +146,7 @@ def test_the_second_night_changed_what_it_should(nights):
         superseded = con.execute(
             "select count(*) from raw.load_manifest where superseded_by_load_id is not null"
         ).fetchone()
-    assert superseded[0] == len(SPECS)
+    assert superseded[0] == len(SPECS)  # one correction of each extract
 
 
 def test_a_planted_duplicate_fails_the_uniqueness_test_on_both_engines(nights, tmp_path):
@@ -162,10 +164,11 @@ def test_a_planted_duplicate_fails_the_uniqueness_test_on_both_engines(nights, t
             f"""copy (select * exclude (_load_id) from raw.call_center__calls where _load_id = {load_id})
                 to '{folder}/data_0.parquet' (format parquet)"""
         )
-    test = "test.pension_warehouse.unique_stg_call_center__calls_call_id"
     for target in ("working", "spark"):
         results = engines.dbt(paths, target, "build", "--select", "stg_call_center__calls", "call_center_dials")
-        assert results[test] == "fail", (target, results)
+        [unique] = [n for n in results if n.startswith("test.pension_warehouse.unique_stg_call_center__calls_call_id.")]
+        assert results[unique] == "fail", (target, results)
+        assert {n: s for n, s in results.items() if s == "fail"} == {unique: "fail"}  # that test alone
 
 
 @pytest.fixture
