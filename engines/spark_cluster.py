@@ -198,6 +198,19 @@ def start(paths: WarehousePaths, thrift_port: int, driver_memory: str, timeout: 
     return found
 
 
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs: gone, or a zombie (ended; reaped here when this process started it), is not."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not this process's child: its own parent (or init) reaps it
+        pass
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
 def stop(paths: WarehousePaths, thrift_port: int, timeout: float = 60) -> list[str]:
     """End every process ``start`` launched (the Thrift server first, then workers, then the master)."""
     found = cluster(paths, thrift_port)
@@ -211,13 +224,9 @@ def stop(paths: WarehousePaths, thrift_port: int, timeout: float = 60) -> list[s
         except ProcessLookupError:
             continue
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pids[name], 0)
-            except ProcessLookupError:
-                break
+        while _alive(pids[name]) and time.monotonic() < deadline:
             time.sleep(0.5)
-        else:
+        if _alive(pids[name]):
             os.killpg(pids[name], signal.SIGKILL)
         stopped.append(name)
     found.pids_file.unlink()

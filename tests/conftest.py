@@ -33,6 +33,7 @@ PIPELINE_FIXTURES = {"landed", "run_nightly", "published", "defs", "instance", "
 # busy while the other sits idle. serve comes first, beside the file that makes the first night
 # it does not need. This changes the order only, never a result.
 LONGEST_FIRST = (
+    "test_spark_equality.py",  # two nights on DuckDB and Spark, then the cluster: about 9 minutes
     "test_serve.py",
     "test_readme_commands.py",
     "test_publication_gate.py",

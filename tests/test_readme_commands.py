@@ -29,6 +29,11 @@ pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this 
 
 README = REPO_ROOT / "README.md"
 
+CLUSTER = (
+    "the local Spark cluster listens on fixed ports, one per machine: tests/test_spark_equality.py starts it "
+    "(engines.spark_cluster, as make spark-cluster does), builds the night on it and stops it, and would collide "
+    "with a second one started here in parallel"
+)
 # The commands this test does not run, each with why.
 NOT_RUN = {
     "make test": "this suite is what it runs (CI runs it: .ci/run)",
@@ -38,6 +43,9 @@ NOT_RUN = {
     "WAREHOUSE_DATA_DIR=$PWD/data-scale1 WAREHOUSE_SCALE=1.0 .venv/bin/python -m commands.demo_night": (
         "national scale: about 90 minutes and 8 GB (BENCHMARKS.md); make demo runs the same command at 0.01 below"
     ),
+    "make spark-cluster": CLUSTER,
+    "WAREHOUSE_ENGINE=spark WAREHOUSE_SPARK_TARGET=spark_cluster make demo": CLUSTER,
+    "make spark-cluster-stop": CLUSTER,
 }
 # Servers: started as written, asked for a page, stopped.
 SERVERS = {
