@@ -15,6 +15,7 @@ executor it ran on) is kept in ``events/``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -200,10 +201,8 @@ def start(paths: WarehousePaths, thrift_port: int, driver_memory: str, timeout: 
 
 def _alive(pid: int) -> bool:
     """Whether ``pid`` still runs: gone, or a zombie (ended; reaped here when this process started it), is not."""
-    try:
+    with contextlib.suppress(ChildProcessError):  # not this process's child: its parent (or init) reaps it
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:  # not this process's child: its own parent (or init) reaps it
-        pass
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (FileNotFoundError, ProcessLookupError):
