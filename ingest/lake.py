@@ -148,11 +148,11 @@ def _write_loads(con: duckdb.DuckDBPyConnection, spec: ExtractSpec, lake_raw: Pa
     ).fetchall()[0][0]
     try:
         if count:
-            # ordered by line, so a load's file reads back in the order it was delivered
+            # No sort: a raw table holds each load's rows in line order (the loaders insert them so,
+            # and DuckDB keeps insertion order), which a sort here would only pay for again.
             con.execute(
-                f"""copy (select * from {raw_schema.RAW_SCHEMA}.{spec.raw_table} where _load_id in ({ids})
-                          order by _load_id, _line_number)
-                    to '{_sql_path(staging)}' (format parquet, partition_by (_load_id), compression zstd)"""
+                f"""copy (select * from {raw_schema.RAW_SCHEMA}.{spec.raw_table} where _load_id in ({ids}))
+                    to '{_sql_path(staging)}' (format parquet, partition_by (_load_id), compression snappy)"""
             )
         for load_id in load_ids:
             written = staging / f"_load_id={load_id}"
