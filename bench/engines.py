@@ -32,7 +32,7 @@ def _timed(env: dict[str, str], target: str, *args: str) -> float:
     started = time.perf_counter()
     results = local_night.run_dbt(env, target, *args)
     seconds = time.perf_counter() - started
-    failed = {node: status for node, status in results.items() if status not in ("pass", "success")}
+    failed = {node: status for node, status in results.items() if status in ("fail", "error", "skipped")}
     if failed:
         raise SystemExit(f"{target}: {failed}")
     return seconds
