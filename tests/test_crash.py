@@ -21,6 +21,7 @@ import pytest
 
 from commands import launch
 from config.layout import REPO_ROOT, WarehousePaths
+from ingest import lake
 from tests import hostile
 from tests.waiting import wait_until
 
@@ -176,6 +177,12 @@ def test_kills_during_ingest_and_dbt_leave_nothing_behind_and_the_queue_moves(
     assert hostile.empty(landed.scratch)
     assert hostile.empty(Path(f"{landed.working_db}.tmp"))  # DuckDB's spill of a killed process
     assert not list((landed.published_dir / "versions").glob("*.building*"))
+    # the lake: nothing half-written left, and its manifest names exactly the loads raw holds
+    assert not [p for p in landed.lake_raw.rglob("*") if p.name.startswith(".tmp-")]
+    with duckdb.connect(str(landed.working_db), read_only=True) as con:
+        assert lake.exported_load_ids(landed.lake_raw) == {
+            load_id for (load_id,) in con.execute("select load_id from raw.load_manifest").fetchall()
+        }
     leftovers = [
         p for p in landed.dbt_invocations.glob("*_dbt-*") if p.name.rsplit("-", 2)[-2] in (dead_run[:7], queued[:7])
     ]
