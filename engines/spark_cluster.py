@@ -16,6 +16,7 @@ executor it ran on) is kept in ``events/``.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import signal
@@ -74,11 +75,11 @@ class Cluster:
 
 def spark_home() -> Path:
     """pyspark's package folder: Spark's bin/ and jars/ (make setup-spark installs it)."""
-    try:
-        import pyspark
-    except ImportError:
-        raise ClusterError("pyspark is not installed: run make setup-spark") from None
-    return Path(pyspark.__file__).parent
+    # found, not imported: importing pyspark in a long-lived process (a test worker) is not free
+    spec = importlib.util.find_spec("pyspark")
+    if spec is None or spec.origin is None:
+        raise ClusterError("pyspark is not installed: run make setup-spark")
+    return Path(spec.origin).parent
 
 
 def cluster(paths: WarehousePaths, thrift_port: int) -> Cluster:

@@ -21,21 +21,24 @@ from orchestration.lib.kpis import mart_key
 
 @contextmanager
 def _pyspark_hidden() -> Iterator[None]:
-    """GX imported as if pyspark were not installed.
+    """GX imported as if pyspark's Spark Connect client were not installed.
 
     GX imports pyspark, when it is there (the Spark engine installs it), only to recognise Spark
-    frames, which never reach it here; and pyspark's Spark Connect client, imported from a step
-    worker started with ``python -c`` as Dagster's are, takes the worker for its own doctest
-    runner and ends it with ``sys.exit(0)``. Hidden, GX takes its own no-Spark path.
+    frames, which never reach it here; and pyspark's Spark Connect client, imported from a
+    process whose ``__main__`` has no file (Dagster's ``python -c`` step workers, pytest-xdist's
+    workers), takes it for its own doctest runner and ends it with ``sys.exit(0)``. Hidden
+    (all of pyspark when nothing imported it yet, else its Connect client), GX takes its
+    no-Spark path.
     """
-    if "pyspark" in sys.modules:
+    hidden = "pyspark" if "pyspark" not in sys.modules else "pyspark.sql.connect"
+    if hidden in sys.modules:  # imported already, so it did not exit: nothing to hide
         yield
         return
-    sys.modules["pyspark"] = None  # type: ignore[assignment]  # an import of it raises ImportError
+    sys.modules[hidden] = None  # type: ignore[assignment]  # an import of it raises ImportError
     try:
         yield
     finally:
-        del sys.modules["pyspark"]
+        del sys.modules[hidden]
 
 
 def validate_suite(frame, suite_path: Path):
