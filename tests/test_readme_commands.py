@@ -113,7 +113,8 @@ def _as_here(command: str, root: Path) -> str:
     return command.replace("$PWD/data/", f"{root}/data/").replace(" data/", f" {root}/data/")
 
 
-def _run(command: str, root: Path, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
+def _run(command: str, root: Path, env: dict[str, str], timeout: float = 1500) -> subprocess.CompletedProcess:
+    # 1500 s: a block may run a whole night (the Spark engine's demo: about 4 minutes alone, 8 beside the suite)
     return subprocess.run(
         ["bash", "-c", _as_here(command, root)], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
