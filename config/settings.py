@@ -24,7 +24,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from dotenv import dotenv_values
 from pydantic import AliasGenerator, Field, SecretStr, ValidationError, field_validator
@@ -163,6 +163,19 @@ class Settings(BaseSettings):
     def dbt_target(self) -> str:
         """The profile's target dbt builds on: the working DuckDB database, or the Spark engine's."""
         return "working" if self.engine == "duckdb" else self.spark_target
+
+    # dbt vars that say where things are (each derived from the data directory), not what dbt
+    # builds: a data directory restored or moved elsewhere rebuilds nothing for them alone
+    # (orchestration.lib.rebuilds).
+    LOCATION_VARS: ClassVar[tuple[str, ...]] = (
+        "working_db",
+        "lake_raw",
+        "spark_dir",
+        "spark_warehouse",
+        "spark_metastore",
+        "spark_thrift_host",
+        "spark_thrift_port",
+    )
 
     def dbt_vars(self, working_db: Path | None = None) -> str:
         """dbt's ``--vars``: the database its profile opens (the working one unless said), the scale, and

@@ -352,3 +352,40 @@ def delivered_numbers(ledger_landing: Path, per_file: int = 100) -> list[str]:
 def empty(directory: Path) -> bool:
     """The folder holds nothing (or does not exist)."""
     return not directory.exists() or not any(directory.iterdir())
+
+
+PSEUDONYM = re.compile(r"[0-9a-f]{32}")  # what a pseudonymised column holds (ingest.loading.pseudonyms)
+
+
+def numbers_in_lake(lake_raw: Path, numbers: list[str]) -> list[str]:
+    """'table.column' of every text column of the Parquet lake holding a number (by shape or a
+    delivered one), read as values rather than bytes: a pseudonym's hex may hold ten digits in a
+    row that spell someone's number by chance (seen: ...e3010056225556...), which is not that
+    number. Pseudonymised columns must hold pseudonyms only, and are not searched otherwise."""
+    from ingest import lake
+    from ingest.specs import SPECS
+
+    found = []
+    with duckdb.connect() as con:
+        for spec in SPECS.values():
+            scan = f"read_parquet('{lake.load_glob(lake_raw, spec)}', hive_partitioning = true)"
+            pseudonymised = {c.name for c in spec.columns if "pseudonym" in c.parse}
+            for column in spec.columns:
+                if column.type.lower() not in ("varchar", "text", "string"):
+                    continue
+                values = [v for (v,) in con.execute(f"select distinct {column.name} from {scan}").fetchall() if v]
+                if column.name in pseudonymised:
+                    found += [
+                        f"{spec.raw_table}.{column.name}: not a pseudonym" for v in values if not PSEUDONYM.fullmatch(v)
+                    ][:1]
+                elif any(numbers_in_text(v, numbers) for v in values):
+                    found.append(f"{spec.raw_table}.{column.name}")
+    return found
+
+
+def numbers_outside_raw(data_dir: Path, numbers: list[str]) -> list[str]:
+    """Where a delivered number (or anything shaped like one) is found in a data directory outside
+    the landing files and the working database: every file by its bytes, the lake by its values."""
+    found = numbers_in_files(data_dir, numbers, skip=("landing", "working", "lake"))
+    lake_raw = data_dir / "lake" / "raw"
+    return found + (numbers_in_lake(lake_raw, numbers) if lake_raw.is_dir() else [])

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from config.kpis import Kpi
+from config.settings import Settings
 from ingest import raw_schema
 from orchestration.lib.tags import REBUILD_TAG
 from publication.duckdb_files import table_exists
@@ -61,7 +62,7 @@ def inputs_sha256(con: duckdb.DuckDBPyConnection, kpi: Kpi, project_dir: Path, d
     loads = raw_schema.current_loads(con, sorted({spec.source for spec in kpi.sources}))
     # Where the database lives is not what it holds: a data directory restored or moved elsewhere
     # builds nothing anew for that alone.
-    variables = {name: value for name, value in json.loads(dbt_vars).items() if name != "working_db"}
+    variables = {name: value for name, value in json.loads(dbt_vars).items() if name not in Settings.LOCATION_VARS}
     return hashlib.sha256(json.dumps([loads, _project_sha256(project_dir), variables]).encode()).hexdigest()
 
 
