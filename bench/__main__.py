@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from bench import generate
 from config.layout import DBT_PROJECT_DIR, WarehousePaths
 from config.settings import Settings, environment
 from demo import deliver_next_night, night_after_last_extract
@@ -251,23 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     generated = root / "generated"
     started = time.perf_counter()
-    # In a child process: generation leaves this process with gigabytes of heap and polars'
-    # threads, which slowed the ingest measured after it by up to 40% (1.38 s against 1.04 s
-    # for the call center at 0.1).
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "demo",
-            "--scale",
-            str(args.scale),
-            "--seed",
-            str(args.seed),
-            "--data-dir",
-            str(generated),
-        ],
-        check=True,
-    )
+    generate(generated, args.scale, args.seed)
     print(f"generated in {time.perf_counter() - started:.1f}s", flush=True)
 
     figures = measure_ingest(root, WarehousePaths(generated), args.runs)

@@ -16,12 +16,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench import generate
 from config.layout import WarehousePaths
 from config.settings import Settings, environment
 from demo import deliver_next_night, night_after_last_extract
@@ -58,21 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         "WAREHOUSE_PSEUDONYM_KEY": "bench",
     }
     seed = Settings.from_env(env).seed
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "demo",
-            "--scale",
-            str(args.scale),
-            "--seed",
-            str(seed),
-            "--data-dir",
-            str(paths.data_dir),
-        ],
-        check=True,
-        env=env,
-    )
+    generate(paths.data_dir, args.scale, seed, env)
     os.environ.update(WAREHOUSE_PSEUDONYM_KEY="bench")
     started = time.perf_counter()
     local_night.load_landed(paths, night_after_last_extract(paths))

@@ -74,15 +74,7 @@ candidates as (
 ),
 {% endif %}
 
-latest as (
-
-    select *
-    from candidates
-    qualify row_number() over (partition by {{ key_list }} order by {{ order_by }}) = 1
-
-)
-
-select * from latest
+{{ latest_of_candidates(key_list, order_by) }}
 {% endmacro %}
 
 
@@ -140,15 +132,7 @@ candidates as (
 ),
 {% endif %}
 
-latest as (
-
-    select *
-    from candidates
-    qualify row_number() over (partition by {{ key_list }} order by {{ order_by }}) = 1
-
-)
-
-select * from latest
+{{ latest_of_candidates(key_list, order_by) }}
 {% endmacro %}
 
 
@@ -161,3 +145,17 @@ delete from {{ this }} where _load_id not in (select distinct _load_id from {{ p
 {% endmacro %}
 
 {% macro spark__delete_withdrawn_prints(prints) %}{% endmacro %}
+
+
+{#- The query's tail on either engine: of the `candidates` CTE, each key's first print by `order_by`. -#}
+{% macro latest_of_candidates(key_list, order_by) %}
+latest as (
+
+    select *
+    from candidates
+    qualify row_number() over (partition by {{ key_list }} order by {{ order_by }}) = 1
+
+)
+
+select * from latest
+{% endmacro %}
