@@ -172,3 +172,33 @@ def test_failing_collection_check_holds_back_only_the_employer_marts(after_first
     sql = "select * from marts.employer_collection order by as_of, insurance_name_ja"
     assert query(after_first_night.published_db, sql) == query(before[0], sql)
     assert hashlib.sha256(before[0].read_bytes()).hexdigest() == before[1]
+
+
+@pytest.mark.spark
+def test_a_failing_check_holds_the_kpi_back_on_spark_too(after_first_night, first_night, run_nightly, monkeypatch):
+    """The gate does not depend on the engine: the second night built on Spark (from the lake,
+    its metastore new), the same mismatch holds the call center back and the rest is published."""
+    first = first_night.result  # the session's first night (DuckDB), copied (conftest)
+    monkeypatch.setenv("WAREHOUSE_ENGINE", "spark")
+    monkeypatch.setenv("WAREHOUSE_SPARK_DRIVER_MEMORY", "2g")
+    before = _fingerprint(after_first_night)
+    _redeliver_first_half(after_first_night.landing_dir("call_center") / "cdr_20200415.csv")
+
+    result = run_nightly()
+    assert not result.success
+    failed = _check(result, "published_figures_reproduced")
+    assert not failed.passed and "cc_fy2020_04_offered" in failed.metadata["mismatched_figures"].value
+    published = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert {"published/national_pension", "published/employer"} <= published
+    assert "published/call_center" not in published
+    _assert_only_call_center_held_back(after_first_night, before, first, result)
+    # Spark built them: every KPI's marts are in its warehouse, the mismatch included
+    warehouse = after_first_night.spark_warehouse / "marts.db"
+    for mart in ("call_center_reconciliation", "national_pension_payment_rate", "employer_collection"):
+        assert any((warehouse / mart).rglob("*.parquet")), mart
+    with duckdb.connect() as con:
+        mismatched = con.execute(
+            "select status from read_parquet(?) where figure_id = 'cc_fy2020_04_offered'",
+            [str(warehouse / "call_center_reconciliation" / "*.parquet")],
+        ).fetchall()
+    assert mismatched == [("mismatch",)]
