@@ -59,10 +59,19 @@ def _publication(published: Path) -> None:
         ).fetchall():
             state = "published" if passed else f"HELD BACK, last good version kept: {failures}"
             state += f"; STALE: {stale}" if stale else ""
-            changed_jst = changed.astimezone(JAPAN)
-            print(f"  {kpi:<18} {(version or '')[:8]:<9} {str(as_of):<11} {changed_jst:%Y-%m-%d %H:%M:%S}  {state}")
+            if version is None:  # no version of it has passed yet: nothing of it is published
+                state = f"NOT PUBLISHED: {failures}" if failures else "NOT PUBLISHED: its steps did not complete"
+            shown = "-" if changed is None else f"{changed.astimezone(JAPAN):%Y-%m-%d %H:%M:%S}"
+            print(f"  {kpi:<18} {(version or '')[:8]:<9} {str(as_of or '-'):<11} {shown:<19}  {state}")
+        tables = {
+            name
+            for (name,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
+        }
         for kpi in KPIS:
-            _reconciliation(con, kpi.title, kpi.reconciliation)
+            if kpi.reconciliation in tables:
+                _reconciliation(con, kpi.title, kpi.reconciliation)
+            else:
+                print(f"\n{kpi.title}\n  not published yet: no reconciliation to show")
 
 
 def _reconciliation(con: duckdb.DuckDBPyConnection, title: str, table: str) -> None:

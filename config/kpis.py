@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from ingest.specs import (
     CALL_CENTER,
+    COLLECTION_ACTIONS,
+    CONTRACTOR_ACTIVITY,
     EMPLOYER_CONTRIBUTIONS,
     EMPLOYER_ESTABLISHMENTS,
     NATIONAL_PENSION_LEDGER,
@@ -39,8 +41,14 @@ CALL_CENTER_KPI = Kpi(
 NATIONAL_PENSION_KPI = Kpi(
     name="national_pension",
     title="National Pension payment rate (国民年金保険料 納付率)",
-    sources=(NATIONAL_PENSION_LEDGER,),
-    marts=("national_pension_payment_rate", "national_pension_insured_persons", "national_pension_reconciliation"),
+    sources=(NATIONAL_PENSION_LEDGER, COLLECTION_ACTIONS, CONTRACTOR_ACTIVITY),
+    marts=(
+        "national_pension_payment_rate",
+        "national_pension_insured_persons",
+        "national_pension_collection_actions",
+        "national_pension_contractor_activity",
+        "national_pension_reconciliation",
+    ),
     reconciliation="national_pension_reconciliation",
     gx_suites=("national_pension_payment_rate",),
     owner="team:national-pension-analytics",

@@ -14,6 +14,7 @@ from config.layout import SEEDS_DIR, seed_csv
 BREAKDOWN = {
     "published_call_center_figures": "dial_code",
     "published_np_payment_figures": "prefecture_code",
+    "published_np_collection_figures": "code",
     "published_employer_figures": "insurance_name_ja",
 }
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import codecs
 
-from ingest.specs import CALL_CENTER, EMPLOYER_CONTRIBUTIONS, EMPLOYER_ESTABLISHMENTS, NATIONAL_PENSION_LEDGER
+from ingest.specs import (
+    CALL_CENTER,
+    COLLECTION_ACTIONS,
+    CONTRACTOR_ACTIVITY,
+    EMPLOYER_CONTRIBUTIONS,
+    EMPLOYER_ESTABLISHMENTS,
+    NATIONAL_PENSION_LEDGER,
+)
 from tests import hostile
 
 
@@ -103,6 +110,8 @@ def variants(extract: hostile.Extract) -> dict[str, tuple[bytes, str]]:
 SPECS = {
     "call_center": CALL_CENTER,
     "ledger": NATIONAL_PENSION_LEDGER,
+    "actions": COLLECTION_ACTIONS,
+    "contractor": CONTRACTOR_ACTIVITY,
     "establishments": EMPLOYER_ESTABLISHMENTS,
     "contributions": EMPLOYER_CONTRIBUTIONS,
 }

@@ -16,6 +16,8 @@ import pytest
 
 from ingest.specs import (
     CALL_CENTER,
+    COLLECTION_ACTIONS,
+    CONTRACTOR_ACTIVITY,
     EMPLOYER_CONTRIBUTIONS,
     EMPLOYER_ESTABLISHMENTS,
     NATIONAL_PENSION_LEDGER,
@@ -30,6 +32,13 @@ def extracts(generated_call_center, generated_national_pension, generated_employ
     return {
         "call_center": hostile.extract_from(CALL_CENTER, [generated_call_center / "cdr_20200401.csv"]),
         "ledger": hostile.extract_from(NATIONAL_PENSION_LEDGER, ledger),
+        # three months of actions, one per date style; the contractor's report of a month
+        "actions": hostile.extract_from(
+            COLLECTION_ACTIONS, sorted(generated_national_pension.glob("collection_actions_2020*.csv"))[3:6]
+        ),
+        "contractor": hostile.extract_from(
+            CONTRACTOR_ACTIVITY, [generated_national_pension / "contractor_activity_202009.csv"]
+        ),
         "establishments": hostile.extract_from(
             EMPLOYER_ESTABLISHMENTS, [generated_employer / "establishments_202009.csv"]
         ),
@@ -72,7 +81,7 @@ def _assert_balanced(loaded: hostile.Loaded) -> None:
 # ---- domain pollutions: one field of one line at a time -------------------------------------------
 
 
-@pytest.mark.parametrize("which", ["call_center", "ledger", "establishments", "contributions"])
+@pytest.mark.parametrize("which", ["call_center", "ledger", "actions", "contractor", "establishments", "contributions"])
 def test_no_field_is_loaded_with_a_changed_meaning(extracts, which, tmp_path, caplog):
     extract = extracts[which]
     spec = extract.spec
@@ -116,6 +125,14 @@ def test_no_field_is_loaded_with_a_changed_meaning(extracts, which, tmp_path, ca
         ("ledger", "paid_on_apr", "R01.10.1"),  # a cut R01.10.1x, once read as 1 October
         ("ledger", "paid_on_apr", "令和２年９月１"),  # a cut 令和２年９月１０日
         ("ledger", "status_apr", "1.0"),
+        ("actions", "action_code", "1.0"),
+        ("actions", "action_date", "R02.09.1"),  # a cut R02.09.1x
+        ("actions", "prefecture_code", "0x0D"),
+        ("contractor", "report_month", "2020-9"),
+        ("contractor", "report_month", "202009"),
+        ("contractor", "performed", "1,024"),  # a thousands separator: 1 or 1024?
+        ("contractor", "performed", "1.2e3"),
+        ("contractor", "activity_code", "4"),
         ("call_center", "wait_seconds", "41.6"),  # once 42
         ("call_center", "wait_seconds", "4.2e1"),
         ("call_center", "wait_seconds", "0x2A"),
@@ -246,7 +263,7 @@ def test_every_landing_entry_is_accounted_for(extracts, tmp_path, caplog):
 PLANTED = "7394-058216"  # no demo person has it: found anywhere, it came from the planted lines
 
 
-@pytest.mark.parametrize("which", ["call_center", "ledger", "establishments", "contributions"])
+@pytest.mark.parametrize("which", ["call_center", "ledger", "actions", "contractor", "establishments", "contributions"])
 def test_a_number_in_any_print_form_in_any_field_is_never_quoted(extracts, which, tmp_path, caplog):
     """A person's number typed into any field, with any separator a person or a spreadsheet types
     (U+2010, a blank, ー, a dot, a slash, an underscore...), reaches no reason, log line, table

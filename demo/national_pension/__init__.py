@@ -31,6 +31,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from demo.national_pension import collection
 from demo.national_pension.calibration import calibrate
 from demo.national_pension.records import records_sql, versions_sql
 from demo.national_pension.targets import FISCAL_YEARS
@@ -92,4 +93,6 @@ def generate(landing_dir: Path, scale: float, seed: int, progress=None) -> list[
         written += print_monthly(
             con, "fiscal_year, prefecture_code, j", landing_dir, NATIONAL_PENSION_LEDGER, "\r\n", progress
         )
+    # the collection actions on the ledger's persons, and the contractor's reports (collection.py)
+    written += collection.generate(landing_dir, scale, seed)
     return written

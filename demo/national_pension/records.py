@@ -18,6 +18,13 @@ from ingest.specs import NATIONAL_PENSION_LEDGER
 _SERIAL_MULTIPLIER = 387_433
 
 
+def pension_number_sql(seed: int) -> str:
+    """The basic pension number of slot ``j`` of ``prefecture_code`` (over those two columns): the
+    same person in every premium year's ledger, and in the collection actions taken on them."""
+    return f"""lpad((prefecture_code::integer * 100 + j // 1000000)::varchar, 4, '0') || '-'
+            || lpad(((j % 1000000 * {_SERIAL_MULTIPLIER} + {seed % 1_000_000}) % 1000000)::varchar, 6, '0')"""
+
+
 def records_sql(fiscal_year: int, seed: int, prefecture_codes: Sequence[str]) -> str:
     """One row per person-year of these prefectures: the twelve statuses and payment dates, and when it last changed."""
     codes = ", ".join(f"'{code}'" for code in prefecture_codes)
@@ -90,8 +97,7 @@ styled as (
     select *,
         make_date({fiscal_year} + (3 + version_month) // 12, (3 + version_month) % 12 + 1, 1) as processing_month,
         (({fiscal_year} * 12 + 3 + version_month) % 3)::integer as style,
-        lpad((prefecture_code::integer * 100 + j // 1000000)::varchar, 4, '0') || '-'
-            || lpad(((j % 1000000 * {_SERIAL_MULTIPLIER} + {seed % 1_000_000}) % 1000000)::varchar, 6, '0') as number
+        {pension_number_sql(seed)} as number
     from versions
 )
 select processing_month,

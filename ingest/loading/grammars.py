@@ -54,6 +54,9 @@ ISO_TIMESTAMPTZ = matching(
     "try_strptime({v}, '%Y-%m-%dT%H:%M:%S%z')",
 )
 
+# A month as YYYY-MM (2020-09), its first day: 2020-9, 202009 or 2020-13 are rejects.
+ISO_MONTH = matching(r"[0-9]{4}-(0[1-9]|1[0-2])", "cast(strptime({v} || '-01', '%Y-%m-%d') as date)")
+
 
 def fixed_digits(width: int) -> str:
     """A code of exactly ``width`` digits, half- or full-width; its half-width text."""

@@ -10,6 +10,10 @@ from ingest.specs.call_center import CALL_CENTER
 from ingest.specs.employer import EMPLOYER_CONTRIBUTIONS, EMPLOYER_ESTABLISHMENTS, ESTABLISHMENT_NUMBER, INSURANCE_NAMES
 from ingest.specs.model import Cadence, Column, ExtractSpec, RowRule, Volume
 from ingest.specs.national_pension import (
+    COLLECTION_ACTION_CODES,
+    COLLECTION_ACTIONS,
+    CONTRACTOR_ACTIVITY,
+    CONTRACTOR_ACTIVITY_CODES,
     DUE_STATUS_CODES,
     NATIONAL_PENSION_LEDGER,
     PREMIUM_MONTHS,
@@ -18,6 +22,10 @@ from ingest.specs.national_pension import (
 
 __all__ = [
     "CALL_CENTER",
+    "COLLECTION_ACTIONS",
+    "COLLECTION_ACTION_CODES",
+    "CONTRACTOR_ACTIVITY",
+    "CONTRACTOR_ACTIVITY_CODES",
     "DUE_STATUS_CODES",
     "EMPLOYER_CONTRIBUTIONS",
     "EMPLOYER_ESTABLISHMENTS",
@@ -36,5 +44,12 @@ __all__ = [
 
 SPECS: dict[str, ExtractSpec] = {
     spec.raw_table: spec
-    for spec in (CALL_CENTER, NATIONAL_PENSION_LEDGER, EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS)
+    for spec in (
+        CALL_CENTER,
+        NATIONAL_PENSION_LEDGER,
+        COLLECTION_ACTIONS,
+        CONTRACTOR_ACTIVITY,
+        EMPLOYER_ESTABLISHMENTS,
+        EMPLOYER_CONTRIBUTIONS,
+    )
 }

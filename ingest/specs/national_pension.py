@@ -118,3 +118,121 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
     # Printed once a month for the processing month; the 10 days' grace is the agency's own deadline.
     cadence=Cadence("month", grace_days=10),
 )
+
+
+# What the pension offices do to collect unpaid premiums, in the order a case escalates;
+# see seed np_collection_action_types.
+COLLECTION_ACTION_CODES = ("1", "2", "3", "4")  # special reminder, final reminder, demand notice, seizure
+
+COLLECTION_ACTIONS = ExtractSpec(
+    source="national_pension",
+    entity="collection_actions",
+    file_name="collection_actions_YYYYMM.csv",
+    encoding="cp932",
+    description=(
+        "National Pension collection actions (国民年金 強制徴収・催告 実施記録) as the same mainframe prints "
+        "them, one CP932 file per processing month: one record per action taken on an insured person "
+        "with unpaid premiums (特別催告状, 最終催告状, 督促状 sent; 差押 executed), dated in wareki."
+    ),
+    header=("基礎年金番号", "処分区分", "実施日", "都道府県コード", "処理年月"),
+    columns=(
+        Column(
+            "person_key",
+            "VARCHAR",
+            parse=f.PENSION_NUMBER,
+            sensitive=True,
+            parse_distinct=True,
+            description="Keyed pseudonym (HMAC-SHA256, 128 bits, hex) of the basic pension number 基礎年金番号, "
+            "under the same key as the premium ledger's; the number itself is never stored.",
+        ),
+        Column(
+            "action_code",
+            "VARCHAR",
+            parse=f.halfwidth_code(COLLECTION_ACTION_CODES),
+            parse_distinct=True,
+            description="Action (処分区分): 1 special reminder 特別催告状, 2 final reminder 最終催告状, "
+            "3 demand notice 督促状, 4 seizure 差押執行 (seed np_collection_action_types).",
+        ),
+        Column(
+            "action_date",
+            "DATE",
+            parse=f.WAREKI_DATE,
+            parse_distinct=True,
+            happened=True,
+            description="Date the notice was sent or the seizure executed (実施日).",
+        ),
+        Column(
+            "prefecture_code",
+            "VARCHAR",
+            parse=f.PREFECTURE_CODE,
+            parse_distinct=True,
+            description="JIS prefecture code of the person's residence, '01'-'47'.",
+        ),
+        Column(
+            "processing_month",
+            "DATE",
+            parse=f.WAREKI_MONTH,
+            parse_distinct=True,
+            description="Processing month (処理年月) the record was printed in; first of the month.",
+        ),
+    ),
+    rules=(
+        RowRule(
+            "action dated outside its processing month",
+            "action_date between processing_month and last_day(processing_month)",
+        ),
+    ),
+    # collection_actions_202009.csv prints the actions of processing month 2020-09.
+    period_column="processing_month",
+    # Special reminders go out in waves, and seizures stopped in the spring of 2020: a month
+    # holds anything from none to a wave, so a new month has no floor.
+    volume=Volume(),
+    cadence=Cadence("month", grace_days=10),
+)
+
+# The outsourced contractor's (市場化テスト受託事業者) activities; see seed np_contractor_activities.
+CONTRACTOR_ACTIVITY_CODES = ("1", "2", "3")  # telephone, door-to-door, letters
+
+CONTRACTOR_ACTIVITY = ExtractSpec(
+    source="national_pension",
+    entity="contractor_activity",
+    file_name="contractor_activity_YYYYMM.csv",
+    encoding="utf-8",
+    description=(
+        "The collection contractor's monthly activity report (市場化テスト 月次実績報告), one UTF-8 file per "
+        "month: for each activity, its annual plan, the month's plan and the month's actual count. Counts "
+        "only: the contractor reports no person."
+    ),
+    header=("報告年月", "活動区分", "年間計画件数", "当月計画件数", "当月実績件数"),
+    columns=(
+        Column(
+            "report_month",
+            "DATE",
+            parse=f.ISO_MONTH,
+            parse_distinct=True,
+            happened=True,
+            description="Month reported (YYYY-MM); first of the month.",
+        ),
+        Column(
+            "activity_code",
+            "VARCHAR",
+            parse=f.halfwidth_code(CONTRACTOR_ACTIVITY_CODES),
+            parse_distinct=True,
+            description="Activity (活動区分): 1 telephone 電話勧奨, 2 door-to-door 戸別訪問, 3 letters 文書勧奨 "
+            "(seed np_contractor_activities).",
+        ),
+        Column(
+            "annual_plan",
+            "INTEGER",
+            parse=f.INTEGER,
+            description="Planned count for the fiscal year (年間計画件数), as the contract stands that month.",
+        ),
+        Column("planned", "INTEGER", parse=f.INTEGER, description="Planned count for the month (当月計画件数)."),
+        Column("performed", "INTEGER", parse=f.INTEGER, description="Actual count in the month (当月実績件数)."),
+    ),
+    rules=(RowRule("negative count", "annual_plan >= 0 and planned >= 0 and performed >= 0"),),
+    period_column="report_month",
+    # Three rows a month, one per activity: a re-delivery that lost one is caught by its floor.
+    volume=Volume(redelivery_floor=1.0),
+    cadence=Cadence("month", grace_days=15),
+)

@@ -1,0 +1,22 @@
+-- Every collection action in the current version of each delivered file, with the fiscal year
+-- and half it falls in: the report counts actions by half-year (April to September is the
+-- first half) against the same half a year before.
+with source as (
+
+    select * from {{ source('national_pension', 'collection_actions') }}
+
+)
+
+select
+    person_key,
+    action_code,
+    action_date,
+    prefecture_code,
+    processing_month,
+    cast({{ fiscal_year('action_date') }} as integer) as fiscal_year,
+    case when month(action_date) between 4 and 9 then 'H1' else 'H2' end as fiscal_half,
+    _load_id,
+    _source_file,
+    _line_number
+
+from source
