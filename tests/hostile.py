@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from demo.printing import wareki_print_macros
+from ingest.loading import grammars
 from ingest.loading.source import LoadSummary, load_source
 from ingest.specs import ExtractSpec
 
@@ -156,6 +157,9 @@ def moved(spec: ExtractSpec, line: str, period: dt.date) -> str:
     if spec.columns[index].type == "TIMESTAMPTZ":  # a call: every time of the line moves to the day
         day = fields[index][:10]
         return line.replace(day, period.isoformat()).replace(day.replace("-", ""), f"{period:%Y%m%d}")
+    if spec.columns[index].parse == grammars.ISO_MONTH:  # the contractor's 2020-09
+        fields[index] = f"{period:%Y-%m}"
+        return spec.delimiter.join(fields)
     fields[index] = _wareki_month(period, fields[index])
     return spec.delimiter.join(fields)
 

@@ -6,6 +6,11 @@
     (year({{ date }}) - case when month({{ date }}) < 4 then 1 else 0 end)
 {%- endmacro %}
 
+{#- The half of the fiscal year a date falls in: H1 April to September, H2 October to March. -#}
+{% macro fiscal_half(date) -%}
+    case when month({{ date }}) between 4 and 9 then 'H1' else 'H2' end
+{%- endmacro %}
+
 {#
   One row (`as_of`, a month end) per calendar month from the earliest to the latest value of
   `month_column` in `relation`: the months the extracts cover, gaps included.

@@ -23,6 +23,32 @@ PREMIUM_MONTHS = (
 PREMIUM_STATUS_CODES = ("1", "2", "3", "4", "5", "6", "7", "8")  # see seed np_premium_statuses
 DUE_STATUS_CODES = ("1", "6", "7", "8")
 
+# The columns the mainframe prints alike in the ledger and the collection actions: the same
+# person has the same person_key in both (one key).
+PERSON_KEY = Column(
+    "person_key",
+    "VARCHAR",
+    parse=f.PENSION_NUMBER,
+    sensitive=True,
+    parse_distinct=True,
+    description="Keyed pseudonym (HMAC-SHA256, 128 bits, hex) of the basic pension number 基礎年金番号; "
+    "the number itself is never stored.",
+)
+PREFECTURE = Column(
+    "prefecture_code",
+    "VARCHAR",
+    parse=f.PREFECTURE_CODE,
+    parse_distinct=True,
+    description="JIS prefecture code of residence, '01'-'47'.",
+)
+PROCESSING_MONTH = Column(
+    "processing_month",
+    "DATE",
+    parse=f.WAREKI_MONTH,
+    parse_distinct=True,
+    description="Processing month (処理年月) the record was printed in; first of the month.",
+)
+
 
 NATIONAL_PENSION_LEDGER = ExtractSpec(
     source="national_pension",
@@ -38,15 +64,7 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
     header=("基礎年金番号", "保険料年度", "都道府県コード", "処理年月")
     + tuple(label for _, month in PREMIUM_MONTHS for label in (f"{month}月納付区分", f"{month}月納付日")),
     columns=(
-        Column(
-            "person_key",
-            "VARCHAR",
-            parse=f.PENSION_NUMBER,
-            sensitive=True,
-            parse_distinct=True,
-            description="Keyed pseudonym (HMAC-SHA256, 128 bits, hex) of the basic pension number 基礎年金番号; "
-            "the number itself is never stored.",
-        ),
+        PERSON_KEY,
         Column(
             "premium_fiscal_year",
             "INTEGER",
@@ -54,20 +72,8 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
             parse_distinct=True,
             description="Premium fiscal year (保険料年度), e.g. 令和2年度 = 2020.",
         ),
-        Column(
-            "prefecture_code",
-            "VARCHAR",
-            parse=f.PREFECTURE_CODE,
-            parse_distinct=True,
-            description="JIS prefecture code of residence, '01'-'47'.",
-        ),
-        Column(
-            "processing_month",
-            "DATE",
-            parse=f.WAREKI_MONTH,
-            parse_distinct=True,
-            description="Processing month (処理年月) the record was printed in; first of the month.",
-        ),
+        PREFECTURE,
+        PROCESSING_MONTH,
     )
     + tuple(
         column
@@ -136,15 +142,7 @@ COLLECTION_ACTIONS = ExtractSpec(
     ),
     header=("基礎年金番号", "処分区分", "実施日", "都道府県コード", "処理年月"),
     columns=(
-        Column(
-            "person_key",
-            "VARCHAR",
-            parse=f.PENSION_NUMBER,
-            sensitive=True,
-            parse_distinct=True,
-            description="Keyed pseudonym (HMAC-SHA256, 128 bits, hex) of the basic pension number 基礎年金番号, "
-            "under the same key as the premium ledger's; the number itself is never stored.",
-        ),
+        PERSON_KEY,
         Column(
             "action_code",
             "VARCHAR",
@@ -161,27 +159,12 @@ COLLECTION_ACTIONS = ExtractSpec(
             happened=True,
             description="Date the notice was sent or the seizure executed (実施日).",
         ),
-        Column(
-            "prefecture_code",
-            "VARCHAR",
-            parse=f.PREFECTURE_CODE,
-            parse_distinct=True,
-            description="JIS prefecture code of the person's residence, '01'-'47'.",
-        ),
-        Column(
-            "processing_month",
-            "DATE",
-            parse=f.WAREKI_MONTH,
-            parse_distinct=True,
-            description="Processing month (処理年月) the record was printed in; first of the month.",
-        ),
+        PREFECTURE,
+        PROCESSING_MONTH,
     ),
-    rules=(
-        RowRule(
-            "action dated outside its processing month",
-            "action_date between processing_month and last_day(processing_month)",
-        ),
-    ),
+    # An action is printed in the processing month it was entered in, which may be after the
+    # day it was taken (a seizure executed on the 30th, entered in the next month), never before.
+    rules=(RowRule("action dated after its processing month", "action_date <= last_day(processing_month)"),),
     # collection_actions_202009.csv prints the actions of processing month 2020-09.
     period_column="processing_month",
     # Special reminders go out in waves, and seizures stopped in the spring of 2020: a month

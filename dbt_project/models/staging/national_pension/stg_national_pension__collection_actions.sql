@@ -14,7 +14,7 @@ select
     prefecture_code,
     processing_month,
     cast({{ fiscal_year('action_date') }} as integer) as fiscal_year,
-    case when month(action_date) between 4 and 9 then 'H1' else 'H2' end as fiscal_half,
+    {{ fiscal_half('action_date') }} as fiscal_half,
     _load_id,
     _source_file,
     _line_number

@@ -13,7 +13,7 @@ select
     planned,
     performed,
     cast({{ fiscal_year('report_month') }} as integer) as fiscal_year,
-    case when month(report_month) between 4 and 9 then 'H1' else 'H2' end as fiscal_half,
+    {{ fiscal_half('report_month') }} as fiscal_half,
     _load_id,
     _source_file,
     _line_number
