@@ -98,6 +98,25 @@ select rank() over (order by fy2019_current_year desc) as rank, prefecture_code,
 from rates order by rank, prefecture_code
 """
 
+# Collection actions by fiscal half-year, latest first, against the same half a year before;
+# ``?``: a prefecture code, or NULL for the nationwide sums (then divided: never averaged).
+NP_COLLECTION_ACTIONS = """
+select fiscal_year, fiscal_half, action_code, action_name_ja,
+       sum(actions) as actions, sum(actions_previous_year) as actions_previous_year,
+       sum(actions)::double / nullif(sum(actions_previous_year), 0) as ratio_to_previous_year
+from marts.national_pension_collection_actions
+where prefecture_code = coalesce(?, prefecture_code)
+group by all order by fiscal_year desc, fiscal_half desc, action_code
+"""
+
+# The collection contractor's half-years against plan, latest first.
+NP_CONTRACTOR_ACTIVITY = """
+select fiscal_year, fiscal_half, activity_code, activity_name_ja, planned, performed,
+       performed::double / nullif(planned, 0) as performance_rate, annual_plan
+from marts.national_pension_contractor_activity
+order by fiscal_year desc, fiscal_half desc, activity_code
+"""
+
 # Fiscal year to date, month end by month end, by insurance type (amounts in 億円).
 EMPLOYER_COLLECTION = """
 select fiscal_year, as_of, (month(as_of) + 8) % 12 as fiscal_month_index, insurance_name_ja,

@@ -85,6 +85,21 @@ def test_every_page_shows_the_published_figures(published):
     assert len(ranking) == 47 and ranking.iloc[-1]["都道府県 prefecture"] == "沖縄県"
     assert ranking.iloc[-1]["2019年度 現年度納付率 FY2019 current-year rate"] == "55.4%"
     assert ranking.iloc[-1]["対前年同期 change on a year before, points"] == "+5.7"
+    actions = {(r[0], r[1], r[2]): r[3:] for r in pension.dataframe[3].value.itertuples(index=False)}
+    [(sent, before)] = query(
+        published,
+        """select sum(actions), sum(actions_previous_year) from marts.national_pension_collection_actions
+           where fiscal_year = 2020 and fiscal_half = 'H1' and action_code = '1'""",
+    )
+    # the report's 特別催告状 2,050,840 against 3,307,316 (62.0%), at 1/100
+    assert (
+        actions[("2020", "H1", "特別催告状")] == (f"{sent:,}", f"{before:,}", "62.0%") == ("20,508", "33,073", "62.0%")
+    )
+    assert actions[("2020", "H1", "督促状")] == ("0", "415", "0.0%")  # stopped in 2020: a zero, shown
+    assert actions[("2019", "H1", "差押執行")][1] == "—"  # no half a year before the extracts
+    contractor = {r[2]: r[3:] for r in pension.dataframe[4].value.itertuples(index=False)}
+    assert contractor["電話勧奨"] == ("95,744", "102,741", "107.3%", "197,795")  # 9,574,410 / 10,274,052 / 107.3%
+    assert contractor["戸別訪問"][2] == "0.0%"
     pension.selectbox[0].select("47").run()  # the prefecture filter: Okinawa's own curve
     assert (
         pension.dataframe[0].value.set_index("月末 month end").loc["9月末", "2020年度分 premium year 2020"] == "48.10%"

@@ -38,6 +38,9 @@ def test_the_front_page_and_the_exposures_of_the_dashboard_and_each_notebook():
     for unique_id in dashboard["depends_on"]["nodes"]:
         name = MANIFEST["nodes"][unique_id]["name"]
         assert f"marts.{name}" in source or name.endswith("_reconciliation"), name  # declared marts are the ones read
+    declared = {MANIFEST["nodes"][u]["name"] for u in dashboard["depends_on"]["nodes"]}
+    marts = {n["name"] for n in MANIFEST["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"}
+    assert {m for m in marts if f"marts.{m}" in source} <= declared  # and every mart read is declared
 
 
 def test_every_column_of_every_model_is_documented(after_first_night):

@@ -1,4 +1,5 @@
-"""National Pension: the current-year curve FY2019 against FY2020, the prefecture ranking, past-year and final rates."""
+"""National Pension: the current-year curve FY2019 against FY2020, the prefecture ranking, past-year and final rates,
+and the collection actions against the year before and the contractor's against plan."""
 
 import altair as alt
 import polars as pl
@@ -79,3 +80,15 @@ ranking = data.frame(queries.NP_PREFECTURE_RANKING).select(
 if chosen:
     ranking = ranking.filter(pl.col("prefecture_name_ja").is_in(chosen))
 widgets.table(ranking, "np_prefecture_ranking")
+
+st.subheader("収納対策の行動計画 Collection actions, by half-year, against the same half a year before")
+st.caption(
+    "上半期 H1 = 4～9月, 下半期 H2 = 10～3月. 特別催告状・最終催告状・督促状の送付件数と差押執行件数 "
+    "(special and final reminders and demand notices sent, seizures executed); the prefecture chosen above"
+)
+actions = data.frame(queries.NP_COLLECTION_ACTIONS, prefecture).drop("action_code")
+widgets.table(actions, "np_collection_actions")
+
+st.subheader("市場化テスト受託事業者 Collection contractor: performed against plan")
+contractor = data.frame(queries.NP_CONTRACTOR_ACTIVITY).drop("activity_code")
+widgets.table(contractor, "np_contractor_activity")
