@@ -108,6 +108,14 @@ def test_every_notebook_shows_the_published_figures_and_draws_its_charts(publish
     assert {(r["premium_fiscal_year"], r["as_of"]): r["payment_rate"] for r in pension["frame"]} == pytest.approx(curve)
     assert len(curve) == 12 + 5  # FY2019: May end .. April end; FY2020: May end .. September end
     assert "沖縄県" in pension["text"] and "national_pension_payment_rate" in pension["text"]
+    [(sent, before)] = query(
+        published,
+        """select sum(actions), sum(actions_previous_year) from marts.national_pension_collection_actions
+           where fiscal_year = 2020 and fiscal_half = 'H1' and action_code = '1'""",
+    )
+    # the action plan table's 特別催告状 2,050,840 against 3,307,316 (62.0%), at 1/100; the contractor's calls
+    assert (sent, before) == (20_508, 33_073) and f"{sent / before:.1%}" == "62.0%"
+    assert all(text in pension["text"] for text in ("特別催告状", "20,508", "33,073", "62.0%", "107.3%", "197,795"))
 
     employer = execute("employer_arrears.ipynb", frame="collection")
     _assert_drawn(employer, 1)
