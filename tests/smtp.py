@@ -19,6 +19,8 @@ EVERY_SOURCE_STALE = sorted(
     for source in (
         "call_center/calls",
         "national_pension/premium_ledger",
+        "national_pension/collection_actions",
+        "national_pension/contractor_activity",
         "employer/establishments",
         "employer/contributions",
     )

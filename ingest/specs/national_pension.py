@@ -217,5 +217,6 @@ CONTRACTOR_ACTIVITY = ExtractSpec(
     period_column="report_month",
     # Three rows a month, one per activity: a re-delivery that lost one is caught by its floor.
     volume=Volume(redelivery_floor=1.0),
-    cadence=Cadence("month", grace_days=15),
+    # Due by the 10th of the next month, as the contract asks (the ledger's deadline too).
+    cadence=Cadence("month", grace_days=10),
 )
