@@ -141,7 +141,7 @@ def test_serve_runs_the_webserver_and_daemon_on_postgres_and_a_landing_batch_is_
         )
 
         # The alerts, sent by the daemon's sensor: one per stale source, each naming the run and its page.
-        mails = smtp.mailbox.wait(4, timeout=180)
+        mails = smtp.mailbox.wait(len(EVERY_SOURCE_STALE), timeout=180)
         subjects = sorted(m["Subject"] for m in mails)
         assert subjects == EVERY_SOURCE_STALE
         assert all(f"Open it: {base}/runs/{run_id}" in text(m) for m in mails)
