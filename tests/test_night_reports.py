@@ -221,4 +221,6 @@ def test_rejected_lines_warn_hold_back_only_their_kpi_and_show_in_load_quality(
     )
     assert unbalanced == [(0,)]
     loads = query(after_first_night.published_db, "select count(*), count(distinct load_id) from marts.load_quality")[0]
-    assert loads[0] == loads[1] == 368 + 1 + 1 + 42 + 19  # every file version the night loaded, each once
+    # every file version the night loaded, each once: calls (and two of the night), ledgers, actions, the
+    # contractor's reports, employer files
+    assert loads[0] == loads[1] == 368 + 1 + 1 + 42 + 18 + 6 + 19
