@@ -39,9 +39,12 @@ from ingest.loading.source import load_source
 from ingest.raw_schema import current_view_ddl
 from ingest.specs import (
     CALL_CENTER,
+    COLLECTION_ACTIONS,
+    CONTRACTOR_ACTIVITY,
     EMPLOYER_CONTRIBUTIONS,
     EMPLOYER_ESTABLISHMENTS,
     NATIONAL_PENSION_LEDGER,
+    SPECS,
     ExtractSpec,
 )
 from publication import version_files
@@ -210,8 +213,14 @@ def measure_script(root: Path, generated: Path, scale: float, runs: int) -> floa
                 ).fetchall()
                 for (table,) in tables:
                     con.execute(f"create table {schema}.{table} as select * from pipeline.{schema}.{table}")
-            for spec in (CALL_CENTER, NATIONAL_PENSION_LEDGER, EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS):
+            for spec in SPECS.values():
                 con.execute(current_view_ddl(spec))
+        # the collection actions in UTF-8, as the ledger (measure_ingest): the bare reader's best case
+        actions_utf8 = root / "actions_utf8"
+        _fresh(actions_utf8)
+        for path in landing.landing_dir("national_pension").glob(COLLECTION_ACTIONS.pattern):
+            text, _ = decode_lines(path.read_bytes(), "cp932")
+            (actions_utf8 / path.name).write_text(text, encoding="utf-8")
 
     def work() -> None:
         with duckdb.connect(str(script_dir / "warehouse.duckdb")) as con:
@@ -220,8 +229,9 @@ def measure_script(root: Path, generated: Path, scale: float, runs: int) -> floa
             _bare_read(
                 con, "bare_ledger", str(root / "ledger_utf8" / NATIONAL_PENSION_LEDGER.pattern), NATIONAL_PENSION_LEDGER
             )
-            for spec in (EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS):
-                _bare_read(con, f"bare_{spec.entity}", str(landing.landing_dir("employer") / spec.pattern), spec)
+            _bare_read(con, "bare_actions", str(root / "actions_utf8" / COLLECTION_ACTIONS.pattern), COLLECTION_ACTIONS)
+            for spec in (CONTRACTOR_ACTIVITY, EMPLOYER_ESTABLISHMENTS, EMPLOYER_CONTRIBUTIONS):
+                _bare_read(con, f"bare_{spec.entity}", str(landing.landing_dir(spec.source) / spec.pattern), spec)
             for schema, name, materialized, sql in models:
                 con.execute(f"create schema if not exists {schema}")
                 kind = "view" if materialized == "view" else "table"

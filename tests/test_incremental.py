@@ -66,6 +66,8 @@ def test_incremental_night_equals_full_rebuild(after_first_night, run_nightly, m
         "raw/national_pension__premium_ledger": 2,
         "raw/employer__contributions": 1,
         "raw/employer__establishments": 0,
+        "raw/national_pension__collection_actions": 0,
+        "raw/national_pension__contractor_activity": 0,
     }
     incremental = _marts(landed)
 
