@@ -65,6 +65,8 @@ def test_nightly_refresh_publishes_every_kpi(after_first_night, first_night):
             "employer_collection",
             "employer_delinquent_establishments",
             "employer_reconciliation",
+            "national_pension_collection_actions",
+            "national_pension_contractor_activity",
             "national_pension_insured_persons",
             "national_pension_payment_rate",
             "national_pension_reconciliation",
