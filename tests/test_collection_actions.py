@@ -9,7 +9,7 @@ import pytest
 
 from config.layout import seed_csv
 from demo.allocation import round_half_up
-from demo.national_pension.collection import Figures, _month, monthly_actions
+from demo.national_pension.collection import MONTH_WEIGHTS, Figures, _month, monthly_actions
 from ingest.specs import COLLECTION_ACTION_CODES, CONTRACTOR_ACTIVITY_CODES, PREMIUM_STATUS_CODES
 
 
@@ -28,6 +28,10 @@ def _seed_codes(seed: str, column: str) -> tuple[str, ...]:
 )
 def test_the_extracts_codes_are_the_seeds(codes, seed, column):
     assert codes == _seed_codes(seed, column)
+
+
+def test_the_generator_spreads_every_action_of_the_spec():
+    assert tuple(MONTH_WEIGHTS) == COLLECTION_ACTION_CODES
 
 
 def _half(actions: dict, fiscal_year: int, first: int, code: str) -> int:
