@@ -20,8 +20,8 @@ PREMIUM_MONTHS = (
     ("feb", 2),
     ("mar", 3),
 )
-PREMIUM_STATUS_CODES = ("1", "2", "3", "4", "5", "6", "7", "8")  # see seed np_premium_statuses
-DUE_STATUS_CODES = ("1", "6", "7", "8")
+PREMIUM_STATUS_CODES = ("1", "2", "3", "4", "5", "6", "7", "8", "9")  # see seed np_premium_statuses
+DUE_STATUS_CODES = ("1", "6", "7", "8", "9")
 
 # The columns the mainframe prints alike in the ledger and the collection actions: the same
 # person has the same person_key in both (one key).
