@@ -33,7 +33,7 @@ def test_the_extracts_codes_are_the_seeds(codes, seed, column):
 def test_the_due_statuses_are_the_seeds():
     with seed_csv("np_premium_statuses").open(encoding="utf-8") as f:
         due = tuple(row["status_code"] for row in csv.DictReader(f) if row["is_due"] == "true")
-    assert DUE_STATUS_CODES == due
+    assert due == DUE_STATUS_CODES
 
 
 def test_the_generator_spreads_every_action_of_the_spec():

@@ -43,26 +43,34 @@ def _figures_from_cells(cells: pl.DataFrame, scale: float) -> dict[str, tuple[fl
     def change(now, before):
         return 100.0 * (now / before - 1), 50 * (1 + now / before) / before if scale < 1 else 0.0
 
-    out = {}
-    for r in Figures.load().frame.iter_rows(named=True):
+    def recomputed(r) -> tuple[float, float]:
         fy, pref, as_of = r["premium_fiscal_year"], r["prefecture_code"], r["as_of"]
         k = as_of_index(fy, as_of)
         ref, ref_as_of = r["reference_fiscal_year"], r["reference_as_of"]
-        value = {
-            "payment_rate": lambda: (rate(fy, k, pref), 0.0),
-            "payment_rate_points": lambda: (rate(fy, k, pref) - rate(ref, as_of_index(ref, ref_as_of), pref), 0.0),
-            "months_paid": lambda: (paid_and_due(fy, k, pref)[0], 0.0),
-            "months_paid_change": lambda: change(
-                paid_and_due(fy, k, pref)[0], paid_and_due(ref, as_of_index(ref, ref_as_of), pref)[0]
-            ),
-            "insured_persons": lambda: (persons(as_of), 0.0),
-            "insured_persons_change": lambda: change(persons(as_of), persons(ref_as_of)),
-            "fully_exempt_persons": lambda: (persons(as_of, NOT_DUE), 0.0),
-            "fully_exempt_persons_change": lambda: change(persons(as_of, NOT_DUE), persons(ref_as_of, NOT_DUE)),
-            "fully_exempt_rate": lambda: (exempt_rate(as_of), 0.0),
-            "fully_exempt_rate_points": lambda: (exempt_rate(as_of) - exempt_rate(ref_as_of), 0.0),
-        }[r["measure"]]
-        out[r["figure_id"]] = value()
+        match r["measure"]:
+            case "payment_rate":
+                return rate(fy, k, pref), 0.0
+            case "payment_rate_points":
+                return rate(fy, k, pref) - rate(ref, as_of_index(ref, ref_as_of), pref), 0.0
+            case "months_paid":
+                return paid_and_due(fy, k, pref)[0], 0.0
+            case "months_paid_change":
+                return change(paid_and_due(fy, k, pref)[0], paid_and_due(ref, as_of_index(ref, ref_as_of), pref)[0])
+            case "insured_persons":
+                return persons(as_of), 0.0
+            case "insured_persons_change":
+                return change(persons(as_of), persons(ref_as_of))
+            case "fully_exempt_persons":
+                return persons(as_of, NOT_DUE), 0.0
+            case "fully_exempt_persons_change":
+                return change(persons(as_of, NOT_DUE), persons(ref_as_of, NOT_DUE))
+            case "fully_exempt_rate":
+                return exempt_rate(as_of), 0.0
+            case "fully_exempt_rate_points":
+                return exempt_rate(as_of) - exempt_rate(ref_as_of), 0.0
+        raise AssertionError(f"no recomputation for {r['measure']}")
+
+    out = {r["figure_id"]: recomputed(r) for r in Figures.load().frame.iter_rows(named=True)}
     return out
 
 

@@ -39,7 +39,11 @@ dates as (
 closes as (
 
     -- each premium year at its current-year close
-    select premium_fiscal_year, prefecture_code, months_paid, months_due
+    select
+        premium_fiscal_year,
+        prefecture_code,
+        months_paid,
+        months_due
     from payment_rate
     where as_of = last_day(make_date(premium_fiscal_year + 1, 4, 1))
 
