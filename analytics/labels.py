@@ -32,7 +32,7 @@ class Column:
 
     @property
     def label(self) -> str:
-        return f"{self.ja} {self.en}"
+        return f"{self.ja} {self.en}".strip()
 
     @property
     def numeric(self) -> bool:

@@ -47,12 +47,13 @@ widgets.table(
     printed,
     "np_coverage_and_collection",
     kinds={name: coverage.labelled(name) for name in printed.columns},
+    widths={coverage.ITEM_COLUMN: 190},
 )
 st.altair_chart(
     alt.Chart(coverage.three_rates(summary))
     .mark_line(point=True)
     .encode(
-        x=alt.X("fiscal_year:O", title="年度末 fiscal year end"),
+        x=alt.X("fiscal_year:O", title="年度末 fiscal year end", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("percent:Q", title="納付率 payment rate (%)", scale=alt.Scale(zero=False)),
         color=alt.Color("rate:N", title="納付率", sort=["最終納付率", "過年度１年目", "現年度納付率"]),
     ),
