@@ -27,6 +27,9 @@ ITEMS = (
     Item("最終納付率", "final_rate_percent", "%", "final_rate_gain_points", "現年度からの伸び幅"),
     Item("過年度１年目", "past_year_rate_percent", "%", "past_year_rate_gain_points", "現年度からの伸び幅"),
     Item("現年度納付率", "current_year_rate_percent", "%", "current_year_rate_change_points", "対前年度比"),
+    Item("口座振替実施率", "direct_debit_rate_percent", "%", "direct_debit_rate_change_points", "対前年度比"),
+    Item("クレジット実施率", "credit_card_rate_percent", "%", "credit_card_rate_change_points", "対前年度比"),
+    Item("マルチペイメント利用状況", "multi_payments", "件", "multi_payments_change_percent", "対前年度比"),
 )
 ITEM_COLUMN = "事項"
 

@@ -10,7 +10,7 @@ import pytest
 from config.layout import seed_csv
 from demo.allocation import round_half_up
 from demo.national_pension.collection import MONTH_WEIGHTS, Figures, _month, monthly_actions
-from ingest.specs import COLLECTION_ACTION_CODES, CONTRACTOR_ACTIVITY_CODES, DUE_STATUS_CODES, PREMIUM_STATUS_CODES
+from ingest.specs import COLLECTION_ACTION_CODES, CONTRACTOR_ACTIVITY_CODES, DUE_STATUS_CODES, PAYMENT_CHANNEL_CODES, PREMIUM_STATUS_CODES
 
 
 def _seed_codes(seed: str, column: str) -> tuple[str, ...]:
@@ -24,6 +24,7 @@ def _seed_codes(seed: str, column: str) -> tuple[str, ...]:
         (COLLECTION_ACTION_CODES, "np_collection_action_types", "action_code"),
         (CONTRACTOR_ACTIVITY_CODES, "np_contractor_activities", "activity_code"),
         (PREMIUM_STATUS_CODES, "np_premium_statuses", "status_code"),
+        (PAYMENT_CHANNEL_CODES, "np_payment_channels", "channel_code"),
     ],
 )
 def test_the_extracts_codes_are_the_seeds(codes, seed, column):

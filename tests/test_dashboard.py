@@ -91,6 +91,13 @@ def test_every_page_shows_the_published_figures(published):
     assert table.loc["最終納付率", "2012年度"] == f"{final_2010:.1f}%" == "64.5%"  # premium FY2010's
     assert table.loc["全額免除率", "2019年9月末"] == "33.4%" and f"{exempt_rate:.1f}%" == "32.0%"
     assert table.loc["現年度納付率", "2020年9月末"] == "64.3%" and table.iloc[13]["2020年9月末"] == "(+2.7%)"
+    [(multi,)] = query(
+        published,
+        "select multi_payments from marts.national_pension_coverage_and_collection where as_of = date '2020-03-31'",
+    )
+    assert table.loc["マルチペイメント利用状況", "2019年度"] == f"{multi:,} 件" == "203,579 件"  # 20,357,934 at 1/100
+    assert table.loc["口座振替実施率", "2019年度"] == "33.5%" and table.loc["クレジット実施率", "2020年9月末"] == "4.4%"
+    assert table.iloc[19]["2012年度"] == "(+7.3%)"  # multi-payment use on FY2011
     assert any("デモ規模 1/100" in c.value for c in pension.caption)
     curve = pension.dataframe[1].value.set_index("月末 month end")
     assert curve.loc["4月末", "2019年度分 premium year 2019"] == "69.25%"  # the curve at 0.01 point, as the report
@@ -221,7 +228,7 @@ def test_every_page_holds_under_every_filter_value(published):
             [code],
         )
         table = pension.dataframe[0].value.set_index("事項 item")
-        assert len(table) == 14 and table.loc["現年度納付率", "2019年度"] == f"{current:.1%}", code
+        assert len(table) == 20 and table.loc["現年度納付率", "2019年度"] == f"{current:.1%}", code
         assert len(pension.dataframe[1].value) == 12
     for chosen in ([], *([p] for p in prefectures), prefectures):
         pension.multiselect[0].set_value(chosen).run()

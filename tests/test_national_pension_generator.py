@@ -1,5 +1,6 @@
 """The demo premium ledger: calibrated to every published figure at any scale, printed as the mainframe does."""
 
+import datetime as dt
 import hashlib
 
 import polars as pl
@@ -7,11 +8,20 @@ import pytest
 
 from demo import national_pension as npg
 from demo.national_pension.calibration import calibrate
-from demo.national_pension.targets import FISCAL_YEARS, NOT_DUE_SHARES, VOLUNTARY_STATUS, Figures, as_of_index
+from demo.national_pension.targets import (
+    CREDIT_CARD,
+    DIRECT_DEBIT,
+    FISCAL_YEARS,
+    NOT_DUE_SHARES,
+    VOLUNTARY_STATUS,
+    Figures,
+    as_of_index,
+)
 from ingest.decoding.strict import decode_lines
 from tests.conftest import SEED
 
 NOT_DUE = list(NOT_DUE_SHARES)  # full exemption and deferral: the report's 全額免除者
+CHANNEL = {"direct_debit_rate": DIRECT_DEBIT, "credit_card_rate": CREDIT_CARD}
 
 
 def _figures_from_cells(cells: pl.DataFrame, scale: float) -> dict[str, tuple[float, float]]:
@@ -39,6 +49,20 @@ def _figures_from_cells(cells: pl.DataFrame, scale: float) -> dict[str, tuple[fl
 
     def exempt_rate(as_of):
         return 100.0 * persons(as_of, NOT_DUE) / (persons(as_of) - persons(as_of, [VOLUNTARY_STATUS]))
+
+    def channel_rate(as_of, channel):
+        # of the premiums falling due at the date (the month before's), those paid through the channel
+        before = as_of.replace(day=1) - dt.timedelta(days=1)
+        fy = before.year - (before.month < 4)
+        month = due.filter((pl.col("premium_fiscal_year") == fy) & (pl.col("month_index") == (before.month - 4) % 12))
+        return 100.0 * month.filter(pl.col("channel") == channel)["n"].sum() / month["n"].sum()
+
+    def multi_payments(as_of):
+        # payments through the network (channels 3-6) from 1 April of the date's fiscal year to the date
+        fy = as_of.year - (as_of.month < 4)
+        paid_in = pl.col("premium_fiscal_year") * 12 + 3 + pl.col("paid_k")
+        network = cells.filter(pl.col("channel").is_in(["3", "4", "5", "6"]))
+        return network.filter(paid_in.is_between(fy * 12 + 3, as_of.year * 12 + as_of.month - 1))["n"].sum()
 
     def change(now, before):
         return 100.0 * (now / before - 1), 50 * (1 + now / before) / before if scale < 1 else 0.0
@@ -68,6 +92,15 @@ def _figures_from_cells(cells: pl.DataFrame, scale: float) -> dict[str, tuple[fl
                 return exempt_rate(as_of), 0.0
             case "fully_exempt_rate_points":
                 return exempt_rate(as_of) - exempt_rate(ref_as_of), 0.0
+            case "direct_debit_rate" | "credit_card_rate":
+                return channel_rate(as_of, CHANNEL[r["measure"]]), 0.0
+            case "direct_debit_rate_points" | "credit_card_rate_points":
+                channel = CHANNEL[r["measure"].removesuffix("_points")]
+                return channel_rate(as_of, channel) - channel_rate(ref_as_of, channel), 0.0
+            case "multi_payments":
+                return multi_payments(as_of), 0.0
+            case "multi_payments_change":
+                return change(multi_payments(as_of), multi_payments(ref_as_of))
         raise AssertionError(f"no recomputation for {r['measure']}")
 
     out = {r["figure_id"]: recomputed(r) for r in Figures.load().frame.iter_rows(named=True)}
@@ -95,7 +128,7 @@ def test_the_table_reaches_back_to_premium_fy2010():
     figures = Figures.load().frame
     assert figures["premium_fiscal_year"].min() == FISCAL_YEARS[0] == 2010
     table = figures.filter(pl.col("source_table") == "国民年金適用・収納対策業務の状況")
-    assert table.height == 10 * 14  # ten columns of rows 1-7 and their changes
+    assert table.height == 10 * 20  # ten columns of its ten rows, each with its change
     assert table.filter(pl.col("figure_id").is_in(["np_fy2010_final", "np_insured_2013_03_change"])).height == 2
 
 
@@ -121,7 +154,7 @@ def test_ledger_files_are_strict_cp932_with_wareki_and_full_width(generated_nati
         assert rejects == [], path
         text[path.name] = decoded
     header = text[files[0].name].split("\r\n", 1)[0]
-    assert header.startswith("基礎年金番号,保険料年度,都道府県コード,処理年月,4月納付区分,4月納付日")
+    assert header.startswith("基礎年金番号,保険料年度,都道府県コード,処理年月,4月納付区分,4月納付日,4月納付経路")
     everything = "".join(text.values())
     assert "令和２年" in everything and "R02." in everything  # kanji with full-width digits, dotted
     assert "令和元年" in everything and "平成３０年" in everything and "平成２２年" in everything

@@ -80,7 +80,7 @@ def test_invalid_cp932_byte_rejects_only_its_line(paths):
     ("line", "reason"),
     [
         (record(april=("1", "R02.02.30")), "paid_on_apr: cannot parse field 6, 9 characters as DATE"),
-        (record(april=("9", ""), rest=("1", "")), "status_apr: cannot parse field 5, 1 character as VARCHAR"),
+        (record(april=("0", ""), rest=("1", "")), "status_apr: cannot parse field 5, 1 character as VARCHAR"),
         (record(prefecture="48"), "prefecture_code: cannot parse field 3, 2 characters as VARCHAR"),
         (record(fiscal_year="平成32年度"), "premium_fiscal_year: cannot parse field 2, 6 characters as INTEGER"),
         (record(april=("2", "R02.05.20")), "payment recorded for a month that is not due"),

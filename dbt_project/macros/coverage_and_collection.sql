@@ -3,7 +3,8 @@
   for the nationwide mart and the one by prefecture (each sums its own counts first, since a
   rate of a sum is never a sum of rates). `counts` is a CTE with one row per date (31 March or
   30 September) and `partition` (the columns beside the date, e.g. prefecture_code), holding:
-  insured_persons, voluntary_persons, full_exemption_persons, months_paid and months_due of the
+  insured_persons, voluntary_persons, full_exemption_persons, due_persons, direct_debit_persons,
+  credit_card_persons, multi_payments (since 1 April), months_paid and months_due of the
   current premium year, past_year_* and final_* (the premium year before and the one before
   that, at the date), and past_year_close_* and final_close_* (those premium years at their
   current-year close, 30 April after them). A change compares with the same date a year before.
@@ -16,6 +17,8 @@ with rated as (
         cast(100 as double) * full_exemption_persons
         / nullif(insured_persons - voluntary_persons, 0) as full_exemption_rate_percent,
         cast(100 as double) * months_paid / nullif(months_due, 0) as current_year_rate_percent,
+        cast(100 as double) * direct_debit_persons / nullif(due_persons, 0) as direct_debit_rate_percent,
+        cast(100 as double) * credit_card_persons / nullif(due_persons, 0) as credit_card_rate_percent,
         cast(100 as double) * past_year_months_paid / nullif(past_year_months_due, 0) as past_year_rate_percent,
         cast(100 as double) * past_year_close_months_paid
         / nullif(past_year_close_months_due, 0) as past_year_close_rate_percent,
@@ -55,6 +58,18 @@ select
     this_year.current_year_rate_percent,
     this_year.current_year_rate_percent - a_year_before.current_year_rate_percent
         as current_year_rate_change_points,
+    this_year.direct_debit_rate_percent,
+    this_year.direct_debit_rate_percent - a_year_before.direct_debit_rate_percent
+        as direct_debit_rate_change_points,
+    this_year.credit_card_rate_percent,
+    this_year.credit_card_rate_percent - a_year_before.credit_card_rate_percent
+        as credit_card_rate_change_points,
+    cast(this_year.multi_payments as bigint) as multi_payments,
+    100 * (cast(this_year.multi_payments as double) / nullif(a_year_before.multi_payments, 0) - 1)
+        as multi_payments_change_percent,
+    cast(this_year.due_persons as bigint) as due_persons,
+    cast(this_year.direct_debit_persons as bigint) as direct_debit_persons,
+    cast(this_year.credit_card_persons as bigint) as credit_card_persons,
     -- what the rates are of, so that they can be summed over prefectures
     cast(this_year.past_year_months_paid as bigint) as past_year_months_paid,
     cast(this_year.past_year_months_due as bigint) as past_year_months_due,

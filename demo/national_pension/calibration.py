@@ -13,9 +13,13 @@ from demo.national_pension.targets import (
     DATA_END,
     DUE_WEIGHTS,
     FISCAL_YEARS,
+    COUNTER,
+    CREDIT_CARD,
+    DIRECT_DEBIT,
     LATE_DECAY,
     LATE_HAZARD,
     LIMITATION_MONTHS,
+    MULTI_PAYMENT_SHARES,
     NOT_DUE_SHARES,
     OKINAWA,
     OKINAWA_TARGETS,
@@ -92,9 +96,10 @@ def dated_anchors(figures: Figures, measure: str) -> dict[dt.date, float]:
     return anchors
 
 
-def monthly(anchors: dict[dt.date, float], scale: float) -> dict[int, list[int]]:
+def monthly(anchors: dict[dt.date, float], scale: float, rounded: bool = True) -> dict[int, list]:
     """Per premium year, the count at each month end (April..March) at ``scale``: between anchors
-    linear, before the first and after the last held; 0 past the demo's data."""
+    linear, before the first and after the last held; 0 past the demo's data. ``rounded=False``
+    for a rate (percent), left as it is."""
     points = sorted((d.year * 12 + d.month, v) for d, v in anchors.items())
     out = {}
     for fy in FISCAL_YEARS:
@@ -108,7 +113,7 @@ def monthly(anchors: dict[dt.date, float], scale: float) -> dict[int, list[int]]
             after = [p for p in points if p[0] >= t] or points[-1:]
             (t0, v0), (t1, v1) = before[-1], after[0]
             value = v0 if t1 == t0 else v0 + (t - t0) / (t1 - t0) * (v1 - v0)
-            months.append(round_half_up(value * scale))
+            months.append(round_half_up(value * scale) if rounded else value)
         out[fy] = months
     return out
 
@@ -290,6 +295,116 @@ def okinawa_rate_targets(national: dict[int, dict[int, float]]) -> dict[int, dic
     return out
 
 
+def channel_persons(
+    figures: Figures, measure: str, due: dict[int, list[int]]
+) -> dict[int, list[int]]:
+    """Months due of each premium month paid through a channel (direct debit, credit card). A rate
+    printed at a date is of the premiums falling due then (the month before's: due at the end of
+    the next month); for that month, the count that makes it the printed rate of its months due.
+    Between those months the rate runs linear (held before the first)."""
+
+    def premium_month(as_of: dt.date) -> dt.date:
+        return month_end(as_of.year, as_of.month - 1)
+
+    solved = {premium_month(d): v for d, v in _solved(figures, measure, lambda fy, d: d).items()}
+    rates = monthly(solved, 1.0, rounded=False)
+    checks: dict[dt.date, list[tuple[float, int]]] = {}
+    for r in figures._rows(measure):
+        checks.setdefault(premium_month(r["as_of"]), []).append((r["published_value"], r["decimals"]))
+    out = {}
+    for fy in FISCAL_YEARS:
+        out[fy] = [round_half_up(rate / 100 * d) for rate, d in zip(rates[fy], due[fy], strict=True)]
+        for m in range(12):
+            month = month_end(fy, 4 + m)
+            if month in solved and due[fy][m]:
+                out[fy][m] = _rounding_numerator(due[fy][m], solved[month], checks.get(month, []))
+    return out
+
+
+def _rounding_numerator(denominator: int, percent: float, checks: list[tuple[float, int]]) -> int:
+    near = round_half_up(denominator * percent / 100)
+    for step in (0, 1, -1, 2, -2, 3, -3):
+        if all(rate_rounds_to(near + step, denominator, p, d) for p, d in checks):
+            return near + step
+    raise ValueError(f"no count of {denominator} reproduces {checks}; scale too small")
+
+
+def multi_payment_targets(figures: Figures, scale: float) -> dict[tuple[int, str], int]:
+    """Payments through the multi-payment network per (fiscal year, 'H1' April-September or 'FY'),
+    at ``scale``: printed, implied by a printed change, and before the report back by its first
+    year's change."""
+    anchors = {**figures.change_references("multi_payments_change"), **figures.dated("multi_payments")}
+    years = sorted(d.year - 1 for d in anchors if d.month == 3)
+    ratio = anchors[dt.date(years[0] + 1, 3, 31)] / anchors[dt.date(years[1] + 1, 3, 31)]
+    for fy in range(years[0] - 1, FISCAL_YEARS[0] - 1, -1):
+        anchors[dt.date(fy + 1, 3, 31)] = anchors[dt.date(fy + 2, 3, 31)] * ratio
+    return {
+        (d.year - (d.month < 4), "FY" if d.month == 3 else "H1"): round_half_up(v * scale)
+        for d, v in anchors.items()
+        if d <= DATA_END
+    }
+
+
+def assign_channels(
+    paid: dict[tuple[int, str, int], list[tuple[int, int]]],
+    direct_debit: dict[tuple[int, str, int], int],
+    credit_card: dict[tuple[int, str, int], int],
+    multi_targets: dict[tuple[int, str], int],
+) -> dict[tuple[int, str, int, int], list[tuple[int, str]]]:
+    """Each paid range (premium year, prefecture, month, as-of index k) split into channel runs.
+
+    Direct debit takes a month's first paid slots (the earliest payers, voluntary insured first),
+    then credit card; the multi-payment network's other channels take their share of what is left
+    in each period (April-September, October-March), spread over it in proportion, so that every
+    printed count is exact; the counter takes the rest.
+    """
+    runs: dict[tuple[int, str, int, int], list[tuple[int, str]]] = {}
+    rest: dict[tuple[int, str, int, int], int] = {}
+    credit_in: dict[tuple[int, str], int] = {}
+
+    def period(fy: int, k: int) -> tuple[int, str]:
+        month = (fy * 12 + 3 + k) % 12 + 1  # the calendar month the payment was made in
+        year = (fy * 12 + 3 + k) // 12
+        fiscal_year = year - (month < 4)
+        return fiscal_year, "H1" if 4 <= month <= 9 else "H2"
+
+    for (fy, code, m), ranges in paid.items():
+        dd, cr = direct_debit.get((fy, code, m), 0), credit_card.get((fy, code, m), 0)
+        for n, k in ranges:
+            d = min(dd, n)
+            c = min(cr, n - d)
+            dd, cr = dd - d, cr - c
+            runs[(fy, code, m, k)] = [(d, DIRECT_DEBIT), (c, CREDIT_CARD)]
+            rest[(fy, code, m, k)] = n - d - c
+            credit_in[period(fy, k)] = credit_in.get(period(fy, k), 0) + c
+        if dd or cr:
+            raise ValueError(f"FY{fy} prefecture {code} month {m}: fewer months paid than paid by direct debit or card")
+    halves: dict[tuple[int, str], int] = {}
+    for (fy, kind), total in multi_targets.items():
+        if kind == "H1":
+            halves[(fy, "H1")] = total
+    for (fy, kind), total in multi_targets.items():
+        if kind == "FY":
+            if (fy, "H1") in halves:
+                halves[(fy, "H2")] = total - halves[(fy, "H1")]
+            else:
+                halves[(fy, "FY")] = total
+    for key, total in sorted(halves.items()):
+        fy, kind = key
+        cells = [c for c in rest if period(c[0], c[3])[0] == fy and (kind == "FY" or period(c[0], c[3])[1] == kind)]
+        credit = sum(v for (f, half), v in credit_in.items() if f == fy and (kind == "FY" or half == kind))
+        others = total - credit
+        if not 0 <= others <= sum(rest[c] for c in cells):
+            raise ValueError(f"FY{fy} {kind}: {total} multi-payment payments cannot hold {credit} by credit card")
+        for cell, n in zip(cells, allocate(others, [rest[c] for c in cells]), strict=True):
+            for channel, part in zip(MULTI_PAYMENT_SHARES, allocate(n, list(MULTI_PAYMENT_SHARES.values())), strict=True):
+                runs[cell].append((part, channel))
+            rest[cell] -= n
+    for cell, n in rest.items():
+        runs[cell].append((n, COUNTER))
+    return {cell: [(n, channel) for n, channel in parts if n] for cell, parts in runs.items()}
+
+
 def prefecture_weights(seed: int) -> pl.DataFrame:
     """Illustrative prefecture shares (population) and payment propensities (not published)."""
     prefectures = pl.read_csv(seed_csv("prefectures"), schema_overrides={"prefecture_code": pl.Utf8})
@@ -306,8 +421,9 @@ def calibrate(scale: float, seed: int, figures: Figures | None = None) -> pl.Dat
     """Slot ranges per (premium year, prefecture, premium month): the whole demo ledger, as counts.
 
     Columns: premium_fiscal_year, prefecture_code, month_index (0 = April), lo, hi (slots
-    [lo, hi)), status_class ('1' due, '9' due and voluntary, '2'..'5' not due) and paid_k
-    (as-of index at which the month counts as paid; null when unpaid).
+    [lo, hi)), status_class ('1' due, '9' due and voluntary, '2'..'5' not due), paid_k
+    (as-of index at which the month counts as paid; null when unpaid) and channel (納付経路 of a
+    paid month, seed np_payment_channels).
     """
     figures = figures or Figures.load()
     national_targets = national_rate_targets(figures)
@@ -328,7 +444,7 @@ def calibrate(scale: float, seed: int, figures: Figures | None = None) -> pl.Dat
         rest["propensity"].to_list(),
     )
 
-    rows = []
+    months: dict[tuple[int, str, int], tuple[int, int, list[tuple[int, int]], int]] = {}
     for fy in FISCAL_YEARS:
         last_k = min(horizon(fy), 12 + LIMITATION_MONTHS)
         due = due_all[fy]
@@ -372,18 +488,41 @@ def calibrate(scale: float, seed: int, figures: Figures | None = None) -> pl.Dat
                 paid = [(pref["paid"][(m, k)], k) for k in sorted(k for (mm, k) in pref["paid"] if mm == m)]
                 if sum(n for n, _ in paid) > d:
                     raise ValueError(f"FY{fy} prefecture {code} month {m}: more months paid than {d} due")
-                # the first slots are the voluntary insured (who joined to pay: the earliest payers)
-                lo, voluntary = 0, voluntary_by_code[code][m]
-                if voluntary > d:
-                    raise ValueError(f"FY{fy} prefecture {code} month {m}: {voluntary} voluntary > {d} due")
-                for n, k in [*paid, (d - sum(n for n, _ in paid), None)]:
-                    for status, part in ((VOLUNTARY_STATUS, min(voluntary, n)), ("1", n - min(voluntary, n))):
-                        rows.append((fy, code, m, lo, lo + part, status, k))
-                        lo += part
-                    voluntary -= min(voluntary, n)
-                for status, n in zip(NOT_DUE_SHARES, allocate(insured - d, list(NOT_DUE_SHARES.values())), strict=True):
-                    rows.append((fy, code, m, d, d + n, status, None))
-                    d += n
+                if voluntary_by_code[code][m] > d:
+                    raise ValueError(f"FY{fy} prefecture {code} month {m}: {voluntary_by_code[code][m]} voluntary > {d} due")
+                months[(fy, code, m)] = (insured, d, paid, voluntary_by_code[code][m])
+
+    # Direct debit and credit card per month, shared among prefectures by their months paid.
+    direct_debit_all = channel_persons(figures, "direct_debit_rate", due_all)
+    credit_card_all = channel_persons(figures, "credit_card_rate", due_all)
+    direct_debit, credit_card = {}, {}
+    for fy in FISCAL_YEARS:
+        for m in range(12):
+            paid_by_code = [sum(n for n, _ in months[(fy, code, m)][2]) for code in codes]
+            for national, out in ((direct_debit_all, direct_debit), (credit_card_all, credit_card)):
+                for code, n in zip(codes, allocate(national[fy][m], paid_by_code), strict=True):
+                    out[(fy, code, m)] = n
+    channels = assign_channels(
+        {key: paid for key, (_, _, paid, _) in months.items()},
+        direct_debit,
+        credit_card,
+        multi_payment_targets(figures, scale),
+    )
+
+    rows = []
+    for (fy, code, m), (insured, d, paid, voluntary) in months.items():
+        # the first slots are the voluntary insured (who joined to pay: the earliest payers)
+        lo = 0
+        for n, k in [*paid, (d - sum(n for n, _ in paid), None)]:
+            runs = channels.get((fy, code, m, k), [(n, None)]) if k is not None else [(n, None)]
+            for part, channel in runs:
+                for status, piece in ((VOLUNTARY_STATUS, min(voluntary, part)), ("1", part - min(voluntary, part))):
+                    rows.append((fy, code, m, lo, lo + piece, status, k, channel))
+                    lo += piece
+                voluntary -= min(voluntary, part)
+        for status, n in zip(NOT_DUE_SHARES, allocate(insured - d, list(NOT_DUE_SHARES.values())), strict=True):
+            rows.append((fy, code, m, d, d + n, status, None, None))
+            d += n
     cells = pl.DataFrame(
         rows,
         schema={
@@ -394,6 +533,7 @@ def calibrate(scale: float, seed: int, figures: Figures | None = None) -> pl.Dat
             "hi": pl.Int64,
             "status_class": pl.Utf8,
             "paid_k": pl.Int32,
+            "channel": pl.Utf8,
         },
         orient="row",
     )

@@ -30,6 +30,11 @@ TARGET_SLACK = 0.4
 DUE_WEIGHTS = [1.157] * 3 + [1.0] * 9
 VOLUNTARY_STATUS = "9"  # 任意加入: due like "1", never exempt; the 全額免除率's denominator leaves them out
 NOT_DUE_SHARES = {"2": 0.22, "3": 0.36, "4": 0.32, "5": 0.10}  # statutory, approved, student, youth
+# Payment channels (納付経路, seed np_payment_channels): direct debit and credit card are solved per
+# month from the printed 実施率; the multi-payment network's other channels share what the printed
+# マルチペイメント count leaves after credit cards, in these illustrative proportions.
+COUNTER, DIRECT_DEBIT, CREDIT_CARD = "1", "2", "3"
+MULTI_PAYMENT_SHARES = {"4": 0.70, "5": 0.10, "6": 0.20}  # convenience store, internet banking, Pay-easy
 PARTIAL_PER_MILLE = {"6": 15, "7": 10, "8": 15}  # of months due: 1/4, 1/2, 3/4 exempt
 ON_TIME_SHARE_IN_PREMIUM_MONTH = 0.3  # the rest pay in the deadline month (end of the next month)
 LATE_HAZARD, LATE_DECAY, LIMITATION_MONTHS = 0.12, 0.92, 24

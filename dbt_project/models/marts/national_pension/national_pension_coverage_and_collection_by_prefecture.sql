@@ -13,6 +13,12 @@ payment_rate as (
 
 ),
 
+obligation_months as (
+
+    select * from {{ ref('int_national_pension__obligation_months') }}
+
+),
+
 prefectures as (
 
     select * from {{ ref('prefectures') }}
@@ -33,6 +39,39 @@ dates as (
         full_exemption_persons
     from insured_persons
     where month(as_of) in (3, 9)
+
+),
+
+falling_due as (
+
+    -- the premiums falling due at the date (the month before: due at the end of the next
+    -- month), and those of them paid by direct debit or credit card: the 実施率 of the date
+    select
+        dates.as_of,
+        dates.prefecture_code,
+        premiums.due_persons,
+        premiums.direct_debit_persons,
+        premiums.credit_card_persons
+    from dates
+    inner join insured_persons as premiums
+        on premiums.as_of = last_day({{ add_months('dates.as_of', -1) }})
+        and premiums.prefecture_code = dates.prefecture_code
+
+),
+
+multi_payments as (
+
+    -- payments through the multi-payment network from 1 April to the date, of any premium year
+    select
+        dates.as_of,
+        dates.prefecture_code,
+        sum(obligation_months.obligation_months) as multi_payments
+    from dates
+    inner join obligation_months
+        on obligation_months.prefecture_code = dates.prefecture_code
+        and obligation_months.is_multi_payment
+        and obligation_months.paid_month between make_date(dates.fiscal_year, 4, 1) and dates.as_of
+    group by dates.as_of, dates.prefecture_code
 
 ),
 
@@ -59,6 +98,10 @@ counts as (
         dates.insured_persons,
         dates.voluntary_persons,
         dates.full_exemption_persons,
+        falling_due.due_persons,
+        falling_due.direct_debit_persons,
+        falling_due.credit_card_persons,
+        coalesce(multi_payments.multi_payments, 0) as multi_payments,
         current_year.months_paid,
         current_year.months_due,
         past_year.months_paid as past_year_months_paid,
@@ -71,6 +114,12 @@ counts as (
         final_close.months_due as final_close_months_due
 
     from dates
+    left join falling_due
+        on falling_due.as_of = dates.as_of
+        and falling_due.prefecture_code = dates.prefecture_code
+    left join multi_payments
+        on multi_payments.as_of = dates.as_of
+        and multi_payments.prefecture_code = dates.prefecture_code
     left join payment_rate as current_year
         on current_year.premium_fiscal_year = dates.fiscal_year
         and current_year.as_of = dates.current_year_as_of

@@ -18,6 +18,12 @@ insured_persons as (
 
 ),
 
+coverage_and_collection as (
+
+    select * from {{ ref('national_pension_coverage_and_collection') }}
+
+),
+
 collection_figures as (
 
     select * from {{ ref('published_np_collection_figures') }}
@@ -97,6 +103,21 @@ persons as (
 
 ),
 
+table_rows as (
+
+    -- the payment channels' figures as the table holds them, nationwide (its macro defines them)
+    select
+        figure_periods.figure_id,
+        figure_periods.period,
+        coverage_and_collection.direct_debit_rate_percent,
+        coverage_and_collection.credit_card_rate_percent,
+        coverage_and_collection.multi_payments
+    from figure_periods
+    inner join coverage_and_collection on figure_periods.as_of = coverage_and_collection.as_of
+    where figure_periods.prefecture_code is null or figure_periods.prefecture_code = ''
+
+),
+
 recomputed as (
 
     select
@@ -111,6 +132,14 @@ recomputed as (
             when 'fully_exempt_rate' then persons.full_exemption_rate_percent
             when 'fully_exempt_rate_points'
                 then persons.full_exemption_rate_percent - reference_persons.full_exemption_rate_percent
+            when 'direct_debit_rate' then channels.direct_debit_rate_percent
+            when 'direct_debit_rate_points'
+                then channels.direct_debit_rate_percent - reference_channels.direct_debit_rate_percent
+            when 'credit_card_rate' then channels.credit_card_rate_percent
+            when 'credit_card_rate_points'
+                then channels.credit_card_rate_percent - reference_channels.credit_card_rate_percent
+            when 'multi_payments' then channels.multi_payments
+            when 'multi_payments_change' then 100 * (channels.multi_payments / reference_channels.multi_payments - 1)
             -- a change of a count, in percent of the count a year before
             when 'months_paid_change' then 100 * (rates.months_paid / reference_rates.months_paid - 1)
             when 'insured_persons_change'
@@ -123,13 +152,15 @@ recomputed as (
             when 'months_paid_change' then rates.months_paid
             when 'insured_persons_change' then persons.insured_persons
             when 'fully_exempt_persons_change' then persons.full_exemption_persons
+            when 'multi_payments_change' then channels.multi_payments
         end as ratio_numerator,
         case figures.measure
             when 'months_paid_change' then reference_rates.months_paid
             when 'insured_persons_change' then reference_persons.insured_persons
             when 'fully_exempt_persons_change' then reference_persons.full_exemption_persons
+            when 'multi_payments_change' then reference_channels.multi_payments
         end as ratio_denominator,
-        {{ scale_applied(['months', 'persons']) }} as scale_applied
+        {{ scale_applied(['months', 'persons', 'payments']) }} as scale_applied
 
     from figures
     left join period_rates as rates
@@ -140,6 +171,10 @@ recomputed as (
         on figures.figure_id = persons.figure_id and persons.period = 'figure'
     left join persons as reference_persons
         on figures.figure_id = reference_persons.figure_id and reference_persons.period = 'reference'
+    left join table_rows as channels
+        on figures.figure_id = channels.figure_id and channels.period = 'figure'
+    left join table_rows as reference_channels
+        on figures.figure_id = reference_channels.figure_id and reference_channels.period = 'reference'
 
 ),
 
