@@ -10,7 +10,13 @@ import pytest
 from config.layout import seed_csv
 from demo.allocation import round_half_up
 from demo.national_pension.collection import MONTH_WEIGHTS, Figures, _month, monthly_actions
-from ingest.specs import COLLECTION_ACTION_CODES, CONTRACTOR_ACTIVITY_CODES, DUE_STATUS_CODES, PAYMENT_CHANNEL_CODES, PREMIUM_STATUS_CODES
+from ingest.specs import (
+    COLLECTION_ACTION_CODES,
+    CONTRACTOR_ACTIVITY_CODES,
+    DUE_STATUS_CODES,
+    PAYMENT_CHANNEL_CODES,
+    PREMIUM_STATUS_CODES,
+)
 
 
 def _seed_codes(seed: str, column: str) -> tuple[str, ...]:

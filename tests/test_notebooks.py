@@ -107,7 +107,8 @@ def test_every_notebook_shows_the_published_figures_and_draws_its_charts(publish
     }
     assert f"{table[(2012, 'fiscal_year_end')][3]:,} 人" == "186,375 人"  # 18,637,478 at 1/100
     assert all(
-        text in pension["text"] for text in ("186,375 人", "(-2.1%)", "64.5%", "2020年9月末", "(+10.0%)", "203,579 件", "33.5%")
+        text in pension["text"]
+        for text in ("186,375 人", "(-2.1%)", "64.5%", "2020年9月末", "(+10.0%)", "203,579 件", "33.5%")
     )
     plotted = {(r["fiscal_year"], r["rate"]): r["percent"] for r in pension["frames"]["three"]}
     assert len(plotted) == 3 * 8  # FY2012 to FY2019, three rates each

@@ -10,12 +10,12 @@ import polars as pl
 from config.layout import seed_csv
 from demo.allocation import allocate, rate_rounds_to, round_half_up, solve_windows
 from demo.national_pension.targets import (
-    DATA_END,
-    DUE_WEIGHTS,
-    FISCAL_YEARS,
     COUNTER,
     CREDIT_CARD,
+    DATA_END,
     DIRECT_DEBIT,
+    DUE_WEIGHTS,
+    FISCAL_YEARS,
     LATE_DECAY,
     LATE_HAZARD,
     LIMITATION_MONTHS,
@@ -103,7 +103,7 @@ def monthly(anchors: dict[dt.date, float], scale: float, rounded: bool = True) -
     points = sorted((d.year * 12 + d.month, v) for d, v in anchors.items())
     out = {}
     for fy in FISCAL_YEARS:
-        months = []
+        months: list = []
         for m in range(12):
             t = fy * 12 + 4 + m
             if t > DATA_END.year * 12 + DATA_END.month:
@@ -295,9 +295,7 @@ def okinawa_rate_targets(national: dict[int, dict[int, float]]) -> dict[int, dic
     return out
 
 
-def channel_persons(
-    figures: Figures, measure: str, due: dict[int, list[int]]
-) -> dict[int, list[int]]:
+def channel_persons(figures: Figures, measure: str, due: dict[int, list[int]]) -> dict[int, list[int]]:
     """Months due of each premium month paid through a channel (direct debit, credit card). A rate
     printed at a date is of the premiums falling due then (the month before's: due at the end of
     the next month); for that month, the count that makes it the printed rate of its months due.
@@ -397,7 +395,9 @@ def assign_channels(
         if not 0 <= others <= sum(rest[c] for c in cells):
             raise ValueError(f"FY{fy} {kind}: {total} multi-payment payments cannot hold {credit} by credit card")
         for cell, n in zip(cells, allocate(others, [rest[c] for c in cells]), strict=True):
-            for channel, part in zip(MULTI_PAYMENT_SHARES, allocate(n, list(MULTI_PAYMENT_SHARES.values())), strict=True):
+            for channel, part in zip(
+                MULTI_PAYMENT_SHARES, allocate(n, list(MULTI_PAYMENT_SHARES.values())), strict=True
+            ):
                 runs[cell].append((part, channel))
             rest[cell] -= n
     for cell, n in rest.items():
@@ -489,18 +489,21 @@ def calibrate(scale: float, seed: int, figures: Figures | None = None) -> pl.Dat
                 if sum(n for n, _ in paid) > d:
                     raise ValueError(f"FY{fy} prefecture {code} month {m}: more months paid than {d} due")
                 if voluntary_by_code[code][m] > d:
-                    raise ValueError(f"FY{fy} prefecture {code} month {m}: {voluntary_by_code[code][m]} voluntary > {d} due")
+                    raise ValueError(
+                        f"FY{fy} prefecture {code} month {m}: {voluntary_by_code[code][m]} voluntary > {d} due"
+                    )
                 months[(fy, code, m)] = (insured, d, paid, voluntary_by_code[code][m])
 
     # Direct debit and credit card per month, shared among prefectures by their months paid.
     direct_debit_all = channel_persons(figures, "direct_debit_rate", due_all)
     credit_card_all = channel_persons(figures, "credit_card_rate", due_all)
-    direct_debit, credit_card = {}, {}
+    direct_debit: dict[tuple[int, str, int], int] = {}
+    credit_card: dict[tuple[int, str, int], int] = {}
     for fy in FISCAL_YEARS:
         for m in range(12):
-            paid_by_code = [sum(n for n, _ in months[(fy, code, m)][2]) for code in codes]
-            for national, out in ((direct_debit_all, direct_debit), (credit_card_all, credit_card)):
-                for code, n in zip(codes, allocate(national[fy][m], paid_by_code), strict=True):
+            paid_by_code = [float(sum(n for n, _ in months[(fy, code, m)][2])) for code in codes]
+            for all_months, out in ((direct_debit_all, direct_debit), (credit_card_all, credit_card)):
+                for code, n in zip(codes, allocate(all_months[fy][m], paid_by_code), strict=True):
                     out[(fy, code, m)] = n
     channels = assign_channels(
         {key: paid for key, (_, _, paid, _) in months.items()},
@@ -509,15 +512,18 @@ def calibrate(scale: float, seed: int, figures: Figures | None = None) -> pl.Dat
         multi_payment_targets(figures, scale),
     )
 
-    rows = []
+    rows: list[tuple] = []
     for (fy, code, m), (insured, d, paid, voluntary) in months.items():
         # the first slots are the voluntary insured (who joined to pay: the earliest payers)
         lo = 0
-        for n, k in [*paid, (d - sum(n for n, _ in paid), None)]:
-            runs = channels.get((fy, code, m, k), [(n, None)]) if k is not None else [(n, None)]
+        ranges: list[tuple[int, int | None]] = [*paid, (d - sum(n for n, _ in paid), None)]
+        for n, paid_k in ranges:
+            runs: list[tuple[int, str | None]] = [(n, None)]
+            if paid_k is not None:
+                runs = list(channels.get((fy, code, m, paid_k), runs))
             for part, channel in runs:
                 for status, piece in ((VOLUNTARY_STATUS, min(voluntary, part)), ("1", part - min(voluntary, part))):
-                    rows.append((fy, code, m, lo, lo + piece, status, k, channel))
+                    rows.append((fy, code, m, lo, lo + piece, status, paid_k, channel))
                     lo += piece
                 voluntary -= min(voluntary, part)
         for status, n in zip(NOT_DUE_SHARES, allocate(insured - d, list(NOT_DUE_SHARES.values())), strict=True):

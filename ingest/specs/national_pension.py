@@ -67,7 +67,9 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
     ),
     header=("基礎年金番号", "保険料年度", "都道府県コード", "処理年月")
     + tuple(
-        label for _, month in PREMIUM_MONTHS for label in (f"{month}月納付区分", f"{month}月納付日", f"{month}月納付経路")
+        label
+        for _, month in PREMIUM_MONTHS
+        for label in (f"{month}月納付区分", f"{month}月納付日", f"{month}月納付経路")
     ),
     columns=(
         PERSON_KEY,
