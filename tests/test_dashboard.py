@@ -22,7 +22,7 @@ from tests.smtp import free_port
 
 pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
-PAGES = REPO_ROOT / "dashboard" / "pages"
+PAGES = REPO_ROOT / "dashboard" / "views"
 
 
 def _page(name: str) -> AppTest:
