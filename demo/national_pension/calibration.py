@@ -41,7 +41,7 @@ def _window(value: float, decimals: int) -> tuple[float, float]:
 def _solved(figures: Figures, measure: str, key) -> dict:
     """Unrounded values of a rate and its printed differences, each inside its rounding window."""
     windows: dict = {}
-    for r in figures._rows(measure):
+    for r in figures.rows(measure):
         lo, hi = _window(r["published_value"], r["decimals"])
         before = windows.get(key(r["premium_fiscal_year"], r["as_of"]), (lo, hi))
         windows[key(r["premium_fiscal_year"], r["as_of"])] = (max(lo, before[0]), min(hi, before[1]))
@@ -51,7 +51,7 @@ def _solved(figures: Figures, measure: str, key) -> dict:
             key(r["reference_fiscal_year"], r["reference_as_of"]),
             *_window(r["published_value"], r["decimals"]),
         )
-        for r in figures._rows(f"{measure}_points")
+        for r in figures.rows(f"{measure}_points")
     ]
     return solve_windows(windows, differences, TARGET_SLACK)
 
@@ -125,7 +125,7 @@ def voluntary_persons(
     against, the count that makes exempt / (insured - voluntary) the rate (note ※1: the insured
     count includes them, the rate's denominator does not); between those dates, linear."""
     checks: dict[dt.date, list[tuple[float, int]]] = {}
-    for r in figures._rows("fully_exempt_rate"):
+    for r in figures.rows("fully_exempt_rate"):
         checks.setdefault(r["as_of"], []).append((r["published_value"], r["decimals"]))
     anchors = {}
     for as_of, rate in fully_exempt_rate_targets(figures).items():
@@ -307,7 +307,7 @@ def channel_persons(figures: Figures, measure: str, due: dict[int, list[int]]) -
     solved = {premium_month(d): v for d, v in _solved(figures, measure, lambda fy, d: d).items()}
     rates = monthly(solved, 1.0, rounded=False)
     checks: dict[dt.date, list[tuple[float, int]]] = {}
-    for r in figures._rows(measure):
+    for r in figures.rows(measure):
         checks.setdefault(premium_month(r["as_of"]), []).append((r["published_value"], r["decimals"]))
     out = {}
     for fy in FISCAL_YEARS:

@@ -18,7 +18,7 @@ OKINAWA = "47"
 OKINAWA_WEIGHT = 1.3
 
 # The national rates are not declared here: every target is solved from the published figures
-# (calibration.solved_rates), inside each printed value's rounding window and each printed
+# (calibration.national_rate_targets), inside each printed value's rounding window and each printed
 # difference's. Okinawa's own figures are few, so its targets are chosen by hand, each inside
 # its window: FY2018's 51.20 makes FY2019's +4.2 over it.
 OKINAWA_TARGETS = {2018: {12: 51.20}, 2019: {5: 42.40, 12: 55.40}, 2020: {5: 48.10}}
@@ -59,7 +59,7 @@ class Figures(PublishedFigures):
 
     SEED = "published_np_payment_figures"
 
-    def _rows(self, measure: str, prefecture: str = "") -> list[dict]:
+    def rows(self, measure: str, prefecture: str = "") -> list[dict]:
         return list(
             self.frame.filter((pl.col("measure") == measure) & (pl.col("prefecture_code") == prefecture)).iter_rows(
                 named=True
@@ -68,7 +68,7 @@ class Figures(PublishedFigures):
 
     def values(self, measure: str, prefecture: str = "") -> dict[tuple[int, int], float]:
         """(premium year, as-of index) -> published value; for rates, the most precise one."""
-        rows = sorted(self._rows(measure, prefecture), key=lambda r: r["decimals"])
+        rows = sorted(self.rows(measure, prefecture), key=lambda r: r["decimals"])
         return {
             (r["premium_fiscal_year"], as_of_index(r["premium_fiscal_year"], r["as_of"])): r["published_value"]
             for r in rows
@@ -77,14 +77,14 @@ class Figures(PublishedFigures):
     def rate_checks(self, prefecture: str = "") -> dict[tuple[int, int], list[tuple[float, int]]]:
         """(premium year, as-of index) -> every (published percent, decimals) printed for it."""
         out: dict[tuple[int, int], list[tuple[float, int]]] = {}
-        for r in self._rows("payment_rate", prefecture):
+        for r in self.rows("payment_rate", prefecture):
             key = (r["premium_fiscal_year"], as_of_index(r["premium_fiscal_year"], r["as_of"]))
             out.setdefault(key, []).append((r["published_value"], r["decimals"]))
         return out
 
     def dated(self, measure: str) -> dict[dt.date, float]:
         """as_of -> published value of a nationwide count read at a date (insured, fully exempt persons)."""
-        return {r["as_of"]: r["published_value"] for r in self._rows(measure)}
+        return {r["as_of"]: r["published_value"] for r in self.rows(measure)}
 
     def change_references(self, measure: str) -> dict[dt.date, float]:
         """The counts a printed change implies at its reference date (value / (1 + change)), where
@@ -92,7 +92,7 @@ class Figures(PublishedFigures):
         printed = self.dated(measure.removesuffix("_change"))
         return {
             r["reference_as_of"]: printed[r["as_of"]] / (1 + r["published_value"] / 100)
-            for r in self._rows(measure)
+            for r in self.rows(measure)
             if r["reference_as_of"] not in printed
         }
 
@@ -104,6 +104,6 @@ class Figures(PublishedFigures):
                 (r["premium_fiscal_year"], as_of_index(r["premium_fiscal_year"], r["as_of"]))
             ]
             / (1 + r["published_value"] / 100)
-            for r in self._rows("months_paid_change")
+            for r in self.rows("months_paid_change")
         }
         return {**implied, **printed}
