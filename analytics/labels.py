@@ -27,22 +27,22 @@ class Column:
     ja: str
     en: str
     # rate, curve_rate, points, count, oku, value, tally (a count of figures: no demo scale), year, date,
-    # time, flag, text
+    # time, flag, text, figures (a column of a printed table, counts among them, already formatted)
     kind: str = "text"
 
     @property
     def label(self) -> str:
-        return f"{self.ja} {self.en}"
+        return f"{self.ja} {self.en}".strip()
 
     @property
     def numeric(self) -> bool:
         """Right-aligned, as figures are printed."""
-        return self.kind in {"rate", "curve_rate", "points", "count", "oku", "value", "tally"}
+        return self.kind in {"rate", "curve_rate", "points", "count", "oku", "value", "tally", "figures"}
 
     @property
     def scaled(self) -> bool:
         """Whether a demo's scale shrinks it (counts and amounts do; rates and points do not)."""
-        return self.kind in {"count", "oku"}
+        return self.kind in {"count", "oku", "figures"}
 
 
 COLUMNS: dict[str, Column] = {

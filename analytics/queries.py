@@ -129,3 +129,20 @@ DELINQUENT_ESTABLISHMENTS = """
 select as_of, covered_establishments, delinquent_establishments, delinquent_share
 from marts.employer_delinquent_establishments order by as_of
 """
+
+# The table 国民年金適用・収納対策業務の状況 as the report prints it: each fiscal year end whose final
+# rate the ledger reaches (FY2012 onward), then the two latest 30 Septembers; ``?`` twice: a
+# prefecture code, or NULL for the nationwide table.
+NP_COVERAGE_AND_COLLECTION = """
+with rows as (
+    select * exclude (prefecture_code, prefecture_name_ja)
+    from marts.national_pension_coverage_and_collection_by_prefecture where prefecture_code = ?
+    union all by name
+    select * from marts.national_pension_coverage_and_collection where ? is null
+)
+select * from rows
+where final_rate_percent is not null
+  and (period = 'fiscal_year_end'
+       or as_of >= (select max(as_of) - interval 13 month from rows where period = 'september_end'))
+order by period, as_of
+"""

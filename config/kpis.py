@@ -47,6 +47,8 @@ NATIONAL_PENSION_KPI = Kpi(
         "national_pension_insured_persons",
         "national_pension_collection_actions",
         "national_pension_contractor_activity",
+        "national_pension_coverage_and_collection",
+        "national_pension_coverage_and_collection_by_prefecture",
         "national_pension_reconciliation",
     ),
     reconciliation="national_pension_reconciliation",

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES = Path(__file__).parent / "pages"
+# not "pages": Streamlit would list that folder itself, and a bookmarked page would open without
+# this navigation and its wide layout
+PAGES = Path(__file__).parent / "views"
 
 st.set_page_config(page_title="年金業務 KPI", page_icon=":material/monitoring:", layout="wide")
 st.navigation(

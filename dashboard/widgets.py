@@ -27,15 +27,21 @@ def yoy_points(this_year: str, last_year: str):
     return 100 * (pl.col(this_year).round(3) - pl.col(last_year).round(3))
 
 
-def table(frame: pl.DataFrame, name: str, kinds: dict[str, labels.Column] | None = None) -> None:
+def table(
+    frame: pl.DataFrame, name: str, kinds: dict[str, labels.Column] | None = None, widths: dict[str, int] | None = None
+) -> None:
     """A table across the page, every row in view (no inner scrolling), each column labelled and
     formatted as ``dashboard.columns`` declares; the demo scale beside counts and amounts; its CSV
-    download (``name``.csv, the numbers unformatted)."""
+    download (``name``.csv, the numbers unformatted). ``widths``: pixels for columns whose text
+    would be cut (a printed table's item names)."""
     if frame.is_empty():
         st.info("この条件で表示するデータはありません。 Nothing to show for this choice.", icon=":material/info:")
         return
     described = labels.described(frame, kinds)
     config = {c.label: st.column_config.TextColumn(c.label, alignment="right") for c in described if c.numeric}
+    for column_name, pixels in (widths or {}).items():
+        label = (kinds or {}).get(column_name) or labels.column(column_name)
+        config[label.label] = st.column_config.TextColumn(label.label, width=pixels)
     st.dataframe(labels.shown(frame, kinds), hide_index=True, width="stretch", height="content", column_config=config)
     if any(c.scaled for c in described):
         scale_caption()

@@ -43,3 +43,52 @@ def rate_rounds_to(numerator: int, denominator: int, published_percent: float, d
     if denominator == 0:
         return False
     return abs(100.0 * numerator / denominator - published_percent) <= 0.5 * 10 ** (-decimals) + 1e-9
+
+
+def solve_windows(
+    windows: dict,
+    differences: list[tuple],
+    slack: float,
+    rounds: int = 500,
+) -> dict:
+    """Values inside every window and every difference's window, kept ``slack`` of each half-width clear of its edges.
+
+    ``windows`` maps a key to (lo, hi); ``differences`` are (a, b, lo, hi): lo <= x[a] - x[b] <= hi.
+    A key that only a difference names starts from the other side's value. Alternating
+    projection onto the narrowed windows (a few dozen values: the report's printed rates and
+    the points between them); raises when it leaves any of them unmet.
+    """
+
+    def narrowed(lo: float, hi: float) -> tuple[float, float]:
+        middle, half = (lo + hi) / 2, (hi - lo) / 2 * (1 - slack)
+        return middle - half, middle + half
+
+    x = {key: (lo + hi) / 2 for key, (lo, hi) in windows.items()}
+    while missing := [d for d in differences if (d[0] in x) != (d[1] in x)]:
+        for a, b, lo, hi in missing:
+            if a in x:
+                x[b] = x[a] - (lo + hi) / 2
+            else:
+                x[a] = x[b] + (lo + hi) / 2
+    for _ in range(rounds):
+        moved = 0.0
+        for a, b, lo, hi in differences:
+            low, high = narrowed(lo, hi)
+            gap = x[a] - x[b]
+            shift = low - gap if gap < low else high - gap if gap > high else 0.0
+            x[a] += shift / 2
+            x[b] -= shift / 2
+            moved = max(moved, abs(shift))
+        for key, (lo, hi) in windows.items():
+            low, high = narrowed(lo, hi)
+            clamped = min(max(x[key], low), high)
+            moved = max(moved, abs(clamped - x[key]))
+            x[key] = clamped
+        if moved < 1e-12:
+            break
+    unmet = [key for key, (lo, hi) in windows.items() if not lo < x[key] < hi] + [
+        (a, b) for a, b, lo, hi in differences if not lo < x[a] - x[b] < hi
+    ]
+    if unmet:
+        raise ValueError(f"no values meet every published window: {unmet}")
+    return x

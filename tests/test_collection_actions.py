@@ -10,7 +10,13 @@ import pytest
 from config.layout import seed_csv
 from demo.allocation import round_half_up
 from demo.national_pension.collection import MONTH_WEIGHTS, Figures, _month, monthly_actions
-from ingest.specs import COLLECTION_ACTION_CODES, CONTRACTOR_ACTIVITY_CODES, PREMIUM_STATUS_CODES
+from ingest.specs import (
+    COLLECTION_ACTION_CODES,
+    CONTRACTOR_ACTIVITY_CODES,
+    DUE_STATUS_CODES,
+    PAYMENT_CHANNEL_CODES,
+    PREMIUM_STATUS_CODES,
+)
 
 
 def _seed_codes(seed: str, column: str) -> tuple[str, ...]:
@@ -24,10 +30,17 @@ def _seed_codes(seed: str, column: str) -> tuple[str, ...]:
         (COLLECTION_ACTION_CODES, "np_collection_action_types", "action_code"),
         (CONTRACTOR_ACTIVITY_CODES, "np_contractor_activities", "activity_code"),
         (PREMIUM_STATUS_CODES, "np_premium_statuses", "status_code"),
+        (PAYMENT_CHANNEL_CODES, "np_payment_channels", "channel_code"),
     ],
 )
 def test_the_extracts_codes_are_the_seeds(codes, seed, column):
     assert codes == _seed_codes(seed, column)
+
+
+def test_the_due_statuses_are_the_seeds():
+    with seed_csv("np_premium_statuses").open(encoding="utf-8") as f:
+        due = tuple(row["status_code"] for row in csv.DictReader(f) if row["is_due"] == "true")
+    assert due == DUE_STATUS_CODES
 
 
 def test_the_generator_spreads_every_action_of_the_spec():

@@ -22,7 +22,7 @@ from tests.smtp import free_port
 
 pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this file out
 
-PAGES = REPO_ROOT / "dashboard" / "pages"
+PAGES = REPO_ROOT / "dashboard" / "views"
 
 
 def _page(name: str) -> AppTest:
@@ -73,19 +73,45 @@ def test_every_page_shows_the_published_figures(published):
     assert _metrics(calls)["4～10月 2020年度"] == ("64.1%", "+12.4 ポイント")
 
     pension = _page("national_pension")
-    curve = pension.dataframe[0].value.set_index("月末 month end")
+    # 国民年金適用・収納対策業務の状況 as printed: FY2012 to FY2019 and the two Septembers, each value
+    # the mart's, each change beneath it
+    table = pension.dataframe[0].value.set_index("事項 item")
+    assert list(table.columns) == [
+        *(f"{y}年度" for y in range(2012, 2020)),
+        "2019年9月末",
+        "2020年9月末",
+    ]
+    [(insured, final_2010, exempt_rate)] = query(
+        published,
+        """select insured_persons, final_rate_percent, full_exemption_rate_percent
+           from marts.national_pension_coverage_and_collection where as_of = date '2013-03-31'""",
+    )
+    assert table.iloc[0]["2012年度"] == f"{insured:,} 人" == "186,375 人"  # 18,637,478 at 1/100
+    assert table.iloc[1]["2012年度"] == "(-2.1%)"
+    assert table.loc["最終納付率", "2012年度"] == f"{final_2010:.1f}%" == "64.5%"  # premium FY2010's
+    assert table.loc["全額免除率", "2019年9月末"] == "33.4%" and f"{exempt_rate:.1f}%" == "32.0%"
+    assert table.loc["現年度納付率", "2020年9月末"] == "64.3%" and table.iloc[13]["2020年9月末"] == "(+2.7%)"
+    [(multi,)] = query(
+        published,
+        "select multi_payments from marts.national_pension_coverage_and_collection where as_of = date '2020-03-31'",
+    )
+    assert table.loc["マルチペイメント利用状況", "2019年度"] == f"{multi:,} 件" == "203,579 件"  # 20,357,934 at 1/100
+    assert table.loc["口座振替実施率", "2019年度"] == "33.5%" and table.loc["クレジット実施率", "2020年9月末"] == "4.4%"
+    assert table.iloc[19]["2012年度"] == "(+7.3%)"  # multi-payment use on FY2011
+    assert any("デモ規模 1/100" in c.value for c in pension.caption)
+    curve = pension.dataframe[1].value.set_index("月末 month end")
     assert curve.loc["4月末", "2019年度分 premium year 2019"] == "69.25%"  # the curve at 0.01 point, as the report
     assert curve.loc["9月末", "2020年度分 premium year 2020"] == "64.32%"
-    kinds = pension.dataframe[1].value
+    kinds = pension.dataframe[2].value
     rows = {(r[0], r[1]): (r[2], r[3], r[4]) for r in kinds.itertuples(index=False)}
     assert rows[("2017", "最終納付率")] == ("2020-03-31", "いいえ no", "76.3%")
     assert rows[("2018", "最終納付率")] == ("2020-09-30", "はい yes", "76.3%")  # the report's FY2018 final, so far
     assert rows[("2017", "過年度１年目納付率")][2] == "73.4%"
-    ranking = pension.dataframe[2].value
+    ranking = pension.dataframe[3].value
     assert len(ranking) == 47 and ranking.iloc[-1]["都道府県 prefecture"] == "沖縄県"
     assert ranking.iloc[-1]["2019年度 現年度納付率 FY2019 current-year rate"] == "55.4%"
     assert ranking.iloc[-1]["対前年同期 change on a year before, points"] == "+5.7"
-    actions = {(r[0], r[1], r[2]): r[3:] for r in pension.dataframe[3].value.itertuples(index=False)}
+    actions = {(r[0], r[1], r[2]): r[3:] for r in pension.dataframe[4].value.itertuples(index=False)}
     [(sent, before)] = query(
         published,
         """select sum(actions), sum(actions_previous_year) from marts.national_pension_collection_actions
@@ -97,12 +123,13 @@ def test_every_page_shows_the_published_figures(published):
     )
     assert actions[("2020", "H1", "督促状")] == ("0", "415", "0.0%")  # stopped in 2020: a zero, shown
     assert actions[("2019", "H1", "差押執行")][1] == "—"  # no half a year before the extracts
-    contractor = {r[2]: r[3:] for r in pension.dataframe[4].value.itertuples(index=False)}
+    contractor = {r[2]: r[3:] for r in pension.dataframe[5].value.itertuples(index=False)}
     assert contractor["電話勧奨"] == ("95,744", "102,741", "107.3%", "197,795")  # 9,574,410 / 10,274,052 / 107.3%
     assert contractor["戸別訪問"][2] == "0.0%"
-    pension.selectbox[0].select("47").run()  # the prefecture filter: Okinawa's own curve
+    pension.selectbox[0].select("47").run()  # the prefecture filter: Okinawa's own table and curve
+    assert pension.dataframe[0].value.set_index("事項 item").loc["現年度納付率", "2019年度"] == "55.4%"
     assert (
-        pension.dataframe[0].value.set_index("月末 month end").loc["9月末", "2020年度分 premium year 2020"] == "48.10%"
+        pension.dataframe[1].value.set_index("月末 month end").loc["9月末", "2020年度分 premium year 2020"] == "48.10%"
     )
 
     employer = _page("employer")
@@ -181,14 +208,32 @@ def test_every_page_holds_under_every_filter_value(published):
         p for (p,) in query(published, "select distinct prefecture_name_ja from marts.national_pension_payment_rate")
     ]
     pension = _page("national_pension")
-    for index in range(len(pension.selectbox[0].options)):
+    codes = [
+        None,
+        *(
+            c
+            for (c,) in query(
+                published, "select distinct prefecture_code from marts.national_pension_payment_rate order by 1"
+            )
+        ),
+    ]
+    assert len(pension.selectbox[0].options) == len(codes)
+    for index, code in enumerate(codes):
         pension.selectbox[0].select_index(index).run()
         _clean(pension, f"national_pension prefecture #{index}")
-        assert len(pension.dataframe[0].value) == 12
+        [(current,)] = query(
+            published,
+            """select sum(months_paid)::double / sum(months_due) from marts.national_pension_coverage_and_collection_by_prefecture
+               where as_of = date '2020-03-31' and prefecture_code = coalesce(?, prefecture_code)""",
+            [code],
+        )
+        table = pension.dataframe[0].value.set_index("事項 item")
+        assert len(table) == 20 and table.loc["現年度納付率", "2019年度"] == f"{current:.1%}", code
+        assert len(pension.dataframe[1].value) == 12
     for chosen in ([], *([p] for p in prefectures), prefectures):
         pension.multiselect[0].set_value(chosen).run()
         _clean(pension, f"national_pension ranking {chosen[:2]}")
-        assert len(pension.dataframe[2].value) == (len(chosen) or 47)
+        assert len(pension.dataframe[3].value) == (len(chosen) or 47)
 
     insurances = [i for (i,) in query(published, "select distinct insurance_name_ja from marts.employer_collection")]
     employer_years = [

@@ -126,6 +126,7 @@ def test_no_field_is_loaded_with_a_changed_meaning(extracts, which, tmp_path, ca
         ("ledger", "paid_on_apr", "R01.10.1"),  # a cut R01.10.1x, once read as 1 October
         ("ledger", "paid_on_apr", "令和２年９月１"),  # a cut 令和２年９月１０日
         ("ledger", "status_apr", "1.0"),
+        ("ledger", "channel_apr", "02"),  # a code is one character: never read as direct debit
         ("actions", "action_code", "1.0"),
         ("actions", "action_date", "R02.09.1"),  # a cut R02.09.1x
         ("actions", "prefecture_code", "0x0D"),

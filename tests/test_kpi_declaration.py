@@ -130,7 +130,7 @@ def test_each_kpis_path_runs_through_folders_named_for_it():
         for layer in ("staging", "intermediate", "marts"):
             assert (DBT_PROJECT_DIR / "models" / layer / kpi.name).is_dir(), f"{kpi.name}: no {layer} folder"
         assert (DBT_PROJECT_DIR / "seeds" / kpi.name).is_dir(), kpi.name
-        assert (REPO_ROOT / "dashboard" / "pages" / f"{kpi.name}.py").is_file(), kpi.name
+        assert (REPO_ROOT / "dashboard" / "views" / f"{kpi.name}.py").is_file(), kpi.name
 
     table = _readme_kpi_paths()
     assert len(table) == len(KPIS)

@@ -127,7 +127,7 @@ def test_each_kpi_job_refreshes_and_publishes_only_its_kpi_and_a_rollback_goes_b
         landed.published_db,
         "select distinct rollback_end_reason from marts.publication_log where rollback_ended_at is not null",
     ) == [("review done",)]
-    banner = AppTest.from_file(str(REPO_ROOT / "dashboard" / "pages" / "overview.py"), default_timeout=120)
+    banner = AppTest.from_file(str(REPO_ROOT / "dashboard" / "views" / "overview.py"), default_timeout=120)
     monkeypatch.setenv("WAREHOUSE_PUBLISHED_DB", str(landed.published_db))
     banner.run()
     assert not [w for w in banner.warning if "rolled back" in w.value], [w.value for w in banner.warning]

@@ -19,11 +19,11 @@ def record(
     fiscal_year="R02",
     prefecture="13",
     processing="R0209",
-    april=("1", "R02.05.20"),
-    rest=("", ""),
+    april=("1", "R02.05.20", "2"),
+    rest=("", "", ""),
 ):
     months = [april] + [rest] * 11
-    return ",".join([number, fiscal_year, prefecture, processing] + [v for pair in months for v in pair])
+    return ",".join([number, fiscal_year, prefecture, processing] + [v for group in months for v in group])
 
 
 def _load(paths, lines: list[bytes], key=KEY):
@@ -43,24 +43,26 @@ def test_formats_parse_and_numbers_are_pseudonymised(paths):
     lines = [
         _cp932(HEADER),
         _cp932(record()),
-        _cp932(record("１２３４－５６７８９１", "令和２年度", "１３", "令和２年９月", ("６", "令和２年５月２０日"))),
-        _cp932(record("1234567892", "H30", "01", "R02.09", ("1", "H300520"), ("2", ""))),
+        _cp932(
+            record("１２３４－５６７８９１", "令和２年度", "１３", "令和２年９月", ("６", "令和２年５月２０日", "４"))
+        ),
+        _cp932(record("1234567892", "H30", "01", "R02.09", ("1", "H300520", "3"), ("2", "", ""))),
     ]
     summary = _load(paths, lines)
     assert (summary.rows_loaded, summary.rows_rejected) == (3, 0)
     rows = query(
         paths.working_db,
         "select person_key, premium_fiscal_year, prefecture_code, processing_month::varchar, status_apr, "
-        "paid_on_apr::varchar, status_may from raw.national_pension__premium_ledger order by _line_number",
+        "paid_on_apr::varchar, channel_apr, status_may from raw.national_pension__premium_ledger order by _line_number",
     )
     expected_keys = [
         hmac.new(KEY, n, hashlib.sha256).hexdigest()[:32] for n in (b"1234567890", b"1234567891", b"1234567892")
     ]
     assert [r[0] for r in rows] == expected_keys
     assert [r[1:] for r in rows] == [
-        (2020, "13", "2020-09-01", "1", "2020-05-20", None),
-        (2020, "13", "2020-09-01", "6", "2020-05-20", None),
-        (2018, "01", "2020-09-01", "1", "2018-05-20", "2"),
+        (2020, "13", "2020-09-01", "1", "2020-05-20", "2", None),
+        (2020, "13", "2020-09-01", "6", "2020-05-20", "4", None),
+        (2018, "01", "2020-09-01", "1", "2018-05-20", "3", "2"),
     ]
 
 
@@ -79,13 +81,23 @@ def test_invalid_cp932_byte_rejects_only_its_line(paths):
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        (record(april=("1", "R02.02.30")), "paid_on_apr: cannot parse field 6, 9 characters as DATE"),
-        (record(april=("9", ""), rest=("1", "")), "status_apr: cannot parse field 5, 1 character as VARCHAR"),
+        # a date that cannot be read leaves its channel without one: both reasons are given
+        (
+            record(april=("1", "R02.02.30", "1")),
+            "paid_on_apr: cannot parse field 6, 9 characters as DATE; payment date and payment channel not printed together",
+        ),
+        (record(april=("0", "", ""), rest=("1", "", "")), "status_apr: cannot parse field 5, 1 character as VARCHAR"),
+        (
+            record(april=("1", "R02.05.20", "7")),
+            "channel_apr: cannot parse field 7, 1 character as VARCHAR; payment date and payment channel not printed together",
+        ),
+        (record(april=("1", "R02.05.20", "")), "payment date and payment channel not printed together"),
+        (record(april=("1", "", "2")), "payment date and payment channel not printed together"),
         (record(prefecture="48"), "prefecture_code: cannot parse field 3, 2 characters as VARCHAR"),
         (record(fiscal_year="平成32年度"), "premium_fiscal_year: cannot parse field 2, 6 characters as INTEGER"),
-        (record(april=("2", "R02.05.20")), "payment recorded for a month that is not due"),
-        (record(april=("1", "R02.10.01")), "payment dated after the processing month"),
-        (record(april=("", "")), "no premium month has a status"),
+        (record(april=("2", "R02.05.20", "1")), "payment recorded for a month that is not due"),
+        (record(april=("1", "R02.10.01", "1")), "payment dated after the processing month"),
+        (record(april=("", "", "")), "no premium month has a status"),
         (record(number="123-4567890"), "person_key: cannot parse field 1, 11 characters as VARCHAR"),
     ],
 )

@@ -24,11 +24,12 @@ pytestmark = pytest.mark.pipeline  # real processes: make test-fast leaves this 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
-def execute(name: str, frame: str | None = None) -> dict:
-    """Run a notebook; its printed text, its images (PNG bytes), its stderr, and ``frame`` as rows."""
+def execute(name: str, frame: str | None = None, more_frames: tuple[str, ...] = ()) -> dict:
+    """Run a notebook; its printed text, its images (PNG bytes), its stderr, ``frame`` as rows
+    (and each of ``more_frames`` under ``frames``)."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
-    if frame:  # appended by the test only: the frame a chart was drawn from, as data
-        notebook.cells.append(nbformat.v4.new_code_cell(f"print('FRAME' + {frame}.write_json())"))
+    for each in (frame, *more_frames) if frame else ():  # appended by the test only: a chart's data
+        notebook.cells.append(nbformat.v4.new_code_cell(f"print('FRAME {each} ' + {each}.write_json())"))
     NotebookClient(
         notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
     ).execute()
@@ -42,9 +43,14 @@ def execute(name: str, frame: str | None = None) -> dict:
         "images": [base64.b64decode(o["data"]["image/png"]) for o in outputs if "image/png" in o.get("data", {})],
         "stderr": "".join(o["text"] for o in streams if o["name"] == "stderr"),
     }
+    frames = {
+        line.split(" ", 2)[1]: json.loads(line.split(" ", 2)[2])
+        for line in shown.splitlines()
+        if line.startswith("FRAME ")
+    }
     if frame:
-        [line] = [line for line in shown.splitlines() if line.startswith("FRAME")]
-        result["frame"] = json.loads(line[len("FRAME") :])
+        result["frame"] = frames[frame]
+        result["frames"] = frames
     return result
 
 
@@ -88,8 +94,26 @@ def test_every_notebook_shows_the_published_figures_and_draws_its_charts(publish
     )  # the chart is not a flat line (it once drew 100% throughout)
     assert "予約受付専用ダイヤル" in calls["text"] and "call_center_monthly" in calls["text"]
 
-    pension = execute("np_payment_rates.ipynb", frame="curve")
-    _assert_drawn(pension, 2)  # the FY2019 vs FY2020 curves and the prefecture ranking
+    pension = execute("np_payment_rates.ipynb", frame="curve", more_frames=("three",))
+    _assert_drawn(pension, 3)  # the three rates over the years, the FY2019 vs FY2020 curves, the prefecture ranking
+    # 国民年金適用・収納対策業務の状況 as printed, and the chart's rates the mart's
+    table = {
+        (r[0], r[1]): r[2:]
+        for r in query(
+            published,
+            """select fiscal_year, period, final_rate_percent, past_year_rate_percent, current_year_rate_percent,
+                      insured_persons from marts.national_pension_coverage_and_collection""",
+        )
+    }
+    assert f"{table[(2012, 'fiscal_year_end')][3]:,} 人" == "186,375 人"  # 18,637,478 at 1/100
+    assert all(
+        text in pension["text"]
+        for text in ("186,375 人", "(-2.1%)", "64.5%", "2020年9月末", "(+10.0%)", "203,579 件", "33.5%")
+    )
+    plotted = {(r["fiscal_year"], r["rate"]): r["percent"] for r in pension["frames"]["three"]}
+    assert len(plotted) == 3 * 8  # FY2012 to FY2019, three rates each
+    assert plotted[(2012, "最終納付率")] == pytest.approx(table[(2012, "fiscal_year_end")][0])
+    assert f"{plotted[(2019, '現年度納付率')]:.1f}" == "69.3" and f"{plotted[(2012, '最終納付率')]:.1f}" == "64.5"
     [(national,)] = query(
         published,
         """select sum(months_paid)::double / sum(months_due) from marts.national_pension_payment_rate

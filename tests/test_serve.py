@@ -181,7 +181,7 @@ def test_serve_runs_the_webserver_and_daemon_on_postgres_and_a_landing_batch_is_
         [_, (_, job, status), (_, recorder, recorded)] = _runs(postgres)
         assert (job, status) == ("call_center_refresh", "FAILURE")
         assert (recorder, recorded) == ("record_held_back", "SUCCESS")
-        banner = AppTest.from_file(str(REPO_ROOT / "dashboard" / "pages" / "overview.py"), default_timeout=120)
+        banner = AppTest.from_file(str(REPO_ROOT / "dashboard" / "views" / "overview.py"), default_timeout=120)
         monkeypatch.setenv("WAREHOUSE_PUBLISHED_DB", str(paths.published_db))
         banner.run()
         [warning] = [w.value for w in banner.warning]

@@ -65,3 +65,18 @@ from {{ figures }}
         else cast(1 as double)
     end
 {%- endmacro %}
+
+
+{#- A ratio (or a change) of two scaled counts, in percent, each count rounded once: below scale 1
+    it may move by what half a unit of either count moves it (0.41 seizures at 1/100 print as 0
+    of 85, 0.0% for 0.5%); never at scale 1, nor for a figure that is not such a ratio (null
+    counts). Over the columns `unit` and those two counts. -#}
+{% macro scaled_ratio_tolerance(numerator, denominator) -%}
+    coalesce(
+        case
+            when unit <> 'percent' or cast({{ var('scale') }} as double) = 1 then cast(0 as double)
+            else 50 * (1 + {{ numerator }} / nullif({{ denominator }}, 0)) / nullif({{ denominator }}, 0)
+        end,
+        0
+    )
+{%- endmacro %}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from demo.national_pension.targets import (
+    COUNTER,
     ON_TIME_SHARE_IN_PREMIUM_MONTH,
     PARTIAL_PER_MILLE,
 )
@@ -33,12 +34,13 @@ def records_sql(fiscal_year: int, seed: int, prefecture_codes: Sequence[str]) ->
         return f"(hash({seed}, prefecture_code, j, month_index, {salt}) >> 11)::double / 9007199254740992.0"
 
     pivot = ",\n        ".join(
-        f"max(status) filter (where month_index = {m}) as status_{m}, max(paid_on) filter (where month_index = {m}) as paid_on_{m}"
+        f"max(status) filter (where month_index = {m}) as status_{m}, max(paid_on) filter (where month_index = {m}) as paid_on_{m}, "
+        f"max(channel) filter (where month_index = {m}) as channel_{m}"
         for m in range(12)
     )
     return f"""
 with slots as (
-    select c.prefecture_code, c.month_index, s.j, c.status_class, c.paid_k,
+    select c.prefecture_code, c.month_index, s.j, c.status_class, c.paid_k, c.channel,
         -- a partial exemption is approved for the person's year, not month by month
         hash({seed}, {fiscal_year}, c.prefecture_code, s.j) % 1000 as partial_draw
     from cells c, range(c.lo, c.hi) s(j)
@@ -51,9 +53,11 @@ coded as (
              when partial_draw < {PARTIAL_PER_MILLE["6"] + PARTIAL_PER_MILLE["7"]} then '7'
              when partial_draw < {sum(PARTIAL_PER_MILLE.values())} then '8'
              else '1' end as status,
-        -- on time: in the premium month itself or by its deadline (end of the next month)
-        case when paid_k = month_index + 1 and {u(1)} < {ON_TIME_SHARE_IN_PREMIUM_MONTH} then month_index else paid_k end
-            as paid_month,
+        -- on time at a counter: in the premium month itself or by its deadline (end of the next
+        -- month); a debit, a card and the multi-payment network pay in the month calibrated
+        case when paid_k = month_index + 1 and channel = '{COUNTER}' and {u(1)} < {ON_TIME_SHARE_IN_PREMIUM_MONTH}
+            then month_index else paid_k end as paid_month,
+        channel,
         {u(2)} as day_draw
     from slots
 ),
@@ -68,7 +72,7 @@ select prefecture_code, j,
     max(paid_month) as last_paid_month,
     max(paid_month) filter (where paid_month <= 12) as last_paid_month_by_close
 from (
-    select prefecture_code, j, month_index, status, paid_month,
+    select prefecture_code, j, month_index, status, paid_month, channel,
         paid_month_start + floor(day_draw * day(last_day(paid_month_start)))::integer as paid_on
     from dated
 )
@@ -86,7 +90,12 @@ def versions_sql(fiscal_year: int, seed: int) -> str:
         f"wareki_text(case when paid_on_{m} <= last_day(processing_month) then paid_on_{m} end, style)"
         for m in range(12)
     ]
-    group = ", ".join(f"{s}, {d}" for s, d in zip(statuses, dates, strict=True))
+    channels = [
+        f"case when paid_on_{m} <= last_day(processing_month) then "
+        f"(case when style = 2 then fw(channel_{m}) else channel_{m} end) else '' end"
+        for m in range(12)
+    ]
+    group = ", ".join(f"{s}, {d}, {c}" for s, d, c in zip(statuses, dates, channels, strict=True))
     return f"""
 with versions as (
     select *, greatest(last_status_month, coalesce(last_paid_month, -1)) as version_month from records

@@ -20,8 +20,11 @@ PREMIUM_MONTHS = (
     ("feb", 2),
     ("mar", 3),
 )
-PREMIUM_STATUS_CODES = ("1", "2", "3", "4", "5", "6", "7", "8")  # see seed np_premium_statuses
-DUE_STATUS_CODES = ("1", "6", "7", "8")
+PREMIUM_STATUS_CODES = ("1", "2", "3", "4", "5", "6", "7", "8", "9")  # see seed np_premium_statuses
+DUE_STATUS_CODES = ("1", "6", "7", "8", "9")
+# How a month's premium was paid (納付経路); see seed np_payment_channels. 3-6 go through the
+# multi-payment network (マルチペイメント: credit card, convenience store, internet banking, Pay-easy).
+PAYMENT_CHANNEL_CODES = ("1", "2", "3", "4", "5", "6")
 
 # The columns the mainframe prints alike in the ledger and the collection actions: the same
 # person has the same person_key in both (one key).
@@ -58,11 +61,16 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
     description=(
         "National Pension premium ledger (国民年金保険料 収納台帳) as the mainframe prints it, one CP932 file per "
         "processing month: one record per first-category insured person and premium fiscal year, with the "
-        "twelve-month repeating group of status (納付区分) and payment date (納付日). A record reappears, in "
+        "twelve-month repeating group of status (納付区分), payment date (納付日) and payment channel (納付経路). "
+        "A record reappears, in "
         "full, in every processing month it changes; the latest processing month wins."
     ),
     header=("基礎年金番号", "保険料年度", "都道府県コード", "処理年月")
-    + tuple(label for _, month in PREMIUM_MONTHS for label in (f"{month}月納付区分", f"{month}月納付日")),
+    + tuple(
+        label
+        for _, month in PREMIUM_MONTHS
+        for label in (f"{month}月納付区分", f"{month}月納付日", f"{month}月納付経路")
+    ),
     columns=(
         PERSON_KEY,
         Column(
@@ -96,6 +104,14 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
                 happened=True,
                 description=f"{month}月 premium payment date.",
             ),
+            Column(
+                f"channel_{name}",
+                "VARCHAR",
+                required=False,
+                parse_distinct=True,
+                parse=f.halfwidth_code(PAYMENT_CHANNEL_CODES),
+                description=f"{month}月 premium payment channel code (blank when unpaid).",
+            ),
         )
     ),
     rules=(
@@ -106,6 +122,10 @@ NATIONAL_PENSION_LEDGER = ExtractSpec(
                 f"(paid_on_{n} is null or coalesce(status_{n} in {f.sql_list(DUE_STATUS_CODES)}, false))"
                 for n, _ in PREMIUM_MONTHS
             ),
+        ),
+        RowRule(
+            "payment date and payment channel not printed together",
+            " and ".join(f"((paid_on_{n} is null) = (channel_{n} is null))" for n, _ in PREMIUM_MONTHS),
         ),
         RowRule(
             "payment dated after the processing month",

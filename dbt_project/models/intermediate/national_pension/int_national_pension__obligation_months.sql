@@ -1,6 +1,6 @@
 -- Obligation-month facts: one premium month of one insured person is one obligation month.
 -- No KPI needs the person, so the facts are counted at the grain every payment figure
--- needs (premium month x prefecture x status x payment month): a few thousand rows instead
+-- needs (premium month x prefecture x status x payment month x channel): a few thousand rows instead
 -- of hundreds of millions at national scale, with nothing lost for the marts.
 -- Counted one premium month at a time (twelve aggregates over five columns each) rather than
 -- by unnesting twelve structs per record: 10 s instead of 25 s at national scale.
@@ -16,6 +16,12 @@ statuses as (
 
 ),
 
+channels as (
+
+    select * from {{ ref('np_payment_channels') }}
+
+),
+
 counted as (
     {%- for name, month in premium_months() %}
 
@@ -25,6 +31,7 @@ counted as (
         prefecture_code,
         status_{{ name }} as status_code,
         cast(date_trunc('month', paid_on_{{ name }}) as date) as paid_month,
+        channel_{{ name }} as channel_code,
         count(*) as obligation_months,
         max(processing_month) as last_processing_month
 
@@ -46,8 +53,12 @@ select
     statuses.status_category,
     statuses.is_due,
     counted.paid_month,
+    counted.channel_code,
+    channels.channel_category,
+    coalesce(channels.is_multi_payment, false) as is_multi_payment,
     counted.obligation_months,
     counted.last_processing_month
 
 from counted
 inner join statuses on counted.status_code = statuses.status_code
+left join channels on counted.channel_code = channels.channel_code

@@ -18,6 +18,12 @@ insured_persons as (
 
 ),
 
+coverage_and_collection as (
+
+    select * from {{ ref('national_pension_coverage_and_collection') }}
+
+),
+
 collection_figures as (
 
     select * from {{ ref('published_np_collection_figures') }}
@@ -79,14 +85,36 @@ period_rates as (
 
 persons as (
 
+    -- persons at a figure's date and at the date a change is read against
     select
-        figures.figure_id,
-        sum(insured_persons.insured_persons) as insured_persons
-    from figures
+        figure_periods.figure_id,
+        figure_periods.period,
+        sum(insured_persons.insured_persons) as insured_persons,
+        sum(insured_persons.full_exemption_persons) as full_exemption_persons,
+        -- 全額免除率: over the insured without the voluntary insured (note ※1 of the table)
+        cast(100 as double) * sum(insured_persons.full_exemption_persons)
+        / nullif(sum(insured_persons.insured_persons) - sum(insured_persons.voluntary_persons), 0)
+            as full_exemption_rate_percent
+    from figure_periods
     inner join insured_persons
-        on insured_persons.as_of = figures.as_of
-        and coalesce(figures.prefecture_code, insured_persons.prefecture_code) = insured_persons.prefecture_code
-    group by figures.figure_id
+        on insured_persons.as_of = figure_periods.as_of
+        and coalesce(figure_periods.prefecture_code, insured_persons.prefecture_code) = insured_persons.prefecture_code
+    group by figure_periods.figure_id, figure_periods.period
+
+),
+
+table_rows as (
+
+    -- the payment channels' figures as the table holds them, nationwide (its macro defines them)
+    select
+        figure_periods.figure_id,
+        figure_periods.period,
+        coverage_and_collection.direct_debit_rate_percent,
+        coverage_and_collection.credit_card_rate_percent,
+        coverage_and_collection.multi_payments
+    from figure_periods
+    inner join coverage_and_collection on figure_periods.as_of = coverage_and_collection.as_of
+    where figure_periods.prefecture_code is null or figure_periods.prefecture_code = ''
 
 ),
 
@@ -100,15 +128,53 @@ recomputed as (
             -- points are printed from the unrounded rates (+1.1 and +3.6 only come out that way)
             when 'payment_rate_points' then rates.rate_percent - reference_rates.rate_percent
             when 'insured_persons' then persons.insured_persons
+            when 'fully_exempt_persons' then persons.full_exemption_persons
+            when 'fully_exempt_rate' then persons.full_exemption_rate_percent
+            when 'fully_exempt_rate_points'
+                then persons.full_exemption_rate_percent - reference_persons.full_exemption_rate_percent
+            when 'direct_debit_rate' then channels.direct_debit_rate_percent
+            when 'direct_debit_rate_points'
+                then channels.direct_debit_rate_percent - reference_channels.direct_debit_rate_percent
+            when 'credit_card_rate' then channels.credit_card_rate_percent
+            when 'credit_card_rate_points'
+                then channels.credit_card_rate_percent - reference_channels.credit_card_rate_percent
+            when 'multi_payments' then channels.multi_payments
+            when 'multi_payments_change' then 100 * (channels.multi_payments / reference_channels.multi_payments - 1)
+            -- a change of a count, in percent of the count a year before
+            when 'months_paid_change' then 100 * (rates.months_paid / reference_rates.months_paid - 1)
+            when 'insured_persons_change'
+                then 100 * (persons.insured_persons / reference_persons.insured_persons - 1)
+            when 'fully_exempt_persons_change'
+                then 100 * (persons.full_exemption_persons / reference_persons.full_exemption_persons - 1)
         end as recomputed_value,
-        {{ scale_applied(['months', 'persons']) }} as scale_applied
+        -- the two counts a change of counts is of (see count_tolerances)
+        case figures.measure
+            when 'months_paid_change' then rates.months_paid
+            when 'insured_persons_change' then persons.insured_persons
+            when 'fully_exempt_persons_change' then persons.full_exemption_persons
+            when 'multi_payments_change' then channels.multi_payments
+        end as ratio_numerator,
+        case figures.measure
+            when 'months_paid_change' then reference_rates.months_paid
+            when 'insured_persons_change' then reference_persons.insured_persons
+            when 'fully_exempt_persons_change' then reference_persons.full_exemption_persons
+            when 'multi_payments_change' then reference_channels.multi_payments
+        end as ratio_denominator,
+        {{ scale_applied(['months', 'persons', 'payments']) }} as scale_applied
 
     from figures
     left join period_rates as rates
         on figures.figure_id = rates.figure_id and rates.period = 'figure'
     left join period_rates as reference_rates
         on figures.figure_id = reference_rates.figure_id and reference_rates.period = 'reference'
-    left join persons on figures.figure_id = persons.figure_id
+    left join persons
+        on figures.figure_id = persons.figure_id and persons.period = 'figure'
+    left join persons as reference_persons
+        on figures.figure_id = reference_persons.figure_id and reference_persons.period = 'reference'
+    left join table_rows as channels
+        on figures.figure_id = channels.figure_id and channels.period = 'figure'
+    left join table_rows as reference_channels
+        on figures.figure_id = reference_channels.figure_id and reference_channels.period = 'reference'
 
 ),
 
@@ -198,14 +264,9 @@ collection_recomputed as (
 
 collection_tolerances as (
 
-    -- a ratio of two scaled counts, each rounded once: below scale 1 it may move by what half a
-    -- unit of either count moves it (0.41 seizures at 1/100 print as 0 of 85, 0.0% for 0.5%)
     select
         *,
-        case
-            when unit <> 'percent' or cast({{ var('scale') }} as double) = 1 then cast(0 as double)
-            else 50 * (1 + ratio_numerator / nullif(ratio_denominator, 0)) / nullif(ratio_denominator, 0)
-        end as rounding_tolerance
+        {{ scaled_ratio_tolerance('ratio_numerator', 'ratio_denominator') }} as rounding_tolerance
     from collection_recomputed
 
 ),
@@ -225,7 +286,8 @@ final as (
         {{ compared_to_published() }},
         -- points (a change of rate) at their published precision; scaled counts are the
         -- published count x scale, rounded once
-        {{ figure_tolerance(unit_tolerances={'points': rate_tolerance('decimals')}) }} as tolerance,
+        {{ figure_tolerance(unit_tolerances={'points': rate_tolerance('decimals')}) }}
+        + {{ scaled_ratio_tolerance('ratio_numerator', 'ratio_denominator') }} as tolerance,
         known_discrepancy
 
     from recomputed

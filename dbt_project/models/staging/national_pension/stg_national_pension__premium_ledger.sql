@@ -14,6 +14,7 @@ select
     {%- for name, month in premium_months() %}
     status_{{ name }},
     paid_on_{{ name }},
+    channel_{{ name }},
     {%- endfor %}
     _load_id,
     _source_file,

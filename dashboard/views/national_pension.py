@@ -1,11 +1,12 @@
-"""National Pension: the current-year curve FY2019 against FY2020, the prefecture ranking, past-year and final rates,
-and the collection actions against the year before and the contractor's against plan."""
+"""National Pension: the table 国民年金適用・収納対策業務の状況 with its three rates over the years, the current-year
+curve FY2019 against FY2020, the prefecture ranking, past-year and final rates, and the collection actions against
+the year before and the contractor's against plan."""
 
 import altair as alt
 import polars as pl
 import streamlit as st
 
-from analytics import labels, queries
+from analytics import coverage, labels, queries
 from dashboard import data, widgets
 
 MONTH_ENDS = [
@@ -33,6 +34,30 @@ prefectures = data.frame(
 names = dict(prefectures.iter_rows())
 prefecture = st.selectbox(
     "都道府県 Prefecture", [None, *names], format_func=lambda code: "全国 Nationwide" if code is None else names[code]
+)
+
+st.subheader("国民年金適用・収納対策業務の状況 Coverage and collection, as the report prints it")
+st.caption(
+    "年度末 (31 March) と9月末. 全額免除率 = 全額免除者数 ÷ (第１号被保険者数 − 任意加入者); 最終納付率は2年前、"
+    "過年度１年目は前年の保険料年度分. Changes on a year before; gains over the premium year's own current-year rate"
+)
+summary = data.frame(queries.NP_COVERAGE_AND_COLLECTION, prefecture, prefecture)
+printed = coverage.report_table(summary)
+widgets.table(
+    printed,
+    "np_coverage_and_collection",
+    kinds={name: coverage.labelled(name) for name in printed.columns},
+    widths={coverage.ITEM_COLUMN: 190},
+)
+st.altair_chart(
+    alt.Chart(coverage.three_rates(summary))
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("fiscal_year:O", title="年度末 fiscal year end", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("percent:Q", title="納付率 payment rate (%)", scale=alt.Scale(zero=False)),
+        color=alt.Color("rate:N", title="納付率", sort=["最終納付率", "過年度１年目", "現年度納付率"]),
+    ),
+    width="stretch",
 )
 
 st.subheader("納付率（現年度）の推移 Current-year payment rate, month end by month end")
