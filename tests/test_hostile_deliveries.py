@@ -110,7 +110,7 @@ def test_calls_of_another_day_or_after_the_business_date_are_rejected(paths):
 
 
 def _ledger_line(number: str, processing: str = "R02.10", paid: str = "R02.05.20") -> str:
-    return ",".join([number, "R02", "13", processing, "1", paid] + [""] * 22)
+    return ",".join([number, "R02", "13", processing, "1", paid, "2"] + [""] * 33)  # April paid by debit
 
 
 def test_ledger_prints_of_a_later_month_or_future_payments_are_rejected(paths):

@@ -46,7 +46,7 @@ LEDGER_HEADER = ",".join(NATIONAL_PENSION_LEDGER.header)
 
 
 def _ledger_line(number: str, processing: str = "R0209") -> str:
-    return ",".join([number, "R02", "13", processing, "1", "R02.05.20"] + [""] * 22)
+    return ",".join([number, "R02", "13", processing, "1", "R02.05.20", "2"] + [""] * 33)  # April paid by debit
 
 
 def _load_ledger(paths, numbers: list[str], name: str = "premium_ledger_202009.csv"):
