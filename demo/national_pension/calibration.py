@@ -138,11 +138,27 @@ def voluntary_persons(
 
 def _rounding_count(numerator: int, percent: float, checks: list[tuple[float, int]]) -> int:
     """A denominator near numerator / percent that makes the ratio round to every printed check."""
-    near = round_half_up(numerator * 100.0 / percent)
+    return _nearest(
+        round_half_up(numerator * 100.0 / percent),
+        lambda d: all(rate_rounds_to(numerator, d, p, dec) for p, dec in checks),
+        f"no count reproduces {checks} over {numerator}; scale too small",
+    )
+
+
+def _rounding_numerator(denominator: int, percent: float, checks: list[tuple[float, int]]) -> int:
+    """A numerator near percent of denominator that makes the ratio round to every printed check."""
+    return _nearest(
+        round_half_up(denominator * percent / 100),
+        lambda n: all(rate_rounds_to(n, denominator, p, dec) for p, dec in checks),
+        f"no count of {denominator} reproduces {checks}; scale too small",
+    )
+
+
+def _nearest(near: int, rounds_right, failure: str) -> int:
     for step in (0, 1, -1, 2, -2, 3, -3):
-        if all(rate_rounds_to(numerator, near + step, p, d) for p, d in checks):
+        if rounds_right(near + step):
             return near + step
-    raise ValueError(f"no count reproduces {checks} over {numerator}; scale too small")
+    raise ValueError(failure)
 
 
 def months_paid_targets(figures: Figures) -> dict[tuple[int, int], float]:
@@ -317,14 +333,6 @@ def channel_persons(figures: Figures, measure: str, due: dict[int, list[int]]) -
             if month in solved and due[fy][m]:
                 out[fy][m] = _rounding_numerator(due[fy][m], solved[month], checks.get(month, []))
     return out
-
-
-def _rounding_numerator(denominator: int, percent: float, checks: list[tuple[float, int]]) -> int:
-    near = round_half_up(denominator * percent / 100)
-    for step in (0, 1, -1, 2, -2, 3, -3):
-        if all(rate_rounds_to(near + step, denominator, p, d) for p, d in checks):
-            return near + step
-    raise ValueError(f"no count of {denominator} reproduces {checks}; scale too small")
 
 
 def multi_payment_targets(figures: Figures, scale: float) -> dict[tuple[int, str], int]:
